@@ -1,0 +1,62 @@
+// cp3: the command line of cp3-testbed. Run it as `npm run cp3 -- <verb> [flags]`.
+// Exit codes: 0 success, 1 verdict failed, 2 infrastructure or usage error, 130 interrupted.
+import { parseVerbArgs, UsageError, verbHelp, type VerbSpec } from "./args";
+import { StepError } from "../lib/progress";
+import { PassphraseError } from "../lib/pulumi-env";
+import { verbs } from "./verbs";
+
+export const EXIT = { ok: 0, verdict: 1, usage: 2, interrupted: 130 } as const;
+
+function overview(): string {
+  const lines = verbs.map((v) => `  ${(v.spec.name || "(none)").padEnd(10)} ${v.spec.summary}`);
+  return [
+    "usage: npm run cp3 -- [verb] [flags]",
+    "",
+    "With no verb: the main job (set up, up a fresh ci stack, wait until healthy, print its endpoints, destroy it).",
+    "",
+    "verbs:",
+    ...lines,
+    "",
+    "`npm run cp3 -- <verb> --help` describes a verb's flags.",
+    "exit codes: 0 success, 1 verdict failed, 2 infrastructure or usage error, 130 interrupted",
+  ].join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const first = argv[0];
+  if (first === "--help" || first === "-h" || first === "help") {
+    process.stdout.write(`${overview()}\n`);
+    return EXIT.ok;
+  }
+  const isVerb = first !== undefined && !first.startsWith("-");
+  const name = isVerb ? first : "";
+  const verb = verbs.find((v) => v.spec.name === name);
+  if (!verb) {
+    const accepted = verbs.map((v) => v.spec.name).filter((n) => n !== "");
+    throw new UsageError(`unknown verb "${name}": accepted verbs are ${accepted.join(", ")} (or none, for the main job)`);
+  }
+  const parsed = parseVerbArgs(verb.spec, isVerb ? argv.slice(1) : argv);
+  if (parsed.values.help) {
+    process.stdout.write(`${verbHelp(verb.spec as VerbSpec)}\n`);
+    return EXIT.ok;
+  }
+  return verb.run(parsed);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || err instanceof PassphraseError) {
+      process.stderr.write(`cp3: ${err.message}\n`);
+      process.exitCode = EXIT.usage;
+    } else if (err instanceof StepError) {
+      process.stderr.write(`cp3: ${err.describe()}\n`);
+      process.exitCode = EXIT.usage;
+    } else {
+      process.stderr.write(`cp3: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = EXIT.usage;
+    }
+  },
+);

@@ -1,0 +1,126 @@
+// Stack operations through Pulumi's Automation API with the project's toolchain, state backend and passphrase.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import * as docker from "../lib/docker-api";
+import { projectRoot } from "../lib/paths";
+import { passphraseEnv, stackKind } from "../lib/pulumi-env";
+import { say } from "../lib/progress";
+import type { Toolchain } from "../toolchain/setup";
+import { UsageError } from "./args";
+
+const STACK_NAME = /^(ci|ci-[a-z0-9][a-z0-9-]{0,38}|dev|staging)$/;
+const ACCEPTED = "ci, ci-<suffix> (lower-case letters, digits and '-', up to 41 characters), dev, staging";
+
+export function checkStackName(stack: string): void {
+  if (!STACK_NAME.test(stack)) {
+    throw new UsageError(`unknown stack "${stack}": accepted stacks are ${ACCEPTED}`);
+  }
+}
+
+function configFile(stack: string): string {
+  return path.join(projectRoot, "stacks", `Pulumi.${stack}.yaml`);
+}
+
+/** An ephemeral ci-<suffix> stack takes its configuration from Pulumi.ci.yaml. */
+function ensureStackConfig(stack: string): void {
+  if (stack.startsWith("ci-") && !fs.existsSync(configFile(stack))) {
+    fs.copyFileSync(configFile("ci"), configFile(stack));
+  }
+}
+
+/** Opens a stack; `create: false` only selects one that exists (destroy, outputs never create a stack). */
+export async function openStack(stack: string, toolchain: Toolchain, options = { create: true }): Promise<Stack> {
+  checkStackName(stack);
+  ensureStackConfig(stack);
+  const envVars: Record<string, string> = { ...toolchain.env, ...passphraseEnv(stack), CP3_TOOLCHAIN_BIN: toolchain.binDir };
+  const pulumiCommand = await PulumiCommand.get({ root: path.dirname(toolchain.binDir) });
+  const args = { stackName: stack, workDir: projectRoot };
+  if (options.create) return LocalWorkspace.createOrSelectStack(args, { envVars, pulumiCommand });
+  try {
+    return await LocalWorkspace.selectStack(args, { envVars, pulumiCommand });
+  } catch (err) {
+    if (String(err).includes("no stack named")) throw new UsageError(`stack "${stack}" does not exist in ${envVars.PULUMI_BACKEND_URL}`);
+    throw err;
+  }
+}
+
+/** Pulumi's progress, one prefixed line at a time, so it reads apart from cp3's own lines. */
+export function pulumiOutput(stack: string): (out: string) => void {
+  let pending = "";
+  return (out: string) => {
+    pending += out;
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) if (line.trim() !== "") process.stderr.write(`  [pulumi ${stack}] ${line}\n`);
+  };
+}
+
+export async function upStack(stack: Stack, signal?: AbortSignal): Promise<Record<string, unknown>> {
+  const result = await stack.up({ onOutput: pulumiOutput(stack.name), color: "never", signal });
+  say(`up ${stack.name}: ${JSON.stringify(result.summary.resourceChanges ?? {})}`);
+  return plainOutputs(result.outputs);
+}
+
+/** Destroys every resource, then removes the stack (and the generated config of a ci-<suffix> stack). */
+export async function destroyStack(stack: Stack, options: { remove: boolean; signal?: AbortSignal }): Promise<void> {
+  await stack.destroy({ onOutput: pulumiOutput(stack.name), color: "never", signal: options.signal });
+  if (!options.remove) return;
+  await stack.workspace.removeStack(stack.name);
+  if (stack.name.startsWith("ci-")) fs.rmSync(configFile(stack.name), { force: true });
+}
+
+export async function stackOutputs(stack: Stack, showSecrets: boolean): Promise<Record<string, unknown>> {
+  const outputs = await stack.outputs();
+  return Object.fromEntries(
+    Object.entries(outputs).map(([k, o]) => [k, o.secret && !showSecrets ? "[secret]" : o.value]),
+  );
+}
+
+function plainOutputs(outputs: Record<string, { value: unknown; secret: boolean }>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.secret ? "[secret]" : o.value]));
+}
+
+/** ci stacks are thrown away whole; dev and staging keep their stack (and config) after a destroy. */
+export const removeAfterDestroy = (stack: string) => stackKind(stack) === "ci";
+
+/**
+ * The clean-up that must always happen: destroy (retried), then remove the stack. If destroy keeps failing,
+ * say exactly what is left and how to remove it.
+ */
+export async function destroyAlways(stack: Stack, attempts = 3): Promise<void> {
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      await destroyStack(stack, { remove: removeAfterDestroy(stack.name) });
+      return;
+    } catch (err) {
+      lastError = err;
+      say(`destroy ${stack.name} failed (attempt ${attempt} of ${attempts}): ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
+    }
+  }
+  const left = await leftovers(stack.name);
+  throw new Error(
+    [
+      `destroy of ${stack.name} failed ${attempts} times; left behind: ${left.length === 0 ? "nothing that carries the stack's label" : left.join(", ")}`,
+      `remove it with: npm run cp3 -- destroy --stack ${stack.name}` +
+        (left.length > 0 ? `  (or by hand: docker rm -f / docker network rm / docker volume rm on the names above)` : ""),
+      `last error: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
+    ].join("\n"),
+  );
+}
+
+/** Containers, networks and volumes carrying the stack's label, as "kind name" strings. */
+export async function leftovers(stack: string): Promise<string[]> {
+  const labels = { "cp3.stack": stack };
+  const [containers, networks, volumes] = await Promise.all([
+    docker.containersWithLabels(labels),
+    docker.networksWithLabels(labels),
+    docker.volumesWithLabels(labels),
+  ]);
+  return [
+    ...containers.map((c) => `container ${c.Names[0]?.replace(/^\//, "") ?? c.Id}`),
+    ...networks.map((n) => `network ${n.Name}`),
+    ...volumes.map((v) => `volume ${v.Name}`),
+  ];
+}

@@ -1,0 +1,19 @@
+import type { Parsed, VerbSpec } from "../args";
+import { mainJobSpec, runMainJob } from "./main-job";
+import { runSetup, setupSpec } from "./setup";
+import { destroySpec, outputsSpec, runDestroy, runOutputs, runUp, upSpec } from "./stack";
+import { runTests, testSpec } from "./test";
+
+export interface Verb {
+  spec: VerbSpec;
+  run: (parsed: Parsed) => Promise<number>;
+}
+
+export const verbs: Verb[] = [
+  { spec: mainJobSpec, run: runMainJob },
+  { spec: setupSpec, run: runSetup },
+  { spec: upSpec, run: runUp },
+  { spec: destroySpec, run: runDestroy },
+  { spec: outputsSpec, run: runOutputs },
+  { spec: testSpec, run: runTests },
+];

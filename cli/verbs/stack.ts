@@ -1,0 +1,77 @@
+// up, destroy and outputs for one named stack.
+import type { Parsed, VerbSpec } from "../args";
+import { destroyStack, openStack, removeAfterDestroy, stackOutputs, upStack, checkStackName } from "../stacks";
+import { onInterrupt } from "../../lib/interrupt";
+import { say, step } from "../../lib/progress";
+import { ensureToolchain } from "./setup";
+
+const stackFlag = { stack: { type: "string", placeholder: "S", description: "stack: ci, ci-<suffix>, dev or staging" } } as const;
+
+export const upSpec: VerbSpec = {
+  name: "up",
+  summary: "Create or update a stack's testbed and wait until every container is healthy; prints its outputs.",
+  flags: { ...stackFlag },
+  required: ["stack"],
+};
+
+export const destroySpec: VerbSpec = {
+  name: "destroy",
+  summary: "Destroy a stack's testbed; ci stacks are removed too, dev and staging keep their stack and config.",
+  flags: { ...stackFlag },
+  required: ["stack"],
+};
+
+export const outputsSpec: VerbSpec = {
+  name: "outputs",
+  summary: "Print a stack's outputs (endpoints, container names); secrets stay masked unless --show-secrets.",
+  flags: {
+    ...stackFlag,
+    json: { type: "boolean", description: "print one JSON object instead of key: value lines" },
+    "show-secrets": { type: "boolean", description: "print secret outputs in plain text" },
+  },
+  required: ["stack"],
+};
+
+function printOutputs(outputs: Record<string, unknown>, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(outputs, null, 2)}\n`);
+    return;
+  }
+  for (const [k, v] of Object.entries(outputs)) process.stdout.write(`${k}: ${typeof v === "string" ? v : JSON.stringify(v)}\n`);
+}
+
+export async function runUp(parsed: Parsed): Promise<number> {
+  const name = String(parsed.values.stack);
+  checkStackName(name);
+  const toolchain = await ensureToolchain();
+  const interrupt = onInterrupt(say);
+  try {
+    const stack = await step(`open stack ${name}`, () => openStack(name, toolchain));
+    const outputs = await step(`up ${name}`, () => upStack(stack, interrupt.signal));
+    printOutputs(outputs, false);
+    return 0;
+  } catch (err) {
+    if (interrupt.received()) return 130;
+    throw err;
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+export async function runDestroy(parsed: Parsed): Promise<number> {
+  const name = String(parsed.values.stack);
+  checkStackName(name);
+  const toolchain = await ensureToolchain();
+  const stack = await step(`open stack ${name}`, () => openStack(name, toolchain, { create: false }));
+  await step(`destroy ${name}`, () => destroyStack(stack, { remove: removeAfterDestroy(name) }));
+  return 0;
+}
+
+export async function runOutputs(parsed: Parsed): Promise<number> {
+  const name = String(parsed.values.stack);
+  checkStackName(name);
+  const toolchain = await ensureToolchain();
+  const stack = await openStack(name, toolchain, { create: false });
+  printOutputs(await stackOutputs(stack, parsed.values["show-secrets"] === true), parsed.values.json === true);
+  return 0;
+}

@@ -1,0 +1,20 @@
+import type * as docker from "@pulumi/docker";
+
+/** Who a testbed object belongs to: the orphan sweep and the leftover checks find objects by these labels. */
+export interface Ownership {
+  stack: string;
+  run: string;
+  /** ISO 8601 time after which an orphan may be swept; empty for never. */
+  expires: string;
+}
+
+export function ownershipLabels(owner: Ownership, component: string): Record<string, string> {
+  const labels: Record<string, string> = { "cp3.stack": owner.stack, "cp3.run": owner.run, "cp3.component": component };
+  if (owner.expires !== "") labels["cp3.expires"] = owner.expires;
+  return labels;
+}
+
+/** The provider's form of a label map. */
+export function labelList(labels: Record<string, string>): docker.types.input.ContainerLabel[] {
+  return Object.entries(labels).map(([label, value]) => ({ label, value }));
+}

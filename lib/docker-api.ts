@@ -1,0 +1,177 @@
+// A small client for the Docker Engine API over its unix socket. The project talks to the engine through its
+// API rather than by parsing CLI output: the answers are typed JSON and do not change with the client version.
+import * as http from "node:http";
+import type { Readable } from "node:stream";
+
+export function socketPath(): string {
+  const host = process.env.DOCKER_HOST;
+  if (host === undefined || host === "") return "/var/run/docker.sock";
+  if (!host.startsWith("unix://")) {
+    throw new Error(`DOCKER_HOST=${host} is not supported: cp3 talks to a local engine through a unix:// socket`);
+  }
+  return host.slice("unix://".length);
+}
+
+export class EngineError extends Error {
+  constructor(
+    readonly status: number,
+    readonly path: string,
+    message: string,
+  ) {
+    super(`engine API ${path} answered ${status}: ${message}`);
+    this.name = "EngineError";
+  }
+}
+
+interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  /** A stream to send as the raw request body (for example a tar archive). */
+  stream?: Readable;
+  timeoutMs?: number;
+}
+
+export async function request<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
+  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  return new Promise<T>((resolve, reject) => {
+    const req = http.request(
+      {
+        socketPath: socketPath(),
+        path,
+        method: options.method ?? "GET",
+        headers: payload
+          ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }
+          : options.stream
+            ? { "content-type": "application/x-tar" }
+            : {},
+        timeout: options.timeoutMs ?? 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          const status = res.statusCode ?? 0;
+          if (status >= 400) {
+            let message = text;
+            try {
+              message = (JSON.parse(text) as { message?: string }).message ?? text;
+            } catch {
+              // not JSON: keep the text
+            }
+            reject(new EngineError(status, path, message.trim()));
+            return;
+          }
+          if (text === "" || !(res.headers["content-type"] ?? "").includes("json")) {
+            resolve(text as T);
+            return;
+          }
+          try {
+            resolve(JSON.parse(text) as T);
+          } catch {
+            // Streaming endpoints (image import) answer with one JSON object per line.
+            resolve(text as T);
+          }
+        });
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`engine API ${path} timed out`)));
+    req.on("error", reject);
+    if (options.stream) options.stream.pipe(req);
+    else req.end(payload);
+  });
+}
+
+/** True when an engine answers on the socket. */
+export async function ping(): Promise<boolean> {
+  try {
+    return (await request<string>("/_ping", { timeoutMs: 2_000 })) === "OK";
+  } catch {
+    return false;
+  }
+}
+
+export interface EngineVersion {
+  Version: string;
+  ApiVersion: string;
+  Os: string;
+}
+
+export const version = () => request<EngineVersion>("/version");
+
+function labelFilter(labels: Record<string, string>): string {
+  const label = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+  return encodeURIComponent(JSON.stringify({ label }));
+}
+
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  State: string;
+  Labels: Record<string, string>;
+}
+
+export const containersWithLabels = (labels: Record<string, string>) =>
+  request<ContainerSummary[]>(`/containers/json?all=true&filters=${labelFilter(labels)}`);
+
+export interface NetworkSummary {
+  Id: string;
+  Name: string;
+  Internal: boolean;
+  Labels: Record<string, string>;
+}
+
+export const networksWithLabels = (labels: Record<string, string>) =>
+  request<NetworkSummary[]>(`/networks?filters=${labelFilter(labels)}`);
+
+export const volumesWithLabels = async (labels: Record<string, string>) =>
+  (await request<{ Volumes: { Name: string; Labels: Record<string, string> }[] | null }>(
+    `/volumes?filters=${labelFilter(labels)}`,
+  )).Volumes ?? [];
+
+export interface ContainerInspect {
+  Id: string;
+  Name: string;
+  State: { Status: string; Running: boolean; Health?: { Status: string } };
+  Config: { User: string; Labels: Record<string, string> };
+  HostConfig: {
+    Tmpfs?: Record<string, string>;
+    ReadonlyRootfs: boolean;
+    CapDrop: string[] | null;
+    CapAdd: string[] | null;
+    SecurityOpt: string[] | null;
+    Memory: number;
+    NanoCpus: number;
+    PidsLimit: number | null;
+    PortBindings: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
+  };
+  Mounts: { Type: string; Destination: string }[];
+  NetworkSettings: {
+    Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
+    Networks: Record<string, { IPAddress: string }>;
+  };
+}
+
+export const inspectContainer = (idOrName: string) =>
+  request<ContainerInspect>(`/containers/${encodeURIComponent(idOrName)}/json`);
+
+export async function imageExists(reference: string): Promise<boolean> {
+  try {
+    await request(`/images/${encodeURIComponent(reference)}/json`);
+    return true;
+  } catch (err) {
+    if (err instanceof EngineError && err.status === 404) return false;
+    throw err;
+  }
+}
+
+/** Imports a root filesystem tar stream as an image (the API form of `docker import`). */
+export async function importImage(tar: Readable, repo: string, tag: string): Promise<void> {
+  const answer = await request<string>(
+    `/images/create?fromSrc=-&repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}`,
+    { method: "POST", stream: tar, timeoutMs: 600_000 },
+  );
+  if (typeof answer === "string" && answer.includes('"error"')) {
+    throw new Error(`image import failed: ${answer.trim()}`);
+  }
+}

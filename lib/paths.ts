@@ -1,0 +1,32 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/** The project's root: the folder holding Pulumi.yaml. */
+export const projectRoot = path.resolve(__dirname, "..");
+
+/** Expensive, version-keyed things (toolchain builds, the Debian root) live outside the work tree. */
+export function cacheRoot(): string {
+  const base =
+    process.env.CP3_CACHE_DIR ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "cp3-testbed");
+  fs.mkdirSync(base, { recursive: true });
+  return base;
+}
+
+export function cacheDir(...parts: string[]): string {
+  const dir = path.join(cacheRoot(), ...parts);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Project-local, git-ignored working files (state backend, generated build contexts). */
+export function workDir(...parts: string[]): string {
+  const dir = path.join(projectRoot, ".cp3", ...parts);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export function logFile(name: string): string {
+  return path.join(cacheDir("logs"), `${name.replace(/[^\w.-]+/g, "-")}.log`);
+}

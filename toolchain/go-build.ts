@@ -1,0 +1,55 @@
+// Builds a Go tool from its wrapper module into a cache folder keyed by everything that goes into the build,
+// so an unchanged pin costs a stat() and a changed one rebuilds only that tool.
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { run, succeeds } from "../lib/exec";
+import { cacheDir } from "../lib/paths";
+import { StepError } from "../lib/progress";
+import type { GoTool } from "./tools";
+
+/** Hash of the wrapper module's files (go.mod, go.sum, our Go sources, build script) and the pinned version. */
+export function buildKey(tool: GoTool): string {
+  const hash = createHash("sha256").update(`${tool.id}@${tool.version}\n${tool.ldflags.join(" ")}\n`);
+  const files = fs
+    .readdirSync(tool.moduleDir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && /(\.go|\.mod|\.sum|\.sh)$/.test(e.name))
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+  for (const file of files) {
+    hash.update(path.relative(tool.moduleDir, file)).update(fs.readFileSync(file));
+  }
+  return hash.digest("hex").slice(0, 12);
+}
+
+export function cachedBinary(tool: GoTool): string {
+  return path.join(cacheDir("toolchain", `${tool.id}-${tool.version}-${buildKey(tool)}`), tool.binary);
+}
+
+export async function ensureGo(): Promise<string> {
+  const out = await succeeds("go", ["version"]);
+  if (!out) {
+    throw new StepError("go", "the Go toolchain (go >= 1.24) is needed to build the pinned tools and was not found on PATH", "go version");
+  }
+  return out.trim();
+}
+
+/** Builds the tool unless the cache already holds this exact build; returns the binary's path. */
+export async function buildGoTool(tool: GoTool): Promise<{ binary: string; built: boolean }> {
+  const binary = cachedBinary(tool);
+  if (fs.existsSync(binary)) return { binary, built: false };
+
+  const staging = `${binary}.partial`;
+  const env = { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=readonly -buildvcs=false" };
+  if (tool.buildScript) {
+    await run("bash", [tool.buildScript, staging], { step: `build ${tool.id}`, log: `build-${tool.id}`, cwd: tool.moduleDir, env });
+  } else {
+    const ldflags = ["-s", "-w", ...tool.ldflags].join(" ");
+    const args = ["build", "-trimpath", "-ldflags", ldflags, "-o", staging];
+    args.push(tool.goPackage ?? ".");
+    await run("go", args, { step: `build ${tool.id}`, log: `build-${tool.id}`, cwd: tool.moduleDir, env });
+  }
+  // Rename last, so an interrupted build never looks finished.
+  fs.renameSync(staging, binary);
+  return { binary, built: true };
+}

@@ -1,0 +1,6 @@
+//go:build tools
+
+// Package tools pins github.com/nats-io/nats-server/v2 so that `go build` compiles it from this module's go.sum.
+package tools
+
+import _ "github.com/nats-io/nats-server/v2"

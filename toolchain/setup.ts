@@ -1,0 +1,169 @@
+// `cp3 setup`: the Docker engine, the pinned toolchain (built from Go modules or reused), the docker provider
+// in Pulumi's plugin cache, and the Debian root image. Idempotent: a warm run only checks.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { run, succeeds } from "../lib/exec";
+import { cacheDir } from "../lib/paths";
+import { step, say } from "../lib/progress";
+import { offlineEnv } from "../lib/pulumi-env";
+import { ensureEngine, type EngineInfo } from "./engine";
+import { buildGoTool, cachedBinary, ensureGo } from "./go-build";
+import { ensureBaseRootImage, baseRootImage } from "./rootfs";
+import { atLeast, goTools, parseVersion, versions, type GoTool, type ToolId } from "./tools";
+import * as docker from "../lib/docker-api";
+
+export interface ResolvedTool {
+  id: ToolId | "node" | "docker-engine" | "debian-root";
+  path: string;
+  version: string;
+  source: string;
+}
+
+export interface Toolchain {
+  binDir: string;
+  tools: ResolvedTool[];
+  env: Record<string, string>;
+}
+
+/** The folder put first on PATH: links to every resolved binary, so one PATH entry serves them all. */
+export function binDir(): string {
+  return cacheDir("toolchain", "bin");
+}
+
+function linkInto(dir: string, name: string, target: string): void {
+  const link = path.join(dir, name);
+  const temp = `${link}.${process.pid}`;
+  fs.rmSync(temp, { force: true });
+  fs.symlinkSync(target, temp);
+  fs.renameSync(temp, link); // atomic, so two set-ups at once never leave a half-made link
+}
+
+function pulumiHome(): string {
+  return process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
+}
+
+/** Where the engine looks for resource plugin `name` at `version`. */
+export function pluginDir(name: string, version: string): string {
+  return path.join(pulumiHome(), "plugins", `resource-${name}-v${version}`);
+}
+
+/** A binary on PATH (outside our own bin folder), if any. */
+function onPath(binary: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (dir === "" || dir === binDir()) continue;
+    const candidate = path.join(dir, binary);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+async function existingTool(tool: GoTool, pulumiFromPath: boolean): Promise<ResolvedTool | undefined> {
+  if (!tool.reuseFromPath) return undefined;
+  const found = onPath(tool.binary);
+  if (!found) return undefined;
+  if (tool.id === "language-nodejs") {
+    // It cannot report its version by itself; pair it only with a Pulumi CLI that also came from PATH.
+    return pulumiFromPath ? { id: tool.id, path: found, version: "as installed", source: "PATH (beside the installed Pulumi CLI)" } : undefined;
+  }
+  const version = parseVersion((await succeeds(found, tool.versionArgs)) ?? "");
+  if (!version || !atLeast(version, tool.minimum.replace(/^v/, ""))) return undefined;
+  return { id: tool.id, path: found, version, source: "PATH" };
+}
+
+async function resolveTool(tool: GoTool, build: boolean, pulumiFromPath: boolean): Promise<ResolvedTool | undefined> {
+  const existing = await existingTool(tool, pulumiFromPath);
+  if (existing) return existing;
+  const cached = cachedBinary(tool);
+  if (fs.existsSync(cached)) return { id: tool.id, path: cached, version: tool.version, source: "built from Go modules (cached)" };
+  if (!build) return undefined;
+  const { binary } = await step(`build ${tool.id} ${tool.version} from Go modules`, () => buildGoTool(tool));
+  return { id: tool.id, path: binary, version: tool.version, source: "built from Go modules (just now)" };
+}
+
+const PROVIDER_MARKER = ".cp3-build";
+
+/** The docker provider in Pulumi's plugin cache at exactly the @pulumi/docker SDK's version. */
+async function resolveDockerPlugin(tool: GoTool, build: boolean, env: Record<string, string>): Promise<ResolvedTool | undefined> {
+  const dir = pluginDir("docker", tool.version);
+  const installed = path.join(dir, tool.binary);
+  const cached = cachedBinary(tool);
+  const marker = path.join(dir, PROVIDER_MARKER);
+  const ours = fs.existsSync(marker) ? fs.readFileSync(marker, "utf8") : undefined;
+  if (fs.existsSync(installed) && (ours === undefined || ours === cached)) {
+    const source = ours === undefined ? "Pulumi plugin cache (installed before cp3)" : "built from Go modules, in Pulumi's plugin cache";
+    return { id: tool.id, path: installed, version: tool.version, source };
+  }
+  if (!build) return undefined;
+  const { binary } = await step(`build docker-provider ${tool.version} from Go modules`, () => buildGoTool(tool));
+  await step(`install docker provider ${tool.version} into Pulumi's plugin cache`, () =>
+    run("pulumi", ["plugin", "install", "resource", "docker", tool.version, "--file", binary, "--reinstall"], {
+      step: "plugin install",
+      env: { ...process.env, ...env },
+    }),
+  );
+  fs.writeFileSync(marker, binary);
+  return { id: tool.id, path: installed, version: tool.version, source: "built from Go modules, in Pulumi's plugin cache" };
+}
+
+export interface SetupOptions {
+  /** Only report; build, install and start nothing. */
+  checkOnly: boolean;
+}
+
+export async function setup(options: SetupOptions): Promise<{ toolchain: Toolchain; missing: string[] }> {
+  const build = !options.checkOnly;
+  const tools: ResolvedTool[] = [];
+  const missing: string[] = [];
+  const env = offlineEnv(binDir());
+
+  const node = { id: "node" as const, path: process.execPath, version: process.versions.node, source: process.execPath.includes("cp3-testbed") ? `npm package ${versions.node.npmPackage}` : "PATH" };
+  tools.push(node);
+  linkInto(binDir(), "node", node.path);
+
+  const engine: EngineInfo | undefined = await step("docker engine", () => ensureEngine({ startIfMissing: build }));
+  if (engine) tools.push({ id: "docker-engine", path: docker.socketPath(), version: engine.version, source: engine.source });
+  else missing.push("docker-engine: no engine answers (cp3 setup starts one)");
+
+  if (build) await step("go toolchain", ensureGo);
+
+  let pulumiFromPath = false;
+  for (const tool of goTools) {
+    const resolved: ResolvedTool | undefined =
+      tool.id === "docker-provider"
+        ? await resolveDockerPlugin(tool, build, env)
+        : await resolveTool(tool, build, pulumiFromPath);
+    if (!resolved) {
+      missing.push(`${tool.id}: not built yet (cp3 setup builds ${tool.version})`);
+      continue;
+    }
+    if (tool.id === "pulumi") pulumiFromPath = resolved.source === "PATH";
+    tools.push(resolved);
+    if (tool.id !== "docker-provider") linkInto(binDir(), tool.binary, resolved.path);
+  }
+
+  if (engine) {
+    const image = baseRootImage();
+    if (build) {
+      const { imported } = await step(`debian root image ${image.ref}`, ensureBaseRootImage);
+      if (imported) say(`imported ${image.ref} into the engine`);
+    }
+    if (await docker.imageExists(image.ref)) {
+      tools.push({ id: "debian-root", path: image.ref, version: versions.debian.suite, source: "debootstrap, imported into the engine" });
+    } else {
+      missing.push(`debian-root: ${image.ref} is not in the engine (cp3 setup imports it)`);
+    }
+  }
+  return { toolchain: { binDir: binDir(), tools, env }, missing };
+}
+
+export function formatTools(tools: ResolvedTool[]): string {
+  const rows = tools.map((t) => [t.id, t.version, t.source, t.path]);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), 4));
+  return rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join("  ")).join("\n");
+}

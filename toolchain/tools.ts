@@ -1,0 +1,130 @@
+// The tools the testbed needs, where each comes from, and how to tell a suitable one already installed.
+import * as path from "node:path";
+import { projectRoot } from "../lib/paths";
+import versionsJson from "./versions.json";
+
+export const versions = versionsJson;
+
+export type ToolId = "pulumi" | "language-nodejs" | "docker-provider" | "nats-server" | "natscli" | "k6" | "toxiproxy";
+
+export interface GoTool {
+  id: ToolId;
+  /** File name of the binary, as found on PATH. */
+  binary: string;
+  version: string;
+  /** Wrapper module under toolchain/ whose go.mod and go.sum pin the build. */
+  moduleDir: string;
+  /** Package to build; undefined when moduleDir is itself the main package. */
+  goPackage?: string;
+  /** -X flags that stamp the version into the binary. */
+  ldflags: string[];
+  /** Custom build (the docker provider needs a prepared upstream copy); receives the output file. */
+  buildScript?: string;
+  /** Arguments that print the version, and the lowest version accepted from an existing install. */
+  versionArgs: string[];
+  minimum: string;
+  /** Whether a copy found on PATH may be used instead of building it. */
+  reuseFromPath: boolean;
+}
+
+const toolchainDir = path.join(projectRoot, "toolchain");
+const v = versions;
+
+export const goTools: GoTool[] = [
+  {
+    id: "pulumi",
+    binary: "pulumi",
+    version: v.pulumi.version,
+    moduleDir: path.join(toolchainDir, "pulumi"),
+    goPackage: v.pulumi.package,
+    // The Automation API refuses a CLI whose version is empty, so the version is stamped in.
+    ldflags: [`-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${v.pulumi.version}`],
+    versionArgs: ["version"],
+    minimum: v.pulumi.version,
+    reuseFromPath: true,
+  },
+  {
+    id: "language-nodejs",
+    binary: "pulumi-language-nodejs",
+    version: v.languageNodejs.version,
+    moduleDir: path.join(toolchainDir, "language-nodejs"),
+    ldflags: [`-X main.version=${v.languageNodejs.version}`],
+    versionArgs: [],
+    minimum: v.languageNodejs.version,
+    reuseFromPath: true,
+  },
+  {
+    id: "docker-provider",
+    binary: "pulumi-resource-docker",
+    version: v.dockerProvider.version,
+    moduleDir: path.join(toolchainDir, "docker-provider"),
+    ldflags: [],
+    buildScript: path.join(toolchainDir, "docker-provider", "build.sh"),
+    versionArgs: [],
+    minimum: v.dockerProvider.version,
+    // Installed into Pulumi's plugin cache at exactly the SDK's version, never taken from PATH.
+    reuseFromPath: false,
+  },
+  {
+    id: "nats-server",
+    binary: "nats-server",
+    version: v.natsServer.version,
+    moduleDir: path.join(toolchainDir, "nats-server"),
+    goPackage: v.natsServer.package,
+    ldflags: [],
+    versionArgs: ["--version"],
+    // The CP3 operations baseline requires at least 2.10.7.
+    minimum: "2.10.7",
+    reuseFromPath: true,
+  },
+  {
+    id: "natscli",
+    binary: "nats",
+    version: v.natsCli.version,
+    moduleDir: path.join(toolchainDir, "natscli"),
+    goPackage: v.natsCli.package,
+    ldflags: [`-X main.version=${v.natsCli.version}`],
+    versionArgs: ["--version"],
+    minimum: "0.1.0",
+    reuseFromPath: true,
+  },
+  {
+    id: "k6",
+    binary: "k6",
+    version: v.k6.version,
+    moduleDir: path.join(toolchainDir, "k6"),
+    goPackage: v.k6.package,
+    ldflags: [],
+    versionArgs: ["version"],
+    minimum: "1.0.0",
+    reuseFromPath: true,
+  },
+  {
+    id: "toxiproxy",
+    binary: "toxiproxy-server",
+    version: v.toxiproxy.version,
+    moduleDir: path.join(toolchainDir, "toxiproxy"),
+    goPackage: v.toxiproxy.package,
+    ldflags: [`-X github.com/Shopify/toxiproxy/v2.Version=${v.toxiproxy.version}`],
+    versionArgs: ["--version"],
+    minimum: "2.5.0",
+    reuseFromPath: true,
+  },
+];
+
+/** Parses the first x.y.z in a tool's version output. */
+export function parseVersion(text: string): string | undefined {
+  return /(\d+\.\d+\.\d+)/.exec(text)?.[1];
+}
+
+/** True when version a >= b (numeric x.y.z). */
+export function atLeast(a: string, b: string): boolean {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < 3; i++) {
+    const x = pa[i] ?? 0;
+    const y = pb[i] ?? 0;
+    if (x !== y) return x > y;
+  }
+  return true;
+}
