@@ -175,3 +175,15 @@ export async function importImage(tar: Readable, repo: string, tag: string): Pro
     throw new Error(`image import failed: ${answer.trim()}`);
   }
 }
+
+/** Runs a command inside a running container and returns its combined output and exit code. */
+export async function exec(container: string, cmd: string[]): Promise<{ output: string; exitCode: number }> {
+  const created = await request<{ Id: string }>(`/containers/${encodeURIComponent(container)}/exec`, {
+    method: "POST",
+    body: { Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: true },
+  });
+  // With a TTY the engine sends plain bytes rather than its multiplexed stream format.
+  const output = await request<string>(`/exec/${created.Id}/start`, { method: "POST", body: { Detach: false, Tty: true } });
+  const inspected = await request<{ ExitCode: number | null }>(`/exec/${created.Id}/json`);
+  return { output: String(output), exitCode: inspected.ExitCode ?? -1 };
+}

@@ -42,7 +42,11 @@ export async function buildGoTool(tool: GoTool): Promise<{ binary: string; built
   const staging = `${binary}.partial`;
   const env = { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=readonly -buildvcs=false" };
   if (tool.buildScript) {
-    await run("bash", [tool.buildScript, staging], { step: `build ${tool.id}`, log: `build-${tool.id}`, cwd: tool.moduleDir, env });
+    // The script builds into a folder of its own (with its logs beside the binary).
+    const stagingDir = `${binary}.build`;
+    fs.rmSync(stagingDir, { recursive: true, force: true });
+    await run("bash", [tool.buildScript, stagingDir], { step: `build ${tool.id}`, log: `build-${tool.id}`, cwd: tool.moduleDir, env });
+    fs.renameSync(path.join(stagingDir, tool.binary), staging);
   } else {
     const ldflags = ["-s", "-w", ...tool.ldflags].join(" ");
     const args = ["build", "-trimpath", "-ldflags", ldflags, "-o", staging];

@@ -31,11 +31,19 @@ export function binDir(): string {
   return cacheDir("toolchain", "bin");
 }
 
+/**
+ * Links a binary into the bin folder. A hard link where possible: the Pulumi CLI looks for its language host
+ * beside its own resolved path, which a symbolic link would point elsewhere.
+ */
 function linkInto(dir: string, name: string, target: string): void {
   const link = path.join(dir, name);
   const temp = `${link}.${process.pid}`;
   fs.rmSync(temp, { force: true });
-  fs.symlinkSync(target, temp);
+  try {
+    fs.linkSync(target, temp);
+  } catch {
+    fs.symlinkSync(target, temp); // another file system: a symbolic link still serves PATH
+  }
   fs.renameSync(temp, link); // atomic, so two set-ups at once never leave a half-made link
 }
 

@@ -1,0 +1,70 @@
+// The command line as a user meets it: bad input gets one clear line, exit code 2, and nothing is created.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { projectRoot } from "../../lib/paths";
+
+function cp3(...args: string[]) {
+  const result = spawnSync(process.execPath, ["--import", "tsx", path.join(projectRoot, "cli", "main.ts"), ...args], {
+    cwd: projectRoot,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const stateEntries = () => {
+  const dir = path.join(projectRoot, ".pulumi-state", ".pulumi", "stacks", "cp3-testbed");
+  return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+};
+
+describe("cp3 command line", () => {
+  it.each([
+    [["frobnicate"], 'cp3: unknown verb "frobnicate": accepted verbs are setup, up, destroy, outputs, test (or none, for the main job)'],
+    [["up"], "cp3: up: --stack is required (stack: ci, ci-<suffix>, dev or staging)"],
+    [["up", "--stack", "prod"], 'cp3: unknown stack "prod": accepted stacks are ci, ci-<suffix> (lower-case letters, digits and \'-\', up to 41 characters), dev, staging'],
+    [["up", "--stack", "ci", "--replicas", "3"], "cp3: up: Unknown option '--replicas'; accepted flags: --stack, --help"],
+    [["destroy", "--stack", "CI"], 'cp3: unknown stack "CI": accepted stacks are ci, ci-<suffix> (lower-case letters, digits and \'-\', up to 41 characters), dev, staging'],
+    [["setup", "--bogus"], "cp3: setup: Unknown option '--bogus'; accepted flags: --check, --env, --help"],
+  ])("cp3 %j fails with one line and exit code 2, creating nothing", (args, line) => {
+    const before = stateEntries();
+    const { code, stderr, stdout } = cp3(...args);
+    expect(code).toBe(2);
+    expect(stderr.trim().split("\n")).toEqual([line]);
+    expect(stdout).toBe("");
+    expect(stateEntries()).toEqual(before);
+  });
+
+  it("prints help for every verb, naming its flags", () => {
+    for (const verb of ["setup", "up", "destroy", "outputs", "test"]) {
+      const { code, stdout } = cp3(verb, "--help");
+      expect(code).toBe(0);
+      expect(stdout).toContain(`usage: npm run cp3 -- ${verb} [flags]`);
+      expect(stdout).toContain("--help");
+    }
+    const overview = cp3("--help");
+    expect(overview.code).toBe(0);
+    expect(overview.stdout).toContain("exit codes: 0 success, 1 verdict failed, 2 infrastructure or usage error, 130 interrupted");
+  });
+
+  it("refuses a dev stack without a passphrase rather than inventing one", () => {
+    const result = spawnSync(process.execPath, ["--import", "tsx", "-e", 'require("./lib/pulumi-env").passphraseEnv("dev")'], {
+      cwd: projectRoot,
+      encoding: "utf8",
+      env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "", PULUMI_CONFIG_PASSPHRASE_FILE: "" },
+    });
+    // An empty variable counts as set (Pulumi accepts an empty passphrase); unset both to see the refusal.
+    const unset = { ...process.env };
+    delete unset.PULUMI_CONFIG_PASSPHRASE;
+    delete unset.PULUMI_CONFIG_PASSPHRASE_FILE;
+    const refused = spawnSync(process.execPath, ["--import", "tsx", "-e", 'require("./lib/pulumi-env").passphraseEnv("dev")'], {
+      cwd: projectRoot,
+      encoding: "utf8",
+      env: unset,
+    });
+    expect(result.status).toBe(0);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('stack "dev" needs PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE): only ci stacks get a generated passphrase');
+  });
+});
