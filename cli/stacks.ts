@@ -66,8 +66,24 @@ export async function upStack(stack: Stack, signal?: AbortSignal): Promise<Recor
 export async function destroyStack(stack: Stack, options: { remove: boolean; signal?: AbortSignal }): Promise<void> {
   await stack.destroy({ onOutput: pulumiOutput(stack.name), color: "never", signal: options.signal });
   if (!options.remove) return;
-  await stack.workspace.removeStack(stack.name);
-  if (stack.name.startsWith("ci-")) fs.rmSync(configFile(stack.name), { force: true });
+  // `pulumi stack rm` deletes the stack's config file too: right for a generated ci-<suffix> file, wrong for
+  // the committed stacks/Pulumi.ci.yaml.
+  const generated = stack.name.startsWith("ci-");
+  await stack.workspace.removeStack(stack.name, { preserveConfig: !generated });
+  if (generated) fs.rmSync(configFile(stack.name), { force: true });
+  else dropEncryptionSalt(configFile(stack.name));
+}
+
+/**
+ * Pulumi writes the passphrase provider's salt into the stack file (pulumi/pulumi#8408). For the committed
+ * stacks/Pulumi.ci.yaml that salt belongs to one clone's generated passphrase; once the stack is removed it
+ * means nothing, so it goes too and the committed file is left as it was.
+ */
+function dropEncryptionSalt(file: string): void {
+  if (!fs.existsSync(file)) return;
+  const text = fs.readFileSync(file, "utf8");
+  const kept = text.replace(/^encryptionsalt:.*\n?/m, "");
+  if (kept !== text) fs.writeFileSync(file, kept);
 }
 
 export async function stackOutputs(stack: Stack, showSecrets: boolean): Promise<Record<string, unknown>> {

@@ -6,7 +6,8 @@ import { labelList, ownershipLabels, type Ownership } from "./labels";
 export const NATS_CLIENT_PORT = 4222;
 export const NATS_MONITOR_PORT = 8222;
 const NATS_UID = "10001:10001";
-const STORE_DIR = "/data/jetstream";
+// nats-server keeps JetStream in <store_dir>/jetstream, so the store is /data/jetstream on the tmpfs at /data.
+const STORE_DIR = "/data";
 
 export interface NatsArgs {
   readonly owner: Ownership;

@@ -68,3 +68,16 @@ describe(`the slice on a real engine (${stackName})`, () => {
     expect(stacks.map((s) => s.name)).not.toContain(stackName);
   }, 300_000);
 });
+
+describe("removing stacks", () => {
+  it("keeps the committed stacks/Pulumi.ci.yaml when the `ci` stack itself is removed", async () => {
+    const fs = await import("node:fs");
+    const path = await import("node:path");
+    const { projectRoot } = await import("../../lib/paths");
+    const committed = path.join(projectRoot, "stacks", "Pulumi.ci.yaml");
+    const before = fs.readFileSync(committed, "utf8");
+    const ci = await openStack("ci", toolchain);
+    await destroyStack(ci, { remove: true });
+    expect(fs.readFileSync(committed, "utf8")).toBe(before);
+  }, 120_000);
+});

@@ -75,7 +75,7 @@ describe("the ci program", () => {
       "/run/nats": "rw,noexec,nosuid,size=1m,uid=10001,gid=10001,mode=0700",
     });
     const config = (nats.envs as string[]).find((e) => e.startsWith("NATS_CONFIG="));
-    expect(config).toContain('store_dir: "/data/jetstream"');
+    expect(config).toContain('store_dir: "/data"');
     expect(config).toContain(`max_file_store: ${Math.floor(128 * 0.9) * 1024 * 1024}`);
   });
 
