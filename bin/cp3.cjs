@@ -97,14 +97,16 @@ function main() {
         PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH || ""}`,
         CP3_BOOTSTRAP_STARTED: String(started),
     };
+    // The CLI runs in a session of its own and gets each signal from here exactly once. Otherwise a terminal's
+    // Ctrl-C would reach the Pulumi CLI twice (directly, and again when cp3 cancels the operation), and a
+    // second SIGINT makes Pulumi stop at once and leave an operation pending in the state.
     const child = spawn(node, ["--import", "tsx", path.join(root, "cli", "main.ts"), ...process.argv.slice(2)], {
         cwd: root,
         env,
         stdio: "inherit",
+        detached: true,
     });
-    // The terminal delivers Ctrl-C to the whole process group; the CLI handles it. A signal sent only to this
-    // process (CI runners, `kill`) is passed on so the CLI can still clean up.
-    for (const signal of ["SIGINT", "SIGTERM"]) {
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
         process.on(signal, () => child.kill(signal));
     }
     child.on("exit", (code, signal) => {

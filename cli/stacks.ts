@@ -101,18 +101,25 @@ function plainOutputs(outputs: Record<string, { value: unknown; secret: boolean 
 export const removeAfterDestroy = (stack: string) => stackKind(stack) === "ci";
 
 /**
- * The clean-up that must always happen: destroy (retried), then remove the stack. If destroy keeps failing,
- * say exactly what is left and how to remove it.
+ * The clean-up an ephemeral ci stack must always get: destroy; if that fails (say an interrupted update left
+ * a create pending, so Pulumi no longer knows a container that still holds the network), remove whatever
+ * carries the stack's label through the engine API, let `refresh --clear-pending-creates` bring the state in
+ * line, and destroy again. Then remove the stack. If it still fails, say exactly what is left and how to
+ * remove it.
  */
 export async function destroyAlways(stack: Stack, attempts = 3): Promise<void> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
+      if (attempt > 1) {
+        await removeLabeled(stack.name);
+        await stack.refresh({ clearPendingCreates: true, onOutput: pulumiOutput(stack.name), color: "never" });
+      }
       await destroyStack(stack, { remove: removeAfterDestroy(stack.name) });
       return;
     } catch (err) {
       lastError = err;
-      say(`destroy ${stack.name} failed (attempt ${attempt} of ${attempts}): ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
+      say(`destroy ${stack.name} failed (attempt ${attempt} of ${attempts}): ${firstLine(err)}`);
     }
   }
   const left = await leftovers(stack.name);
@@ -120,10 +127,20 @@ export async function destroyAlways(stack: Stack, attempts = 3): Promise<void> {
     [
       `destroy of ${stack.name} failed ${attempts} times; left behind: ${left.length === 0 ? "nothing that carries the stack's label" : left.join(", ")}`,
       `remove it with: npm run cp3 -- destroy --stack ${stack.name}` +
-        (left.length > 0 ? `  (or by hand: docker rm -f / docker network rm / docker volume rm on the names above)` : ""),
-      `last error: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
+        (left.length > 0 ? "  (or by hand: docker rm -f / docker network rm / docker volume rm on the names above)" : ""),
+      `last error: ${firstLine(lastError)}`,
     ].join("\n"),
   );
+}
+
+const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).trim().split("\n")[0] ?? "";
+
+/** Removes the stack's labelled containers, then networks, then volumes (the order the engine requires). */
+export async function removeLabeled(stack: string): Promise<void> {
+  const labels = { "cp3.stack": stack };
+  for (const c of await docker.containersWithLabels(labels)) await docker.removeContainer(c.Id);
+  for (const n of await docker.networksWithLabels(labels)) await docker.removeNetwork(n.Id);
+  for (const v of await docker.volumesWithLabels(labels)) await docker.removeVolume(v.Name);
 }
 
 /** Containers, networks and volumes carrying the stack's label, as "kind name" strings. */

@@ -187,3 +187,7 @@ export async function exec(container: string, cmd: string[]): Promise<{ output: 
   const inspected = await request<{ ExitCode: number | null }>(`/exec/${created.Id}/json`);
   return { output: String(output), exitCode: inspected.ExitCode ?? -1 };
 }
+
+export const removeContainer = (id: string) => request(`/containers/${encodeURIComponent(id)}?force=true&v=true`, { method: "DELETE" });
+export const removeNetwork = (id: string) => request(`/networks/${encodeURIComponent(id)}`, { method: "DELETE" });
+export const removeVolume = (name: string) => request(`/volumes/${encodeURIComponent(name)}?force=true`, { method: "DELETE" });
