@@ -8,6 +8,8 @@ import { cacheDir } from "../lib/paths";
 import { StepError } from "../lib/progress";
 import type { GoTool } from "./tools";
 
+const GENERATED = new Set(["_upstream"]);
+
 /** Hash of the wrapper module's files (go.mod, go.sum, our Go sources, build script) and the pinned version. */
 export function buildKey(tool: GoTool): string {
   const hash = createHash("sha256").update(`${tool.id}@${tool.version}\n${tool.ldflags.join(" ")}\n`);
@@ -15,6 +17,8 @@ export function buildKey(tool: GoTool): string {
     .readdirSync(tool.moduleDir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && /(\.go|\.mod|\.sum|\.sh)$/.test(e.name))
     .map((e) => path.join(e.parentPath, e.name))
+    // Folders a build writes (the docker provider's copy of upstream) are outputs, not inputs.
+    .filter((file) => !path.relative(tool.moduleDir, file).split(path.sep).some((part) => GENERATED.has(part)))
     .sort();
   for (const file of files) {
     hash.update(path.relative(tool.moduleDir, file)).update(fs.readFileSync(file));
@@ -45,7 +49,12 @@ export async function buildGoTool(tool: GoTool): Promise<{ binary: string; built
     // The script builds into a folder of its own (with its logs beside the binary).
     const stagingDir = `${binary}.build`;
     fs.rmSync(stagingDir, { recursive: true, force: true });
-    await run("bash", [tool.buildScript, stagingDir], { step: `build ${tool.id}`, log: `build-${tool.id}`, cwd: tool.moduleDir, env });
+    await run("bash", [tool.buildScript, stagingDir], {
+      step: `build ${tool.id}`,
+      log: `build-${tool.id}`,
+      cwd: tool.moduleDir,
+      env: { ...env, VERSION: tool.version },
+    });
     fs.renameSync(path.join(stagingDir, tool.binary), staging);
   } else {
     const ldflags = ["-s", "-w", ...tool.ldflags].join(" ");

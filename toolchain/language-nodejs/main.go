@@ -149,16 +149,23 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, stream grpc.ServerStre
 	if dir == "" {
 		dir = req.GetPwd()
 	}
-	harnessName := "run-plugin"
+	// The harnesses' contracts: run-policy-pack <engine-address> <program>; run-plugin <program> [args...].
+	// The engine sends only the engine address (analyzers) or the plugin's own arguments; the program is
+	// the plugin's folder.
+	args := nodeArgs(req.GetInfo())
 	if req.GetKind() == "analyzer" {
-		harnessName = "run-policy-pack"
+		harness, err := findHarness(dir, "run-policy-pack")
+		if err != nil {
+			return err
+		}
+		args = append(append(append(args, harness), req.GetArgs()...), dir)
+	} else {
+		harness, err := findHarness(dir, "run-plugin")
+		if err != nil {
+			return err
+		}
+		args = append(append(append(args, harness), dir), req.GetArgs()...)
 	}
-	harness, err := findHarness(dir, harnessName)
-	if err != nil {
-		return err
-	}
-	args := append(nodeArgs(req.GetInfo()), harness)
-	args = append(args, req.GetArgs()...)
 	cmd := exec.CommandContext(stream.Context(), "node", args...)
 	cmd.Dir = req.GetPwd()
 	cmd.Env = append(append(os.Environ(), req.GetEnv()...), typeScriptEnv(req.GetInfo())...)
@@ -172,7 +179,7 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, stream grpc.ServerStre
 	if err := cmd.Run(); err != nil {
 		var exitErr *exec.ExitError
 		if !errors.As(err, &exitErr) {
-			return fmt.Errorf("starting node %s: %w", harness, err)
+			return fmt.Errorf("starting node %v: %w", args, err)
 		}
 		code = exitErr.ExitCode()
 	}
