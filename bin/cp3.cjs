@@ -61,11 +61,9 @@ function nodeMajor(nodeBinary) {
     return result.status === 0 ? Number(result.stdout.trim().split(".")[0]) : 0;
 }
 
-// A Node.js >= 22: the one running us if it is new enough, else the pinned LTS from the npm registry.
-function ensureNode() {
-    if (Number(process.versions.node.split(".")[0]) >= 22) {
-        return process.execPath;
-    }
+// The pinned Node.js LTS from the npm registry (cached). The images always get this one; the CLI runs on it
+// too unless the Node.js running us is already new enough (>= 22).
+function ensurePinnedNode() {
     const { version, npmPackage } = versions.node;
     const dir = path.join(cacheRoot(), "node", version);
     const binary = path.join(dir, "bin", "node");
@@ -90,9 +88,11 @@ function ensureNode() {
 
 function main() {
     ensureDependencies();
-    const node = ensureNode();
+    const pinned = ensurePinnedNode();
+    const node = Number(process.versions.node.split(".")[0]) >= 22 ? process.execPath : pinned;
     const env = {
         ...process.env,
+        CP3_PINNED_NODE: pinned,
         // Child processes (the Pulumi language host, vitest workers) must find the same Node.js first on PATH.
         PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH || ""}`,
         CP3_BOOTSTRAP_STARTED: String(started),

@@ -1,11 +1,12 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { hardened } from "./hardening";
+import { hardened, tmpfsFor } from "./hardening";
 import { labelList, ownershipLabels, type Ownership } from "./labels";
 
 export const NATS_CLIENT_PORT = 4222;
+export const NATS_CLUSTER_PORT = 6222;
 export const NATS_MONITOR_PORT = 8222;
-const NATS_UID = "10001:10001";
+const NATS_USER = "10001:10001";
 // nats-server keeps JetStream in <store_dir>/jetstream, so the store is /data/jetstream on the tmpfs at /data.
 const STORE_DIR = "/data";
 
@@ -13,21 +14,26 @@ export interface NatsArgs {
   readonly owner: Ownership;
   /** Image with nats-server (see images/nats). */
   readonly image: pulumi.Input<string>;
-  /** Network the server joins, reachable as `nats` there. */
+  /** The data network; server i is reachable there as `nats-<i>`. */
   readonly networkName: pulumi.Input<string>;
-  /** Size of the JetStream store, a tmpfs mount. @default 256 */
+  /** 1, or 3 for a cluster whose streams can use R3. @default 1 */
+  readonly replicas?: 1 | 3;
+  /** Size of each server's JetStream store, a tmpfs mount. @default 256 */
   readonly storeMiB?: number;
-  /** Memory limit; the tmpfs store counts against it. @default 512 */
+  /** Memory limit per server; the tmpfs store counts against it. @default 512 */
   readonly memoryMiB?: number;
   /** @default 1 */
   readonly cpus?: number;
 }
 
+/** The host name of server `i` on the data network. */
+export const natsHost = (i: number) => `nats-${i}`;
+
 /** The nats-server configuration, rendered from typed arguments. */
-export function renderNatsConfig(serverName: string, storeMiB: number): string {
+export function renderNatsConfig(serverName: string, storeMiB: number, replicas: number): string {
   // Leave 10 % of the tmpfs for JetStream's own index and metadata files.
   const maxFileStore = Math.floor(storeMiB * 0.9) * 1024 * 1024;
-  return [
+  const lines = [
     `server_name: "${serverName}"`,
     `port: ${NATS_CLIENT_PORT}`,
     `http_port: ${NATS_MONITOR_PORT}`,
@@ -36,73 +42,68 @@ export function renderNatsConfig(serverName: string, storeMiB: number): string {
     `  max_file_store: ${maxFileStore}`,
     "  max_memory_store: 0",
     "}",
-  ].join("\n");
+  ];
+  if (replicas > 1) {
+    const routes = Array.from({ length: replicas }, (_, i) => `    "nats://${natsHost(i)}:${NATS_CLUSTER_PORT}"`);
+    lines.push("cluster {", '  name: "cp3"', `  listen: "0.0.0.0:${NATS_CLUSTER_PORT}"`, "  routes: [", ...routes, "  ]", "}");
+  }
+  return lines.join("\n");
 }
 
 /**
- * A NATS server with JetStream whose store is a tmpfs mount: fast, and wiped when the container stops, which
- * is exactly the failure the testbed must survive. Client and monitor ports are published on 127.0.0.1 only,
- * on host ports the engine picks, so stacks side by side never collide.
+ * NATS with JetStream whose store is a tmpfs mount: fast, and wiped when a container stops, which is exactly
+ * the failure the testbed must survive. One server, or a three-node cluster with routes on the data network.
+ * Nothing is published to the host: the data network is internal; Toxiproxy is the way in.
  */
 export class Nats extends pulumi.ComponentResource {
-  public readonly containerName: pulumi.Output<string>;
-  public readonly clientUrl: pulumi.Output<string>;
-  public readonly monitorUrl: pulumi.Output<string>;
+  public readonly containerNames: pulumi.Output<string[]>;
+  /** Client URLs on the data network, one per server. */
+  public readonly clientUrls: string[];
 
   constructor(name: string, args: NatsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cp3:nats:Nats", name, {}, opts);
+    const replicas = args.replicas ?? 1;
     const storeMiB = args.storeMiB ?? 256;
     const memoryMiB = args.memoryMiB ?? 512;
     const cpus = args.cpus ?? 1;
+    if (replicas !== 1 && replicas !== 3) {
+      throw new pulumi.ResourceError(`Nats ${name}: replicas is ${String(replicas)}; give 1 or 3 (a JetStream cluster needs a majority)`, this);
+    }
     if (!Number.isInteger(storeMiB) || storeMiB < 16) {
       throw new pulumi.ResourceError(`Nats ${name}: storeMiB is ${storeMiB}; give an integer of at least 16`, this);
     }
     if (memoryMiB < storeMiB + 64) {
       throw new pulumi.ResourceError(`Nats ${name}: memoryMiB is ${memoryMiB} but the ${storeMiB} MiB tmpfs store counts against it; give at least ${storeMiB + 64}`, this);
     }
-    if (!(cpus > 0)) {
-      throw new pulumi.ResourceError(`Nats ${name}: cpus is ${cpus}; give a number above 0`, this);
-    }
+    if (!(cpus > 0)) throw new pulumi.ResourceError(`Nats ${name}: cpus is ${cpus}; give a number above 0`, this);
 
-    const containerName = `cp3-${args.owner.stack}-${name}`;
-    const container = new docker.Container(
-      `${name}-server`,
-      {
-        name: containerName,
-        image: args.image,
-        hostname: name,
-        ...hardened({
-          user: NATS_UID,
-          memoryMiB,
-          cpus,
-          tmpfs: {
-            "/data": `rw,noexec,nosuid,size=${storeMiB}m,uid=10001,gid=10001,mode=0700`,
-            "/run/nats": "rw,noexec,nosuid,size=1m,uid=10001,gid=10001,mode=0700",
-          },
-        }),
-        envs: [`NATS_CONFIG=${renderNatsConfig(containerName, storeMiB)}`],
-        networksAdvanced: [{ name: args.networkName, aliases: ["nats"] }],
-        ports: [
-          { internal: NATS_CLIENT_PORT, ip: "127.0.0.1" },
-          { internal: NATS_MONITOR_PORT, ip: "127.0.0.1" },
-        ],
-        labels: labelList(ownershipLabels(args.owner, "nats")),
-        // `pulumi up` returns only once the image's healthcheck (JetStream enabled) passes.
-        wait: true,
-        waitTimeout: 90,
-      },
-      { parent: this },
-    );
-
-    const hostPort = (internal: number) =>
-      container.ports.apply((ports) => {
-        const bound = (ports ?? []).find((p) => p.internal === internal);
-        if (!bound?.external) throw new Error(`Nats ${name}: the engine reported no host port for ${internal}`);
-        return bound.external;
-      });
-    this.containerName = container.name;
-    this.clientUrl = pulumi.interpolate`nats://127.0.0.1:${hostPort(NATS_CLIENT_PORT)}`;
-    this.monitorUrl = pulumi.interpolate`http://127.0.0.1:${hostPort(NATS_MONITOR_PORT)}`;
-    this.registerOutputs({ containerName: this.containerName, clientUrl: this.clientUrl, monitorUrl: this.monitorUrl });
+    const containers = Array.from({ length: replicas }, (_, i) => {
+      const containerName = `cp3-${args.owner.stack}-${natsHost(i)}`;
+      return new docker.Container(
+        `${name}-${i}`,
+        {
+          name: containerName,
+          image: args.image,
+          hostname: natsHost(i),
+          ...hardened({
+            user: NATS_USER,
+            memoryMiB,
+            cpus,
+            tmpfs: { [STORE_DIR]: tmpfsFor(NATS_USER, storeMiB), "/run/nats": tmpfsFor(NATS_USER, 1) },
+          }),
+          envs: [`NATS_CONFIG=${renderNatsConfig(containerName, storeMiB, replicas)}`],
+          networksAdvanced: [{ name: args.networkName, aliases: [natsHost(i)] }],
+          labels: labelList(ownershipLabels(args.owner, "nats")),
+          // `pulumi up` goes on only once the image's healthcheck (JetStream enabled) passes; a cluster's
+          // servers must start together, so only a single server is waited for here.
+          wait: replicas === 1,
+          waitTimeout: 90,
+        },
+        { parent: this },
+      );
+    });
+    this.containerNames = pulumi.all(containers.map((c) => c.name));
+    this.clientUrls = containers.map((_, i) => `nats://${natsHost(i)}:${NATS_CLIENT_PORT}`);
+    this.registerOutputs({ containerNames: this.containerNames, clientUrls: this.clientUrls });
   }
 }

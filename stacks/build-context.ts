@@ -1,5 +1,6 @@
-// Stages an image's build context: the files under images/<name>/ plus binaries from the toolchain, in a
-// git-ignored folder, with a content hash that becomes the image tag.
+// Stages an image's build context in a git-ignored folder: the image's own folder under images/, plus files
+// or folders from elsewhere (built binaries, workload code), with a content hash of everything in it that
+// becomes the image tag. An unchanged context keeps its tag, so nothing is rebuilt.
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -10,32 +11,51 @@ export interface BuildContext {
   hash: string;
 }
 
-/** `extra` maps a file name inside the context to a file outside it (for example a built binary). */
-export function stageContext(image: string, extra: Record<string, string> = {}): BuildContext {
-  const source = path.join(projectRoot, "images", image);
-  const files: Record<string, string> = {};
-  for (const name of fs.readdirSync(source)) files[name] = path.join(source, name);
-  Object.assign(files, extra);
+/** Every file below `source` (a file or a folder), as [path inside the context, absolute source path]. */
+function expand(target: string, source: string): [string, string][] {
+  const real = fs.realpathSync(source);
+  if (!fs.statSync(real).isDirectory()) return [[target, real]];
+  return fs
+    .readdirSync(real, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => {
+      const abs = path.join(e.parentPath, e.name);
+      return [path.join(target, path.relative(real, abs)), abs] as [string, string];
+    });
+}
 
-  const dir = workDir("contexts", image);
+/**
+ * Stages context `name` from images/<image>/ and `extra` entries (path inside the context -> file or folder).
+ */
+export function stageContext(name: string, image: string, extra: Record<string, string> = {}): BuildContext {
+  const files = new Map<string, string>(expand(".", path.join(projectRoot, "images", image)));
+  for (const [target, source] of Object.entries(extra)) for (const [t, s] of expand(target, source)) files.set(path.normalize(t), s);
+
+  const dir = workDir("contexts", name);
   const hash = createHash("sha256");
-  for (const name of Object.keys(files).sort()) {
-    const from = fs.realpathSync(files[name]!);
-    const to = path.join(dir, name);
+  const wanted = new Set<string>();
+  for (const rel of [...files.keys()].sort()) {
+    const from = files.get(rel)!;
+    const to = path.join(dir, rel);
+    wanted.add(to);
     const stat = fs.statSync(from);
-    hash.update(`${name}\0${stat.mode & 0o111 ? "x" : "-"}\0`).update(fs.readFileSync(from));
+    hash.update(`${rel}\0${stat.mode & 0o111 ? "x" : "-"}\0`).update(fs.readFileSync(from));
     // Copy only what changed: binaries are tens of MB.
     const current = fs.existsSync(to) ? fs.statSync(to) : undefined;
     if (!current || current.size !== stat.size || current.mtimeMs < stat.mtimeMs) {
+      fs.mkdirSync(path.dirname(to), { recursive: true });
       fs.copyFileSync(from, to);
       fs.chmodSync(to, stat.mode & 0o777);
     }
   }
-  for (const stale of fs.readdirSync(dir)) if (!(stale in files)) fs.rmSync(path.join(dir, stale), { force: true });
+  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    const abs = path.join(e.parentPath, e.name);
+    if (e.isFile() && !wanted.has(abs)) fs.rmSync(abs, { force: true });
+  }
   return { dir, hash: hash.digest("hex") };
 }
 
-/** A binary from the toolchain that `cp3 setup` built; the program never builds anything itself. */
+/** A binary from the toolchain that `cp3 setup` prepared; the program never builds anything itself. */
 export function toolchainBinary(name: string): string {
   const binDir = process.env.CP3_TOOLCHAIN_BIN;
   const candidate = binDir ? path.join(binDir, name) : undefined;
@@ -44,3 +64,5 @@ export function toolchainBinary(name: string): string {
   }
   return candidate;
 }
+
+export const workloadPath = (...parts: string[]) => path.join(projectRoot, "workload", ...parts);

@@ -1,24 +1,73 @@
 // The one typed, validated schema for stack configuration. It is read only here, where stacks are assembled;
 // components receive plain typed arguments. Every bad or unknown key is reported at once, with what it got and
 // what is allowed, before any resource is declared.
+import { parseJsonValue, readSection, type SectionSpec, type SectionValue } from "./schema";
 
 export type StackKind = "ci" | "dev" | "staging";
+const KINDS: readonly StackKind[] = ["ci", "dev", "staging"];
 
-export interface NatsSettings {
-  /** JetStream store on tmpfs, in MiB. */
-  storeMiB: number;
-  memoryMiB: number;
-  cpus: number;
-}
+const resources = (memoryMiB: number, cpus: number) =>
+  ({
+    memoryMiB: { type: "int", min: 32, max: 65_536, default: memoryMiB },
+    cpus: { type: "number", min: 0.05, max: 64, default: cpus },
+  }) as const;
 
-export interface TestbedConfig {
-  kind: StackKind;
-  /** The run this stack belongs to (label cp3.run); the stack name when not set. */
-  run: string;
-  /** When an orphaned stack may be swept (label cp3.expires, ISO 8601); empty for "never". */
-  expires: string;
-  nats: NatsSettings;
-}
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const SECTIONS = {
+  nats: {
+    replicas: { type: "int", min: 1, max: 3, default: 1 },
+    storeMiB: { type: "int", min: 16, max: 65_536, default: 256 },
+    ...resources(512, 1),
+  },
+  jetstream: {
+    stream: { type: "string", pattern: NAME, describe: "letters, digits, '_' and '-', up to 64", default: "RECORDS" },
+    subjects: { type: "strings", pattern: /^[A-Za-z0-9_.>*-]{1,128}$/, describe: "NATS subjects", default: ["records.>"] },
+    maxMsgs: { type: "int", min: 1, max: 1e12, default: 1_000_000 },
+    maxBytesMiB: { type: "int", min: 1, max: 1_048_576, default: 200 },
+    maxAgeSeconds: { type: "int", min: 1, max: 31_536_000, default: 86_400 },
+    duplicateWindowSeconds: { type: "int", min: 1, max: 86_400, default: 120 },
+    discard: { type: "enum", values: ["new", "old"], default: "new" },
+    consumer: { type: "string", pattern: NAME, describe: "letters, digits, '_' and '-', up to 64", default: "workers" },
+    maxAckPending: { type: "int", min: 1, max: 1_000_000, default: 1000 },
+    ackWaitSeconds: { type: "int", min: 1, max: 3600, default: 30 },
+    maxDeliver: { type: "int", min: 1, max: 1000, default: 10 },
+  },
+  postgres: {
+    storage: { type: "enum", values: ["tmpfs", "volume"], default: "tmpfs" },
+    storageMiB: { type: "int", min: 64, max: 1_048_576, default: 512 },
+    maxConnections: { type: "int", min: 10, max: 5000, default: 100 },
+    sharedBuffersMiB: { type: "int", min: 16, max: 65_536, default: 128 },
+    ...resources(768, 1),
+  },
+  toxiproxy: { ...resources(128, 0.5) },
+  chaos: {
+    proxy: { type: "bool", default: true },
+  },
+  gateway: {
+    /** 0: a host port the engine picks (ci); a fixed one for dev. */
+    hostPort: { type: "int", min: 0, max: 65_535, default: 0 },
+    ...resources(256, 1),
+  },
+  worker: {
+    replicas: { type: "int", min: 1, max: 16, default: 2 },
+    ...resources(256, 0.5),
+  },
+  images: {
+    /** A base image from your own registry instead of building one; empty builds it locally. */
+    base: { type: "string", pattern: /^$|^[a-z0-9][a-z0-9._/:@-]*$/, describe: "an image reference, or empty to build locally", default: "" },
+  },
+  dev: {
+    /** Bind-mount the flows' code and restart them on change (dev stacks). */
+    hotReload: { type: "bool", default: false },
+  },
+} as const satisfies Record<string, SectionSpec>;
+
+type Sections = typeof SECTIONS;
+
+export type TestbedConfig = { kind: StackKind; run: string; expires: string } & {
+  [K in keyof Sections]: SectionValue<Sections[K]>;
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -27,97 +76,60 @@ export class ConfigError extends Error {
   }
 }
 
-const NAMESPACE = "cp3";
-
-type Reader = {
-  problems: string[];
-  int(key: string, raw: unknown, min: number, max: number, fallback: number): number;
-  number(key: string, raw: unknown, min: number, max: number, fallback: number): number;
-};
-
-function reader(): Reader {
-  const problems: string[] = [];
-  const got = (raw: unknown) => JSON.stringify(raw);
-  const numeric = (key: string, raw: unknown, min: number, max: number, fallback: number, integer: boolean) => {
-    if (raw === undefined) return fallback;
-    const value = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
-    const kind = integer ? "an integer" : "a number";
-    if (typeof value !== "number" || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
-      problems.push(`${NAMESPACE}:${key}: got ${got(raw)}; allowed: ${kind} from ${min} to ${max}`);
-      return fallback;
-    }
-    return value;
-  };
-  return {
-    problems,
-    int: (key, raw, min, max, fallback) => numeric(key, raw, min, max, fallback, true),
-    number: (key, raw, min, max, fallback) => numeric(key, raw, min, max, fallback, false),
-  };
-}
-
-function parseObject(key: string, raw: string | undefined, problems: string[]): Record<string, unknown> {
-  if (raw === undefined) return {};
-  try {
-    const value: unknown = JSON.parse(raw);
-    if (value !== null && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
-  problems.push(`${NAMESPACE}:${key}: got ${JSON.stringify(raw)}; allowed: an object`);
-  return {};
-}
-
-function unknownKeys(key: string, obj: Record<string, unknown>, known: string[], problems: string[]): void {
-  for (const k of Object.keys(obj)) {
-    if (!known.includes(k)) problems.push(`${NAMESPACE}:${key}.${k}: unknown key; allowed keys: ${known.join(", ")}`);
-  }
-}
-
-const TOP_LEVEL = ["kind", "run", "expires", "nats"];
-const NATS_KEYS = ["storeMiB", "memoryMiB", "cpus"];
+const NS = "cp3";
+const SCALARS = ["kind", "run", "expires"];
 
 /**
- * Parses the project's configuration as Pulumi hands it to a program: a flat map of "cp3:key" to string
- * (objects arrive as JSON text).
+ * Parses the project's configuration as Pulumi hands it to a program: a flat map of "cp3:key" to text (objects
+ * arrive as JSON).
  */
 export function parseConfig(all: Record<string, string>, stack: string): TestbedConfig {
-  const r = reader();
-  const problems = r.problems;
+  const problems: string[] = [];
+  const allowed = [...SCALARS, ...Object.keys(SECTIONS)];
   const own: Record<string, string> = {};
   for (const [fullKey, value] of Object.entries(all)) {
     const [ns, key] = fullKey.split(":", 2);
-    if (ns !== NAMESPACE || key === undefined) continue;
-    if (!TOP_LEVEL.includes(key)) problems.push(`${fullKey}: unknown key; allowed keys: ${TOP_LEVEL.map((k) => `${NAMESPACE}:${k}`).join(", ")}`);
+    if (ns !== NS || key === undefined) continue;
+    if (!allowed.includes(key)) problems.push(`${fullKey}: unknown key; allowed keys: ${allowed.map((k) => `${NS}:${k}`).join(", ")}`);
     else own[key] = value;
   }
 
-  const kinds: StackKind[] = ["ci", "dev", "staging"];
   const kind = own.kind as StackKind | undefined;
-  if (kind === undefined || !kinds.includes(kind)) {
-    problems.push(`${NAMESPACE}:kind: got ${JSON.stringify(own.kind)}; allowed: ${kinds.join(", ")} (required)`);
-  }
-
+  if (kind === undefined || !KINDS.includes(kind)) problems.push(`${NS}:kind: got ${JSON.stringify(own.kind)}; allowed: ${KINDS.join(", ")} (required)`);
   const expires = own.expires ?? "";
   if (expires !== "" && Number.isNaN(Date.parse(expires))) {
-    problems.push(`${NAMESPACE}:expires: got ${JSON.stringify(expires)}; allowed: an ISO 8601 time such as 2026-11-24T12:00:00Z, or empty`);
+    problems.push(`${NS}:expires: got ${JSON.stringify(expires)}; allowed: an ISO 8601 time such as 2026-11-24T12:00:00Z, or empty`);
   }
   const run = own.run ?? stack;
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(run)) {
-    problems.push(`${NAMESPACE}:run: got ${JSON.stringify(run)}; allowed: lower-case letters, digits and '-', up to 63 characters`);
-  }
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(run)) problems.push(`${NS}:run: got ${JSON.stringify(run)}; allowed: lower-case letters, digits and '-', up to 63 characters`);
 
-  const natsRaw = parseObject("nats", own.nats, problems);
-  unknownKeys("nats", natsRaw, NATS_KEYS, problems);
-  const nats: NatsSettings = {
-    storeMiB: r.int("nats.storeMiB", natsRaw.storeMiB, 16, 65_536, 256),
-    memoryMiB: r.int("nats.memoryMiB", natsRaw.memoryMiB, 64, 65_536, 512),
-    cpus: r.number("nats.cpus", natsRaw.cpus, 0.1, 64, 1),
-  };
-  // The store lives in the container's memory (tmpfs), so the memory limit must leave room beside it.
-  if (nats.memoryMiB < nats.storeMiB + 64) {
-    problems.push(`${NAMESPACE}:nats.memoryMiB: got ${nats.memoryMiB}; allowed: at least nats.storeMiB + 64 (${nats.storeMiB + 64}), since the tmpfs store counts against the memory limit`);
+  const sections: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(SECTIONS)) {
+    sections[name] = readSection(`${NS}:${name}`, spec, parseJsonValue(`${NS}:${name}`, own[name], problems), problems);
   }
-
+  const config = { kind: kind as StackKind, run, expires, ...sections } as TestbedConfig;
+  crossChecks(config, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { kind: kind as StackKind, run, expires, nats };
+  return config;
+}
+
+/** Rules that span fields. */
+function crossChecks(c: TestbedConfig, problems: string[]): void {
+  // The store lives in the container's memory (tmpfs), so the memory limit must leave room beside it.
+  if (c.nats.memoryMiB < c.nats.storeMiB + 64) {
+    problems.push(`${NS}:nats.memoryMiB: got ${c.nats.memoryMiB}; allowed: at least nats.storeMiB + 64 (${c.nats.storeMiB + 64}), since the tmpfs store counts against the memory limit`);
+  }
+  if (c.nats.replicas === 2) problems.push(`${NS}:nats.replicas: got 2; allowed: 1 or 3 (a JetStream cluster needs a majority)`);
+  if (c.jetstream.maxBytesMiB > c.nats.storeMiB) {
+    problems.push(`${NS}:jetstream.maxBytesMiB: got ${c.jetstream.maxBytesMiB}; allowed: at most nats.storeMiB (${c.nats.storeMiB}), the size of the store`);
+  }
+  if (c.postgres.storage === "tmpfs" && c.postgres.memoryMiB < c.postgres.storageMiB + c.postgres.sharedBuffersMiB + 64) {
+    const need = c.postgres.storageMiB + c.postgres.sharedBuffersMiB + 64;
+    problems.push(`${NS}:postgres.memoryMiB: got ${c.postgres.memoryMiB}; allowed: at least storageMiB + sharedBuffersMiB + 64 (${need}) with tmpfs storage`);
+  }
+  if (c.dev.hotReload && c.kind !== "dev") problems.push(`${NS}:dev.hotReload: got true; allowed: only on dev stacks (this is ${c.kind})`);
+  if (c.kind === "ci" && c.gateway.hostPort !== 0) {
+    problems.push(`${NS}:gateway.hostPort: got ${c.gateway.hostPort}; allowed: 0 on ci stacks, so stacks side by side never collide`);
+  }
+  if (c.kind === "ci" && c.postgres.storage !== "tmpfs") problems.push(`${NS}:postgres.storage: got "${c.postgres.storage}"; allowed: tmpfs on ci stacks (ephemeral)`);
 }

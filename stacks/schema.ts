@@ -16,7 +16,9 @@ type FieldValue<F extends FieldSpec> = F extends { type: "int" | "number" }
     ? boolean
     : F extends { type: "strings" }
       ? string[]
-      : string;
+      : F extends { type: "enum"; values: readonly (infer V)[] }
+        ? V
+        : string;
 
 export type SectionValue<S extends SectionSpec> = { [K in keyof S]: FieldValue<S[K]> };
 

@@ -14,7 +14,7 @@ import { atLeast, goTools, parseVersion, versions, type GoTool, type ToolId } fr
 import * as docker from "../lib/docker-api";
 
 export interface ResolvedTool {
-  id: ToolId | "node" | "docker-engine" | "debian-root";
+  id: ToolId | "node" | "node-image" | "docker-engine" | "debian-root";
   path: string;
   version: string;
   source: string;
@@ -133,6 +133,14 @@ export async function setup(options: SetupOptions): Promise<{ toolchain: Toolcha
   const node = { id: "node" as const, path: process.execPath, version: process.versions.node, source: process.execPath.includes("cp3-testbed") ? `npm package ${versions.node.npmPackage}` : "PATH" };
   tools.push(node);
   linkInto(binDir(), "node", node.path);
+  // The images always carry the pinned LTS, whichever Node.js runs cp3 itself.
+  const pinnedNode = process.env.CP3_PINNED_NODE;
+  if (pinnedNode && fs.existsSync(pinnedNode)) {
+    tools.push({ id: "node-image", path: pinnedNode, version: versions.node.version, source: `npm package ${versions.node.npmPackage} (for images)` });
+    linkInto(binDir(), "node-image", pinnedNode);
+  } else {
+    missing.push("node-image: the pinned Node.js for images is missing (run cp3 through npm run cp3, which fetches it)");
+  }
 
   const engine: EngineInfo | undefined = await step("docker engine", () => ensureEngine({ startIfMissing: build }));
   if (engine) tools.push({ id: "docker-engine", path: docker.socketPath(), version: engine.version, source: engine.source });

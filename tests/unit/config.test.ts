@@ -1,57 +1,105 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { projectRoot } from "../../lib/paths";
 import { ConfigError, parseConfig } from "../../stacks/config";
 
-const ci = { "cp3:kind": "ci", "cp3:nats": JSON.stringify({ storeMiB: 256, memoryMiB: 512, cpus: 1 }) };
+const obj = (v: unknown) => JSON.stringify(v);
+
+function problems(all: Record<string, string>, stack = "ci"): string[] {
+  try {
+    parseConfig(all, stack);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+/** A committed stack file's config, in the flat "ns:key" -> text form Pulumi hands to a program. */
+function stackFile(stack: string): Record<string, string> {
+  const text = fs.readFileSync(path.join(projectRoot, "stacks", `Pulumi.${stack}.yaml`), "utf8");
+  const out: Record<string, string> = {};
+  // The files are simple: top-level keys with scalar values or one level of nested mappings.
+  let current: string | undefined;
+  let nested: Record<string, unknown> = {};
+  const flush = () => {
+    if (current) out[current] = obj(nested);
+    current = undefined;
+    nested = {};
+  };
+  for (const line of text.split("\n")) {
+    const top = /^ {2}(cp3:\w+):\s*(.*)$/.exec(line);
+    const inner = /^ {4}(\w+):\s*(.*)$/.exec(line);
+    if (top) {
+      flush();
+      if (top[2] === "") current = top[1];
+      else out[top[1]!] = top[2]!;
+    } else if (inner && current) {
+      nested[inner[1]!] = JSON.parse(inner[2]!.replace(/^([A-Za-z][\w-]*)$/, '"$1"'));
+    }
+  }
+  flush();
+  return out;
+}
 
 describe("parseConfig", () => {
   it("applies defaults for what a stack leaves out", () => {
-    expect(parseConfig({ "cp3:kind": "ci" }, "ci-x1")).toEqual({
-      kind: "ci",
-      run: "ci-x1",
-      expires: "",
-      nats: { storeMiB: 256, memoryMiB: 512, cpus: 1 },
-    });
+    const c = parseConfig({ "cp3:kind": "ci" }, "ci-x1");
+    expect(c.kind).toBe("ci");
+    expect(c.run).toBe("ci-x1");
+    expect(c.nats).toEqual({ replicas: 1, storeMiB: 256, memoryMiB: 512, cpus: 1 });
+    expect(c.postgres.storage).toBe("tmpfs");
+    expect(c.worker.replicas).toBe(2);
+    expect(c.jetstream.discard).toBe("new");
+    expect(c.chaos.proxy).toBe(true);
+  });
+
+  it.each(["ci", "dev", "staging"])("accepts the committed stacks/Pulumi.%s.yaml", (stack) => {
+    expect(problems(stackFile(stack), stack)).toEqual([]);
   });
 
   it("keeps a zero it was given instead of replacing it with a default", () => {
-    // cpus 0 is invalid, and must be reported as such, not silently turned into the default of 1.
-    expect(() => parseConfig({ ...ci, "cp3:nats": JSON.stringify({ cpus: 0 }) }, "ci")).toThrow(/cp3:nats\.cpus: got 0/);
+    expect(problems({ "cp3:kind": "ci", "cp3:nats": obj({ cpus: 0 }) })).toEqual(["cp3:nats.cpus: got 0; allowed: a number from 0.05 to 64"]);
   });
 
   it("reports every bad key at once, with what it got and what is allowed", () => {
-    let error: unknown;
-    try {
-      parseConfig(
-        {
-          "cp3:kind": "prod",
-          "cp3:colour": "blue",
-          "cp3:expires": "tomorrow",
-          "cp3:nats": JSON.stringify({ storeMiB: "lots", memoryMiB: 100, replicas: 3 }),
-          "other:key": "ignored",
-        },
-        "ci",
-      );
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems).toEqual([
-      "cp3:colour: unknown key; allowed keys: cp3:kind, cp3:run, cp3:expires, cp3:nats",
+    expect(
+      problems({
+        "cp3:kind": "prod",
+        "cp3:colour": "blue",
+        "cp3:expires": "tomorrow",
+        "cp3:nats": obj({ storeMiB: "lots", memoryMiB: 100, replicas: 2, zones: 3 }),
+        "cp3:jetstream": obj({ discard: "oldest", subjects: [] }),
+        "cp3:worker": "many",
+        "other:key": "ignored",
+      }),
+    ).toEqual([
+      "cp3:colour: unknown key; allowed keys: cp3:kind, cp3:run, cp3:expires, cp3:nats, cp3:jetstream, cp3:postgres, cp3:toxiproxy, cp3:chaos, cp3:gateway, cp3:worker, cp3:images, cp3:dev",
       'cp3:kind: got "prod"; allowed: ci, dev, staging (required)',
       'cp3:expires: got "tomorrow"; allowed: an ISO 8601 time such as 2026-11-24T12:00:00Z, or empty',
-      "cp3:nats.replicas: unknown key; allowed keys: storeMiB, memoryMiB, cpus",
+      "cp3:nats.zones: unknown key; allowed keys: replicas, storeMiB, memoryMiB, cpus",
       'cp3:nats.storeMiB: got "lots"; allowed: an integer from 16 to 65536',
+      "cp3:jetstream.subjects: got []; allowed: a non-empty list of NATS subjects",
+      'cp3:jetstream.discard: got "oldest"; allowed: new, old',
+      'cp3:worker: got "many"; allowed: an object',
       "cp3:nats.memoryMiB: got 100; allowed: at least nats.storeMiB + 64 (320), since the tmpfs store counts against the memory limit",
+      "cp3:nats.replicas: got 2; allowed: 1 or 3 (a JetStream cluster needs a majority)",
     ]);
   });
 
-  it("rejects a memory limit that leaves no room beside the tmpfs store", () => {
-    expect(() => parseConfig({ ...ci, "cp3:nats": JSON.stringify({ storeMiB: 512, memoryMiB: 512 }) }, "ci")).toThrow(
-      "cp3:nats.memoryMiB: got 512; allowed: at least nats.storeMiB + 64 (576), since the tmpfs store counts against the memory limit",
-    );
+  it("keeps ci stacks ephemeral and side-by-side safe", () => {
+    expect(problems({ "cp3:kind": "ci", "cp3:gateway": obj({ hostPort: 8080 }), "cp3:postgres": obj({ storage: "volume" }) })).toEqual([
+      "cp3:gateway.hostPort: got 8080; allowed: 0 on ci stacks, so stacks side by side never collide",
+      'cp3:postgres.storage: got "volume"; allowed: tmpfs on ci stacks (ephemeral)',
+    ]);
+  });
+
+  it("allows hot reload only on dev stacks", () => {
+    expect(problems({ "cp3:kind": "staging", "cp3:dev": obj({ hotReload: true }) })).toEqual(["cp3:dev.hotReload: got true; allowed: only on dev stacks (this is staging)"]);
   });
 
   it("accepts numbers given as strings, the way `pulumi config set` stores them", () => {
-    expect(parseConfig({ ...ci, "cp3:nats": JSON.stringify({ storeMiB: "128", memoryMiB: "256" }) }, "ci").nats.storeMiB).toBe(128);
+    expect(parseConfig({ "cp3:kind": "ci", "cp3:nats": obj({ storeMiB: "300", memoryMiB: "400" }) }, "ci").nats.storeMiB).toBe(300);
   });
 });

@@ -15,13 +15,35 @@ export interface MockRegistry {
 }
 
 /** Outputs a real engine computes that the components read back. */
+let nextHostPort = 40000;
+/** Exit codes one-shot jobs report, by resource name (default 0). */
+export const jobExitCodes = new Map<string, number>();
+
 function computedState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
   const state: Record<string, unknown> = { ...args.inputs };
   if (args.type === "docker:index/container:Container") {
-    let next = 40000;
-    state.ports = ((args.inputs.ports as { internal: number }[] | undefined) ?? []).map((p) => ({ ...p, external: next++ }));
+    state.ports = ((args.inputs.ports as { internal: number; external?: number }[] | undefined) ?? []).map((p) => ({ ...p, external: p.external ?? nextHostPort++ }));
+    if (args.inputs.attach) {
+      state.exitCode = jobExitCodes.get(args.name) ?? 0;
+      state.containerLogs = state.exitCode === 0 ? "done\n" : "psql: error: connection refused\n";
+    }
   }
+  if (args.type === "pulumi:index:Stash") state.output = args.inputs.input;
   return state;
+}
+
+// How Pulumi marks a secret value on the wire (the mock sees inputs in that form).
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** The inputs with secret wrappers removed, so tests read plain values (secrecy is checked on outputs). */
+function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (SECRET_SIG in obj && "value" in obj) return unwrapSecrets(obj.value);
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
 }
 
 export async function installMocks(stack = "ci-unit", config: Record<string, string> = {}): Promise<MockRegistry> {
@@ -30,7 +52,7 @@ export async function installMocks(stack = "ci-unit", config: Record<string, str
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+        resources.push({ type: args.type, name: args.name, inputs: unwrapSecrets(args.inputs) as Record<string, unknown> });
         return { id: `${args.name}-id`, state: computedState(args) };
       },
       call(args) {

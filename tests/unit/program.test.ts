@@ -1,152 +1,171 @@
-// The program and its components under Pulumi's mocks: exact child types, names and inputs.
+// The ci program under Pulumi's mocks: exact child types, names and inputs.
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { beforeAll, describe, expect, it, vi } from "vitest";
-import { installMocks, valueOf, type MockRegistry } from "./mock-registry";
-
-const CONTAINER = "docker:index/container:Container";
-const NETWORK = "docker:index/network:Network";
-const IMAGE = "docker:index/remoteImage:RemoteImage";
-
-function fakeToolchain(): string {
-  // The program copies nats-server from the toolchain into the image's build context; any file will do here.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cp3-unit-bin-"));
-  fs.writeFileSync(path.join(dir, "nats-server"), "#!/bin/sh\n", { mode: 0o755 });
-  return dir;
-}
+import { beforeAll, describe, expect, it } from "vitest";
+import { valueOf, type MockRegistry } from "./mock-registry";
+import { CONTAINER, IMAGE, NETWORK, ciConfig, envValue, loadProgram } from "./program-harness";
 
 describe("the ci program", () => {
   let registry: MockRegistry;
   let program: typeof import("../../stacks/program");
 
   beforeAll(async () => {
-    process.env.CP3_TOOLCHAIN_BIN = fakeToolchain();
-    registry = await installMocks("ci-unit", {
-      "cp3:kind": "ci",
-      "cp3:nats": JSON.stringify({ storeMiB: 128, memoryMiB: 384, cpus: 0.5 }),
-      "cp3:expires": "2026-11-24T12:00:00Z",
-    });
-    vi.resetModules();
-    program = await import("../../stacks/program");
-    await valueOf(program.natsUrl);
+    ({ registry, program } = await loadProgram("ci-unit", ciConfig));
   });
 
-  it("declares exactly the slice's resources, named from their components", () => {
+  it("declares exactly the testbed's resources, named from their components", () => {
     const declared = registry.resources.map((r) => `${r.type} ${r.name}`).sort();
+    const images = ["nats", "toxiproxy", "postgres", "migrate", "base", "flow-gateway", "flow-worker"];
     expect(declared).toEqual(
       [
-        "cp3:images:LocalImage nats",
-        `${IMAGE} nats-image`,
+        ...images.flatMap((i) => [`cp3:images:LocalImage ${i}`, `${IMAGE} ${i}-image`]),
+        "cp3:network:TestbedNetwork edge",
+        `${NETWORK} edge-bridge`,
         "cp3:network:TestbedNetwork data",
         `${NETWORK} data-bridge`,
         "cp3:nats:Nats nats",
-        `${CONTAINER} nats-server`,
+        `${CONTAINER} nats-0`,
+        "cp3:secrets:RandomSecret postgres-password",
+        "pulumi:index:Stash postgres-password-stash",
+        "cp3:postgres:Postgres postgres",
+        `${CONTAINER} postgres-server`,
+        "cp3:toxiproxy:Toxiproxy toxiproxy",
+        `${CONTAINER} toxiproxy-server`,
+        "cp3:nats:JetStream jetstream",
+        "cp3:jobs:OneShotJob jetstream-setup",
+        `${CONTAINER} jetstream-setup-run`,
+        "cp3:postgres:Migration migration",
+        "cp3:jobs:OneShotJob migration-apply",
+        `${CONTAINER} migration-apply-run`,
+        "cp3:flows:Flow gateway",
+        `${CONTAINER} gateway-0`,
+        "cp3:flows:Flow worker",
+        `${CONTAINER} worker-0`,
+        `${CONTAINER} worker-1`,
       ].sort(),
     );
   });
 
-  it("gives the data network a per-stack name and the ownership labels", () => {
-    const net = registry.one(NETWORK, "data-bridge").inputs;
-    expect(net.name).toBe("cp3-ci-unit-data");
-    expect(net.driver).toBe("bridge");
-    expect(net.labels).toEqual([
-      { label: "cp3.stack", value: "ci-unit" },
-      { label: "cp3.run", value: "ci-unit" },
-      { label: "cp3.component", value: "network" },
-      { label: "cp3.expires", value: "2026-11-24T12:00:00Z" },
-    ]);
+  it("isolates the data network (internal) and names both networks per stack", () => {
+    expect(registry.one(NETWORK, "data-bridge").inputs).toMatchObject({ name: "cp3-ci-unit-data", driver: "bridge", internal: true });
+    expect(registry.one(NETWORK, "edge-bridge").inputs).toMatchObject({ name: "cp3-ci-unit-edge", driver: "bridge", internal: false });
   });
 
-  it("builds the NATS image locally, tagged by the build context's content hash, on the Debian root", () => {
-    const image = registry.one(IMAGE, "nats-image").inputs;
-    expect(image.name).toMatch(/^cp3\/nats:[0-9a-f]{16}$/);
-    expect(image.keepLocally).toBe(true);
-    const build = image.build as { context: string; buildArgs: Record<string, string> };
-    expect(build.context).toMatch(/\.cp3\/contexts\/nats$/);
-    expect(build.buildArgs.BASE_IMAGE).toMatch(/^cp3\/debian:bookworm-[0-9a-f]{12}$/);
-    expect(fs.readdirSync(build.context).sort()).toEqual(["Dockerfile", "entrypoint.sh", "nats-server"]);
+  it("hardens every container and labels it with its owner", () => {
+    const containers = registry.byType(CONTAINER);
+    expect(containers).toHaveLength(8);
+    for (const c of containers) {
+      const job = c.inputs.attach === true;
+      const i = c.inputs;
+      expect(i.user, c.name).toMatch(/^100\d\d:100\d\d$/);
+      expect(i, c.name).toMatchObject({
+        readOnly: true,
+        capabilities: { drops: ["ALL"], adds: [] },
+        securityOpts: ["no-new-privileges:true"],
+        privileged: false,
+        logDriver: "json-file",
+        logOpts: { "max-size": "10m", "max-file": "3" },
+        ulimits: [{ name: "nproc", soft: 512, hard: 512 }],
+        restart: job ? "no" : "on-failure",
+        maxRetryCount: job ? 0 : 5,
+      });
+      expect(i.memory as number, c.name).toBeGreaterThan(0);
+      expect(i.memorySwap, c.name).toBe(i.memory);
+      expect(Number(i.cpus), c.name).toBeGreaterThan(0);
+      expect(i.networkMode, c.name).toBeUndefined();
+      expect(JSON.stringify(i.volumes ?? []) + JSON.stringify(i.mounts ?? []), c.name).not.toContain("docker.sock");
+      for (const p of (i.ports as { ip: string }[] | undefined) ?? []) expect(p.ip, c.name).toBe("127.0.0.1");
+      const labels = Object.fromEntries((i.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
+      expect(labels, c.name).toMatchObject({ "cp3.stack": "ci-unit", "cp3.run": "ci-unit", "cp3.expires": "2026-11-24T12:00:00Z" });
+    }
   });
 
-  it("stores JetStream on a tmpfs mount of the configured size, owned by the non-root user", () => {
-    const nats = registry.one(CONTAINER, "nats-server").inputs;
+  it("stores JetStream on a tmpfs of the configured size, owned by the NATS user, and publishes nothing", () => {
+    const nats = registry.one(CONTAINER, "nats-0").inputs;
     expect(nats.tmpfs).toEqual({
       "/data": "rw,noexec,nosuid,size=128m,uid=10001,gid=10001,mode=0700",
       "/run/nats": "rw,noexec,nosuid,size=1m,uid=10001,gid=10001,mode=0700",
     });
-    const config = (nats.envs as string[]).find((e) => e.startsWith("NATS_CONFIG="));
-    expect(config).toContain('store_dir: "/data"');
-    expect(config).toContain(`max_file_store: ${Math.floor(128 * 0.9) * 1024 * 1024}`);
+    expect(nats.ports).toBeUndefined();
+    expect(nats.networksAdvanced).toEqual([{ name: "cp3-ci-unit-data", aliases: ["nats-0"] }]);
+    const conf = envValue(registry.one(CONTAINER, "nats-0"), "NATS_CONFIG")!;
+    expect(conf).toContain('store_dir: "/data"');
+    expect(conf).toContain(`max_file_store: ${Math.floor(128 * 0.9) * 1024 * 1024}`);
+    expect(conf).not.toContain("cluster");
   });
 
-  it("hardens the NATS container", () => {
-    const nats = registry.one(CONTAINER, "nats-server").inputs;
-    expect(nats).toMatchObject({
-      name: "cp3-ci-unit-nats",
-      user: "10001:10001",
-      readOnly: true,
-      capabilities: { drops: ["ALL"], adds: [] },
-      securityOpts: ["no-new-privileges:true"],
-      memory: 384,
-      cpus: "0.5",
-      restart: "on-failure",
-      maxRetryCount: 5,
-      logDriver: "json-file",
-      logOpts: { "max-size": "10m", "max-file": "3" },
-      privileged: false,
-      wait: true,
+  it("creates the stream and consumer from typed configuration, with DiscardNew and the duplicate window", () => {
+    const job = registry.one(CONTAINER, "jetstream-setup-run");
+    expect(JSON.parse(envValue(job, "STREAM_CONFIG")!)).toMatchObject({
+      name: "RECORDS",
+      subjects: ["records.>"],
+      retention: "workqueue",
+      storage: "file",
+      num_replicas: 1,
+      max_bytes: 100 * 1024 * 1024,
+      discard: "new",
+      duplicate_window: 120_000_000_000,
     });
-    expect(nats.networkMode).toBeUndefined();
-    expect(nats.volumes).toBeUndefined();
+    expect(JSON.parse(envValue(job, "CONSUMER_CONFIG")!)).toMatchObject({ durable_name: "workers", ack_policy: "explicit", max_ack_pending: 1000, ack_wait: 30_000_000_000, max_deliver: 10 });
+    expect(envValue(job, "NATS_URL")).toBe("nats://nats-0:4222");
   });
 
-  it("publishes ports on 127.0.0.1 only, on host ports the engine picks", async () => {
-    const nats = registry.one(CONTAINER, "nats-server").inputs;
-    expect(nats.ports).toEqual([
-      { internal: 4222, ip: "127.0.0.1" },
-      { internal: 8222, ip: "127.0.0.1" },
+  it("keeps PostgreSQL's data on tmpfs in ci and its password a generated secret", async () => {
+    const pg = registry.one(CONTAINER, "postgres-server").inputs;
+    expect((pg.tmpfs as Record<string, string>)["/var/lib/postgresql/data"]).toBe("rw,noexec,nosuid,size=512m,uid=10003,gid=10003,mode=0700");
+    expect(pg.volumes).toBeUndefined();
+    const password = registry.one("pulumi:index:Stash", "postgres-password-stash").inputs.input as string;
+    expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(envValue(registry.one(CONTAINER, "postgres-server"), "POSTGRES_PASSWORD")).toBe(password);
+    expect(envValue(registry.one(CONTAINER, "postgres-server"), "PG_MAX_CONNECTIONS")).toBe("100");
+    expect(await (program.postgresDsn as unknown as { isSecret: Promise<boolean> }).isSecret).toBe(true);
+    expect(await (program.postgresDsn as unknown as { isSecret: Promise<boolean> }).isSecret).toBe(true);
+  });
+
+  it("proxies the flows' NATS and PostgreSQL links through Toxiproxy and publishes only host-access proxies", () => {
+    const tp = registry.one(CONTAINER, "toxiproxy-server");
+    expect(JSON.parse(envValue(tp, "TOXIPROXY_CONFIG")!)).toEqual([
+      { name: "nats-0", listen: "0.0.0.0:14222", upstream: "nats-0:4222", enabled: true },
+      { name: "postgres", listen: "0.0.0.0:15432", upstream: "postgres:5432", enabled: true },
+      { name: "host-nats", listen: "0.0.0.0:24222", upstream: "nats-0:4222", enabled: true },
+      { name: "host-nats-monitor", listen: "0.0.0.0:28222", upstream: "nats-0:8222", enabled: true },
+      { name: "host-postgres", listen: "0.0.0.0:25432", upstream: "postgres:5432", enabled: true },
     ]);
-    expect(await valueOf(program.natsUrl)).toBe("nats://127.0.0.1:40000");
-    expect(await valueOf(program.natsMonitorUrl)).toBe("http://127.0.0.1:40001");
+    expect(tp.inputs.ports).toEqual([
+      { internal: 8474, ip: "127.0.0.1" },
+      { internal: 24222, ip: "127.0.0.1" },
+      { internal: 28222, ip: "127.0.0.1" },
+      { internal: 25432, ip: "127.0.0.1" },
+    ]);
+    expect(tp.inputs.networksAdvanced).toEqual([{ name: "cp3-ci-unit-edge" }, { name: "cp3-ci-unit-data", aliases: ["toxiproxy"] }]);
+    const worker = registry.one(CONTAINER, "worker-0");
+    expect(envValue(worker, "CONTAINER_NATS__URL")).toBe("nats://toxiproxy:14222");
+    expect(envValue(worker, "CONTAINER_POSTGRES__HOST")).toBe("toxiproxy");
   });
 
-  it("joins the data network as `nats`", () => {
-    const nats = registry.one(CONTAINER, "nats-server").inputs;
-    expect(nats.networksAdvanced).toEqual([{ name: "cp3-ci-unit-data", aliases: ["nats"] }]);
+  it("builds flow images on the base image (two stages), each from its own code", () => {
+    const base = registry.one(IMAGE, "base-image").inputs;
+    const build = (name: string) => registry.one(IMAGE, name).inputs.build as { context: string; buildArgs: Record<string, string> };
+    expect(build("base-image").buildArgs.ROOT_IMAGE).toMatch(/^cp3\/debian:bookworm-[0-9a-f]{12}$/);
+    expect(fs.readdirSync(build("base-image").context).sort()).toEqual(["Dockerfile", "app", "node"]);
+    for (const flow of ["gateway", "worker"]) {
+      expect(build(`flow-${flow}-image`).buildArgs).toEqual({ BASE_IMAGE: base.name, FLOW: flow });
+      expect(fs.readdirSync(path.join(build(`flow-${flow}-image`).context, "code"))).toEqual(["main.ts"]);
+    }
+    expect(build("migrate-image").buildArgs.POSTGRES_IMAGE).toBe(registry.one(IMAGE, "postgres-image").inputs.name);
+    for (const img of registry.byType(IMAGE)) expect(img.inputs.name as string).toMatch(/^cp3\/[a-z-]+:[0-9a-f]{16}$/);
+  });
+
+  it("starts the flows only after the migration and the JetStream set-up succeeded", () => {
+    for (const name of ["gateway-0", "worker-0", "worker-1"]) expect(envValue(registry.one(CONTAINER, name), "CONTAINER_STARTED_AFTER")).toBe("succeeded,succeeded");
+  });
+
+  it("publishes the gateway on 127.0.0.1 with an engine-picked port and keeps workers on the data network", async () => {
+    expect(registry.one(CONTAINER, "gateway-0").inputs.ports).toEqual([{ internal: 8080, ip: "127.0.0.1" }]);
+    expect(registry.one(CONTAINER, "gateway-0").inputs.networksAdvanced).toEqual([{ name: "cp3-ci-unit-edge", aliases: ["gateway", "gateway"] }, { name: "cp3-ci-unit-data" }]);
+    expect(registry.one(CONTAINER, "worker-1").inputs.networksAdvanced).toEqual([{ name: "cp3-ci-unit-data", aliases: ["worker", "worker-1"] }]);
+    expect(registry.one(CONTAINER, "worker-1").inputs.ports).toBeUndefined();
+    expect(await valueOf(program.gatewayUrl)).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 });
 
-describe("the program with bad configuration", () => {
-  it("declares nothing and names every bad key", async () => {
-    process.env.CP3_TOOLCHAIN_BIN = fakeToolchain();
-    const registry = await installMocks("ci-bad", { "cp3:kind": "qa", "cp3:nats": JSON.stringify({ storeMiB: 8 }) });
-    vi.resetModules();
-    await expect(import("../../stacks/program")).rejects.toThrow(
-      [
-        "invalid stack configuration (2 problems):",
-        '  - cp3:kind: got "qa"; allowed: ci, dev, staging (required)',
-        "  - cp3:nats.storeMiB: got 8; allowed: an integer from 16 to 65536",
-      ].join("\n"),
-    );
-    expect(registry.resources).toEqual([]);
-  });
-});
-
-describe("component argument checks", () => {
-  it("rejects a NATS memory limit below its tmpfs store before creating any child", async () => {
-    const registry = await installMocks("ci-args");
-    vi.resetModules();
-    const { Nats } = await import("../../components/nats");
-    expect(
-      () =>
-        new Nats("nats", {
-          owner: { stack: "ci-args", run: "ci-args", expires: "" },
-          image: "img",
-          networkName: "net",
-          storeMiB: 256,
-          memoryMiB: 256,
-        }),
-    ).toThrow("Nats nats: memoryMiB is 256 but the 256 MiB tmpfs store counts against it; give at least 320");
-    expect(registry.byType(CONTAINER)).toEqual([]);
-  });
-});

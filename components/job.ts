@@ -1,0 +1,70 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { hardened } from "./hardening";
+import { labelList, ownershipLabels, type Ownership } from "./labels";
+
+export interface OneShotJobArgs {
+  readonly owner: Ownership;
+  readonly image: pulumi.Input<string>;
+  /** Replaces the image's entry point. */
+  readonly entrypoint: string[];
+  readonly envs: pulumi.Input<pulumi.Input<string>[]>;
+  readonly networkName: pulumi.Input<string>;
+  readonly user: string;
+  /** Writable paths (tmpfs). @default {"/tmp": 16 MiB} */
+  readonly tmpfs?: Record<string, string>;
+  /** Things that must be there before the job runs. */
+  readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** @default 256 */
+  readonly memoryMiB?: number;
+  /** @default 0.5 */
+  readonly cpus?: number;
+}
+
+/**
+ * A container that runs once to completion during `pulumi up` (migrations, JetStream set-up). The provider
+ * waits for it but does not look at its exit code, so `done` does: it fails, with the job's output, when the
+ * job did not exit 0. Give `done` to whatever must only start after the job succeeded.
+ */
+export class OneShotJob extends pulumi.ComponentResource {
+  public readonly containerName: pulumi.Output<string>;
+  /** Resolves to "succeeded" once the job exited 0. */
+  public readonly done: pulumi.Output<string>;
+
+  constructor(name: string, args: OneShotJobArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cp3:jobs:OneShotJob", name, {}, opts);
+    if (args.entrypoint.length === 0) throw new pulumi.ResourceError(`OneShotJob ${name}: entrypoint is empty; give the command to run`, this);
+    const container = new docker.Container(
+      `${name}-run`,
+      {
+        name: `cp3-${args.owner.stack}-${name}`,
+        image: args.image,
+        entrypoints: args.entrypoint,
+        envs: args.envs,
+        ...hardened({
+          user: args.user,
+          memoryMiB: args.memoryMiB ?? 256,
+          cpus: args.cpus ?? 0.5,
+          tmpfs: args.tmpfs ?? { "/tmp": `rw,noexec,nosuid,size=16m` },
+          lifecycle: "job",
+        }),
+        networksAdvanced: [{ name: args.networkName }],
+        labels: labelList(ownershipLabels(args.owner, name)),
+        attach: true,
+        logs: true,
+        mustRun: false,
+      },
+      { parent: this, dependsOn: args.dependsOn },
+    );
+    this.containerName = container.name;
+    this.done = pulumi.all([container.exitCode, container.containerLogs, container.name]).apply(([code, logs, cname]) => {
+      if (code !== 0) {
+        const tail = (logs ?? "").trim().split("\n").slice(-20).join("\n    ");
+        throw new Error(`job ${cname} exited with ${code ?? "no exit code"}; its last output:\n    ${tail}`);
+      }
+      return "succeeded";
+    });
+    // `done` is left out on purpose: a failed job must fail its dependents, once, with its output.
+    this.registerOutputs({ containerName: this.containerName });
+  }
+}

@@ -1,0 +1,37 @@
+import * as pulumi from "@pulumi/pulumi";
+import { OneShotJob } from "./job";
+import type { Ownership } from "./labels";
+
+export interface MigrationArgs {
+  readonly owner: Ownership;
+  /** The migration image (images/migrate): PostgreSQL's client, the migrations and the runner. */
+  readonly image: pulumi.Input<string>;
+  readonly networkName: pulumi.Input<string>;
+  readonly host: string;
+  readonly password: pulumi.Input<string>;
+  readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** Applies the workload's versioned migrations, explicitly and before any flow starts. */
+export class Migration extends pulumi.ComponentResource {
+  public readonly done: pulumi.Output<string>;
+
+  constructor(name: string, args: MigrationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cp3:postgres:Migration", name, {}, opts);
+    const job = new OneShotJob(
+      `${name}-apply`,
+      {
+        owner: args.owner,
+        image: args.image,
+        entrypoint: ["/usr/bin/tini", "--", "/usr/local/bin/migrate"],
+        envs: [`PGHOST=${args.host}`, pulumi.interpolate`PGPASSWORD=${args.password}`],
+        networkName: args.networkName,
+        user: "10003:10003",
+        dependsOn: args.dependsOn,
+      },
+      { parent: this },
+    );
+    this.done = job.done;
+    this.registerOutputs({ done: this.done });
+  }
+}

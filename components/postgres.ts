@@ -1,0 +1,82 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { hardened, tmpfsFor } from "./hardening";
+import { labelList, ownershipLabels, type Ownership } from "./labels";
+
+export const POSTGRES_PORT = 5432;
+const PG_USER = "10003:10003";
+const PGDATA = "/var/lib/postgresql/data";
+
+export interface PostgresArgs {
+  readonly owner: Ownership;
+  /** Image with PostgreSQL from Debian's packages (images/postgres). */
+  readonly image: pulumi.Input<string>;
+  /** The data network; the server is reachable there as `postgres`. */
+  readonly networkName: pulumi.Input<string>;
+  /** The superuser password; keep it a Pulumi secret. */
+  readonly password: pulumi.Input<string>;
+  /** tmpfs (ephemeral, ci) or a named volume (dev, staging). @default "tmpfs" */
+  readonly storage?: "tmpfs" | "volume";
+  /** Size of the tmpfs data directory. @default 512 */
+  readonly storageMiB?: number;
+  /** @default 100 */
+  readonly maxConnections?: number;
+  /** @default 128 */
+  readonly sharedBuffersMiB?: number;
+  /** @default 768 */
+  readonly memoryMiB?: number;
+  /** @default 1 */
+  readonly cpus?: number;
+}
+
+/** PostgreSQL with its data on tmpfs or a named volume, healthy once `pg_isready` answers. */
+export class Postgres extends pulumi.ComponentResource {
+  public readonly containerName: pulumi.Output<string>;
+  /** The server as the data network knows it. */
+  public readonly host = "postgres";
+  public readonly container: docker.Container;
+
+  constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cp3:postgres:Postgres", name, {}, opts);
+    const storage = args.storage ?? "tmpfs";
+    const storageMiB = args.storageMiB ?? 512;
+    const sharedBuffersMiB = args.sharedBuffersMiB ?? 128;
+    const memoryMiB = args.memoryMiB ?? 768;
+    const maxConnections = args.maxConnections ?? 100;
+    if (storage !== "tmpfs" && storage !== "volume") throw new pulumi.ResourceError(`Postgres ${name}: storage is "${String(storage)}"; give "tmpfs" or "volume"`, this);
+    if (storage === "tmpfs" && memoryMiB < storageMiB + sharedBuffersMiB + 64) {
+      throw new pulumi.ResourceError(`Postgres ${name}: memoryMiB is ${memoryMiB}, too little for a ${storageMiB} MiB tmpfs data directory and ${sharedBuffersMiB} MiB of shared buffers; give at least ${storageMiB + sharedBuffersMiB + 64}`, this);
+    }
+    if (!Number.isInteger(maxConnections) || maxConnections < 10) throw new pulumi.ResourceError(`Postgres ${name}: maxConnections is ${maxConnections}; give an integer of at least 10`, this);
+
+    const tmpfs: Record<string, string> = { "/run/postgresql": tmpfsFor(PG_USER, 8, "0775"), "/tmp": tmpfsFor(PG_USER, 64) };
+    let volumes: docker.types.input.ContainerVolume[] | undefined;
+    if (storage === "tmpfs") {
+      tmpfs[PGDATA] = tmpfsFor(PG_USER, storageMiB);
+    } else {
+      const volume = new docker.Volume(`${name}-data`, { name: `cp3-${args.owner.stack}-${name}-data`, labels: labelList(ownershipLabels(args.owner, "postgres")) }, { parent: this });
+      volumes = [{ volumeName: volume.name, containerPath: PGDATA }];
+    }
+
+    this.container = new docker.Container(
+      `${name}-server`,
+      {
+        name: `cp3-${args.owner.stack}-${name}`,
+        image: args.image,
+        hostname: "postgres",
+        ...hardened({ user: PG_USER, memoryMiB, cpus: args.cpus ?? 1, tmpfs }),
+        volumes,
+        envs: [pulumi.interpolate`POSTGRES_PASSWORD=${args.password}`, `PG_MAX_CONNECTIONS=${maxConnections}`, `PG_SHARED_BUFFERS_MB=${sharedBuffersMiB}`],
+        // /dev/shm backs PostgreSQL's dynamic shared memory.
+        shmSize: Math.max(64, sharedBuffersMiB),
+        networksAdvanced: [{ name: args.networkName, aliases: ["postgres"] }],
+        labels: labelList(ownershipLabels(args.owner, "postgres")),
+        wait: true,
+        waitTimeout: 120,
+      },
+      { parent: this },
+    );
+    this.containerName = this.container.name;
+    this.registerOutputs({ containerName: this.containerName });
+  }
+}

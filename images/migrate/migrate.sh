@@ -1,0 +1,21 @@
+#!/bin/sh
+# Applies every migration in /migrations (NNNN_name.sql, in order) that schema_migrations does not list yet,
+# each in one transaction together with its row in schema_migrations. Safe to run again.
+set -eu
+: "${PGHOST:?}" "${PGPASSWORD:?}"
+export PGUSER="${PGUSER:-postgres}" PGDATABASE="${PGDATABASE:-postgres}" PGCONNECT_TIMEOUT=5
+i=0
+until pg_isready -q -h "$PGHOST"; do
+  i=$((i + 1)); [ "$i" -lt 60 ] || { echo "migrate: $PGHOST did not answer within 60 s" >&2; exit 1; }
+  sleep 1
+done
+psql -v ON_ERROR_STOP=1 -q -c "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+for file in /migrations/*.sql; do
+  version=$(basename "$file" .sql)
+  if [ -n "$(psql -tAq -c "SELECT 1 FROM schema_migrations WHERE version = '$version'")" ]; then
+    continue
+  fi
+  echo "migrate: applying $version"
+  { cat "$file"; printf "\nINSERT INTO schema_migrations (version) VALUES ('%s');\n" "$version"; } | psql -v ON_ERROR_STOP=1 -q -1
+done
+echo "migrate: schema at $(psql -tAq -c 'SELECT max(version) FROM schema_migrations')"
