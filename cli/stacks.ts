@@ -56,10 +56,30 @@ export function pulumiOutput(stack: string): (out: string) => void {
   };
 }
 
-export async function upStack(stack: Stack, signal?: AbortSignal): Promise<Record<string, unknown>> {
-  const result = await stack.up({ onOutput: pulumiOutput(stack.name), color: "never", signal });
+/** The mandatory hardening policy pack, run on every `cp3 up`. */
+export const policyPack = path.join(projectRoot, "policy");
+
+export interface UpResult {
+  outputs: Record<string, unknown>;
+  /** Every resource the update touched, as "<op> <type> <name>" (op: create, update, replace, delete, ...). */
+  changes: string[];
+}
+
+export async function upStack(stack: Stack, signal?: AbortSignal): Promise<UpResult> {
+  const changes: string[] = [];
+  const result = await stack.up({
+    onOutput: pulumiOutput(stack.name),
+    onEvent: (event) => {
+      const meta = event.resOutputsEvent?.metadata;
+      // A replacement also reports its create-replacement and delete-replaced phases; count it once.
+      if (meta && !["same", "create-replacement", "delete-replaced"].includes(meta.op)) changes.push(`${meta.op} ${meta.type} ${meta.urn.split("::").pop()}`);
+    },
+    color: "never",
+    signal,
+    policyPacks: [policyPack],
+  });
   say(`up ${stack.name}: ${JSON.stringify(result.summary.resourceChanges ?? {})}`);
-  return plainOutputs(result.outputs);
+  return { outputs: plainOutputs(result.outputs), changes: changes.sort() };
 }
 
 /** Destroys every resource, then removes the stack (and the generated config of a ci-<suffix> stack). */

@@ -29,6 +29,19 @@ export function tmpfsFor(user: string, sizeMiB: number, mode = "0700"): string {
   return `rw,noexec,nosuid,size=${sizeMiB}m,uid=${uid},gid=${gid},mode=${mode}`;
 }
 
+/**
+ * CPUs in the form the provider reads back from the engine ("1.0", "0.5"), so an unchanged limit never shows
+ * as a change (and a replacement) on the next update.
+ */
+export function cpusString(cpus: number): string {
+  return Number.isInteger(cpus) ? cpus.toFixed(1) : String(cpus);
+}
+
+/** Published ports in the order the provider reads them back (by internal port), for the same reason. */
+export function sortedPorts<T extends { internal: number }>(ports: T[]): T[] {
+  return [...ports].sort((a, b) => a.internal - b.internal);
+}
+
 export function hardened(args: HardeningArgs): Partial<docker.ContainerArgs> {
   const job = args.lifecycle === "job";
   return {
@@ -40,7 +53,7 @@ export function hardened(args: HardeningArgs): Partial<docker.ContainerArgs> {
     memory: args.memoryMiB,
     // No swap beyond the memory limit.
     memorySwap: args.memoryMiB,
-    cpus: String(args.cpus),
+    cpus: cpusString(args.cpus),
     ulimits: [{ name: "nproc", soft: NPROC_LIMIT, hard: NPROC_LIMIT }],
     restart: job ? "no" : "on-failure",
     maxRetryCount: job ? 0 : MAX_RESTARTS,

@@ -31,6 +31,8 @@ export interface JetStreamArgs {
   readonly stream: StreamSpec;
   readonly consumer: ConsumerSpec;
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** IDs of the NATS containers: a replaced server has lost the stream, so the set-up runs again. */
+  readonly serverIds: pulumi.Input<string>[];
 }
 
 const NS = 1_000_000_000;
@@ -93,6 +95,7 @@ export class JetStream extends pulumi.ComponentResource {
         networkName: args.networkName,
         user: "10001:10001",
         dependsOn: args.dependsOn,
+        rerunWhen: args.serverIds,
       },
       { parent: this },
     );

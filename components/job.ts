@@ -15,6 +15,11 @@ export interface OneShotJobArgs {
   readonly tmpfs?: Record<string, string>;
   /** Things that must be there before the job runs. */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /**
+   * Run the job again whenever one of these changes, typically the IDs of the containers it prepares: a
+   * replaced server starts with an empty tmpfs and needs its stream or schema again. @default []
+   */
+  readonly rerunWhen?: pulumi.Input<string>[];
   /** @default 256 */
   readonly memoryMiB?: number;
   /** @default 0.5 */
@@ -40,7 +45,7 @@ export class OneShotJob extends pulumi.ComponentResource {
         name: `cp3-${args.owner.stack}-${name}`,
         image: args.image,
         entrypoints: args.entrypoint,
-        envs: args.envs,
+        envs: pulumi.all([args.envs, pulumi.all(args.rerunWhen ?? [])]).apply(([envs, keys]) => (keys.length > 0 ? [...envs, `JOB_RERUN_KEY=${keys.join(",")}`] : envs)),
         ...hardened({
           user: args.user,
           memoryMiB: args.memoryMiB ?? 256,

@@ -10,6 +10,8 @@ export interface MigrationArgs {
   readonly host: string;
   readonly password: pulumi.Input<string>;
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** ID of the PostgreSQL container: a replaced server on tmpfs starts empty, so the migration runs again. */
+  readonly serverId: pulumi.Input<string>;
 }
 
 /** Applies the workload's versioned migrations, explicitly and before any flow starts. */
@@ -28,6 +30,7 @@ export class Migration extends pulumi.ComponentResource {
         networkName: args.networkName,
         user: "10003:10003",
         dependsOn: args.dependsOn,
+        rerunWhen: [args.serverId],
       },
       { parent: this },
     );

@@ -57,6 +57,8 @@ export function renderNatsConfig(serverName: string, storeMiB: number, replicas:
  */
 export class Nats extends pulumi.ComponentResource {
   public readonly containerNames: pulumi.Output<string[]>;
+  /** Container IDs; they change whenever a server is replaced (and its tmpfs store starts empty). */
+  public readonly containerIds: pulumi.Output<string>[];
   /** Client URLs on the data network, one per server. */
   public readonly clientUrls: string[];
 
@@ -103,6 +105,7 @@ export class Nats extends pulumi.ComponentResource {
       );
     });
     this.containerNames = pulumi.all(containers.map((c) => c.name));
+    this.containerIds = containers.map((c) => c.id);
     this.clientUrls = containers.map((_, i) => `nats://${natsHost(i)}:${NATS_CLIENT_PORT}`);
     this.registerOutputs({ containerNames: this.containerNames, clientUrls: this.clientUrls });
   }

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { hardened, tmpfsFor } from "./hardening";
+import { hardened, sortedPorts, tmpfsFor } from "./hardening";
 import { labelList, ownershipLabels, type Ownership } from "./labels";
 
 export const TOXIPROXY_API_PORT = 8474;
@@ -64,7 +64,7 @@ export class Toxiproxy extends pulumi.ComponentResource {
         ...hardened({ user: TOXIPROXY_USER, memoryMiB: args.memoryMiB ?? 128, cpus: args.cpus ?? 0.5, tmpfs: { "/run/toxiproxy": tmpfsFor(TOXIPROXY_USER, 1) } }),
         envs: [`TOXIPROXY_CONFIG=${JSON.stringify(config)}`],
         networksAdvanced: [{ name: args.edgeNetworkName }, { name: args.dataNetworkName, aliases: ["toxiproxy"] }],
-        ports: [{ internal: TOXIPROXY_API_PORT, ip: "127.0.0.1" }, ...published.map((p) => ({ internal: p.listenPort, ip: "127.0.0.1" }))],
+        ports: sortedPorts([{ internal: TOXIPROXY_API_PORT, ip: "127.0.0.1" }, ...published.map((p) => ({ internal: p.listenPort, ip: "127.0.0.1" }))]),
         labels: labelList(ownershipLabels(args.owner, "toxiproxy")),
         wait: true,
         waitTimeout: 60,

@@ -177,15 +177,43 @@ export async function importImage(tar: Readable, repo: string, tag: string): Pro
 }
 
 /** Runs a command inside a running container and returns its combined output and exit code. */
-export async function exec(container: string, cmd: string[]): Promise<{ output: string; exitCode: number }> {
+export async function exec(container: string, cmd: string[], timeoutMs = 30_000): Promise<{ output: string; exitCode: number }> {
   const created = await request<{ Id: string }>(`/containers/${encodeURIComponent(container)}/exec`, {
     method: "POST",
-    body: { Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: true },
+    body: { Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false },
   });
-  // With a TTY the engine sends plain bytes rather than its multiplexed stream format.
-  const output = await request<string>(`/exec/${created.Id}/start`, { method: "POST", body: { Detach: false, Tty: true } });
+  const raw = await requestRaw(`/exec/${created.Id}/start`, { Detach: false, Tty: false }, timeoutMs);
   const inspected = await request<{ ExitCode: number | null }>(`/exec/${created.Id}/json`);
-  return { output: String(output), exitCode: inspected.ExitCode ?? -1 };
+  return { output: demultiplex(raw), exitCode: inspected.ExitCode ?? -1 };
+}
+
+/** Without a TTY the engine frames output: 8-byte header (stream, 3 zero bytes, big-endian length), payload. */
+export function demultiplex(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  for (let at = 0; at + 8 <= raw.length; ) {
+    const size = raw.readUInt32BE(at + 4);
+    parts.push(raw.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+/** POSTs JSON and returns the raw response bytes (for streams). */
+function requestRaw(path: string, body: unknown, timeoutMs: number): Promise<Buffer> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath: socketPath(), path, method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => ((res.statusCode ?? 0) >= 400 ? reject(new EngineError(res.statusCode ?? 0, path, Buffer.concat(chunks).toString("utf8"))) : resolve(Buffer.concat(chunks))));
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`engine API ${path} timed out after ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end(payload);
+  });
 }
 
 export const removeContainer = (id: string) => request(`/containers/${encodeURIComponent(id)}?force=true&v=true`, { method: "DELETE" });

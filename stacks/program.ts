@@ -58,12 +58,13 @@ const jetstream = new JetStream(
     image: images.nats,
     networkName: data.networkName,
     natsUrls: nats.clientUrls,
+    serverIds: nats.containerIds,
     stream: { name: config.jetstream.stream, subjects: config.jetstream.subjects, maxMsgs: config.jetstream.maxMsgs, maxBytesMiB: config.jetstream.maxBytesMiB, maxAgeSeconds: config.jetstream.maxAgeSeconds, duplicateWindowSeconds: config.jetstream.duplicateWindowSeconds, discard: config.jetstream.discard, replicas: config.nats.replicas },
     consumer: { name: config.jetstream.consumer, maxAckPending: config.jetstream.maxAckPending, ackWaitSeconds: config.jetstream.ackWaitSeconds, maxDeliver: config.jetstream.maxDeliver },
   },
   { dependsOn: [nats] },
 );
-const migration = new Migration("migration", { owner, image: images.migrate, networkName: data.networkName, host: postgres.host, password: postgresPassword.value }, { dependsOn: [postgres] });
+const migration = new Migration("migration", { owner, image: images.migrate, networkName: data.networkName, host: postgres.host, password: postgresPassword.value, serverId: postgres.container.id }, { dependsOn: [postgres] });
 
 // With chaos.proxy on, the flows reach NATS and PostgreSQL through Toxiproxy.
 const natsForFlows = config.chaos.proxy ? natsProxies.map((p) => `nats://toxiproxy:${p.listenPort}`) : nats.clientUrls;

@@ -19,7 +19,7 @@ export const mainJobSpec: VerbSpec = {
 
 export const newRunId = () => `${Date.now().toString(36)}-${randomBytes(2).toString("hex")}`;
 
-/** The slice's health gate: NATS healthy with JetStream enabled, checked on its monitor endpoint. */
+/** The health gate: the gateway answers, NATS is healthy with JetStream enabled (through Toxiproxy). */
 export async function healthGate(outputs: Record<string, unknown>, signal?: AbortSignal): Promise<void> {
   const monitor = String(outputs.natsMonitorUrl ?? "");
   if (!monitor.startsWith("http://127.0.0.1:")) throw new StepError("health gate", `natsMonitorUrl output is "${monitor}", expected http://127.0.0.1:<port>`);
@@ -27,6 +27,9 @@ export async function healthGate(outputs: Record<string, unknown>, signal?: Abor
   if (status !== 200) throw new StepError("health gate", `NATS ${monitor}/healthz?js-enabled-only=true answered ${status || "nothing"} within 60 s`);
   const jsz = await getJson<{ config?: { store_dir?: string } }>(`${monitor}/jsz`);
   if (jsz.status !== 200 || !jsz.body?.config) throw new StepError("health gate", `NATS ${monitor}/jsz answered ${jsz.status} without a JetStream config`);
+  const gateway = String(outputs.gatewayUrl ?? "");
+  const ready = await waitForOk(`${gateway}/readyz`, 60_000, signal);
+  if (ready !== 200) throw new StepError("health gate", `gateway ${gateway}/readyz answered ${ready || "nothing"} within 60 s`);
 }
 
 export async function runMainJob(parsed: Parsed): Promise<number> {
@@ -37,7 +40,7 @@ export async function runMainJob(parsed: Parsed): Promise<number> {
   try {
     stack = await step(`open stack ${name}`, () => openStack(name, toolchain));
     const opened = stack;
-    const outputs = await step(`up ${name}`, () => upStack(opened, interrupt.signal));
+    const { outputs } = await step(`up ${name}`, () => upStack(opened, interrupt.signal));
     await step("health gate", () => healthGate(outputs, interrupt.signal));
     process.stdout.write(`stack ${name} is healthy; endpoints:\n`);
     for (const [k, v] of Object.entries(outputs)) process.stdout.write(`  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}\n`);

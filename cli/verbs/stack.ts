@@ -47,7 +47,7 @@ export async function runUp(parsed: Parsed): Promise<number> {
   const interrupt = onInterrupt(say);
   try {
     const stack = await step(`open stack ${name}`, () => openStack(name, toolchain));
-    const outputs = await step(`up ${name}`, () => upStack(stack, interrupt.signal));
+    const { outputs } = await step(`up ${name}`, () => upStack(stack, interrupt.signal));
     printOutputs(outputs, false);
     return 0;
   } catch (err) {

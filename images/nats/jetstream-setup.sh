@@ -2,6 +2,9 @@
 # Creates (or brings up to date) the stream and the durable consumer from the JSON definitions the JetStream
 # component rendered from typed configuration. Safe to run again.
 set -eu
+# The nats CLI looks up its context folder from the user; this UID has no passwd entry and /tmp is the only
+# writable place.
+export USER=nats HOME=/tmp XDG_CONFIG_HOME=/tmp/.config
 : "${NATS_URL:?}" "${STREAM_NAME:?}" "${STREAM_CONFIG:?}" "${CONSUMER_NAME:?}" "${CONSUMER_CONFIG:?}"
 printf '%s' "$STREAM_CONFIG" > /tmp/stream.json
 printf '%s' "$CONSUMER_CONFIG" > /tmp/consumer.json

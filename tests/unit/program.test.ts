@@ -108,6 +108,9 @@ describe("the ci program", () => {
     });
     expect(JSON.parse(envValue(job, "CONSUMER_CONFIG")!)).toMatchObject({ durable_name: "workers", ack_policy: "explicit", max_ack_pending: 1000, ack_wait: 30_000_000_000, max_deliver: 10 });
     expect(envValue(job, "NATS_URL")).toBe("nats://nats-0:4222");
+    // A replaced NATS server starts with an empty tmpfs: the set-up must run again, and the migration likewise.
+    expect(envValue(job, "JOB_RERUN_KEY")).toBe("nats-0-id");
+    expect(envValue(registry.one(CONTAINER, "migration-apply-run"), "JOB_RERUN_KEY")).toBe("postgres-server-id");
   });
 
   it("keeps PostgreSQL's data on tmpfs in ci and its password a generated secret", async () => {
@@ -134,8 +137,8 @@ describe("the ci program", () => {
     expect(tp.inputs.ports).toEqual([
       { internal: 8474, ip: "127.0.0.1" },
       { internal: 24222, ip: "127.0.0.1" },
-      { internal: 28222, ip: "127.0.0.1" },
       { internal: 25432, ip: "127.0.0.1" },
+      { internal: 28222, ip: "127.0.0.1" },
     ]);
     expect(tp.inputs.networksAdvanced).toEqual([{ name: "cp3-ci-unit-edge" }, { name: "cp3-ci-unit-data", aliases: ["toxiproxy"] }]);
     const worker = registry.one(CONTAINER, "worker-0");

@@ -167,7 +167,9 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, stream grpc.ServerStre
 		args = append(append(append(args, harness), dir), req.GetArgs()...)
 	}
 	cmd := exec.CommandContext(stream.Context(), "node", args...)
-	cmd.Dir = req.GetPwd()
+	// A plugin runs in its own folder (a policy pack reads its package.json from there), whatever the
+	// engine's working directory is.
+	cmd.Dir = dir
 	cmd.Env = append(append(os.Environ(), req.GetEnv()...), typeScriptEnv(req.GetInfo())...)
 	cmd.Stdout = &streamWriter{send: func(b []byte) error {
 		return stream.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}})

@@ -1,0 +1,111 @@
+// The whole testbed through the Automation API and the real engine: two ci stacks up side by side, every
+// service healthy and hardened, a change to one flow replacing only that flow, and nothing left after destroy.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { destroyStack, leftovers, openStack, upStack } from "../../cli/stacks";
+import { newRunId } from "../../cli/verbs/main-job";
+import * as docker from "../../lib/docker-api";
+import { getJson } from "../../lib/http-probe";
+import { projectRoot } from "../../lib/paths";
+import { setup, type Toolchain } from "../../toolchain/setup";
+
+interface Outputs {
+  gatewayUrl: string;
+  natsMonitorUrl: string;
+  toxiproxyUrl: string;
+  containers: { nats: string[]; postgres: string; toxiproxy: string; gateway: string[]; worker: string[] };
+  networks: { edge: string; data: string };
+}
+
+const run = newRunId();
+const names = [`ci-it-${run}-a`, `ci-it-${run}-b`];
+let toolchain: Toolchain;
+const stacks: Stack[] = [];
+const outputs: Outputs[] = [];
+
+beforeAll(async () => {
+  // `npm test` ran the set-up; if anything is missing, say what instead of skipping.
+  const result = await setup({ checkOnly: true });
+  expect(result.missing, "the toolchain is incomplete: run `npm run cp3 -- setup`").toEqual([]);
+  toolchain = result.toolchain;
+  for (const name of names) stacks.push(await openStack(name, toolchain));
+  // Two ci stacks at once on one engine.
+  const ups = await Promise.all(stacks.map((s) => upStack(s)));
+  for (const up of ups) outputs.push(up.outputs as unknown as Outputs);
+}, 900_000);
+
+afterAll(async () => {
+  // Clean up even when an assertion failed, like testcontainers does.
+  await Promise.allSettled(stacks.map((s) => destroyStack(s, { remove: true })));
+}, 600_000);
+
+const allContainers = (o: Outputs) => [...o.containers.nats, o.containers.postgres, o.containers.toxiproxy, ...o.containers.gateway, ...o.containers.worker];
+
+describe("two ci stacks side by side on a real engine", () => {
+  it("run every service healthy, with distinct names, networks and host ports", async () => {
+    const [a, b] = outputs as [Outputs, Outputs];
+    for (const o of [a, b]) {
+      for (const name of allContainers(o)) expect((await docker.inspectContainer(name)).State.Health?.Status, name).toBe("healthy");
+    }
+    expect(new Set([...allContainers(a), ...allContainers(b)]).size).toBe(allContainers(a).length * 2);
+    expect(a.networks.data).not.toBe(b.networks.data);
+    expect(a.gatewayUrl).not.toBe(b.gatewayUrl);
+    expect(a.toxiproxyUrl).not.toBe(b.toxiproxyUrl);
+  });
+
+  it("serves the gateway, the JetStream stream and consumer, and the migrated schema", async () => {
+    const o = outputs[0]!;
+    expect((await getJson(`${o.gatewayUrl}/healthz`)).status).toBe(200);
+    expect((await getJson<{ ready: boolean }>(`${o.gatewayUrl}/readyz`)).body?.ready).toBe(true);
+    const jsz = await getJson<{ streams: number; consumers: number; config: { store_dir: string } }>(`${o.natsMonitorUrl}/jsz`);
+    expect(jsz.body).toMatchObject({ streams: 1, consumers: 1, config: { store_dir: "/data/jetstream" } });
+    const schema = await docker.exec(o.containers.postgres, ["psql", "-tAc", "SELECT string_agg(version, ',') FROM schema_migrations"]);
+    expect(schema).toEqual({ output: expect.stringMatching(/^0001_records\s*$/), exitCode: 0 });
+    const proxies = await getJson<Record<string, { upstream: string }>>(`${o.toxiproxyUrl}/proxies`);
+    expect(Object.keys(proxies.body ?? {}).sort()).toEqual(["host-nats", "host-nats-monitor", "host-postgres", "nats-0", "postgres"]);
+  });
+
+  it("isolates the data network and hardens every container", async () => {
+    const o = outputs[0]!;
+    const data = (await docker.networksWithLabels({ "cp3.stack": names[0]! })).find((n) => n.Name === o.networks.data);
+    expect(data?.Internal).toBe(true);
+    for (const name of allContainers(o)) {
+      const c = await docker.inspectContainer(name);
+      expect(c.Config.User, name).toMatch(/^100\d\d:100\d\d$/);
+      expect(c.HostConfig.ReadonlyRootfs, name).toBe(true);
+      expect(c.HostConfig.CapDrop, name).toEqual(["ALL"]);
+      expect(c.HostConfig.SecurityOpt, name).toEqual(["no-new-privileges:true"]);
+      expect(c.HostConfig.Memory, name).toBeGreaterThan(0);
+      expect(c.HostConfig.NanoCpus, name).toBeGreaterThan(0);
+      expect(c.Mounts.filter((m) => m.Type === "bind"), name).toEqual([]);
+      for (const bindings of Object.values(c.NetworkSettings.Ports ?? {})) for (const b of bindings ?? []) expect(b.HostIp, name).toBe("127.0.0.1");
+    }
+    const store = await docker.exec(o.containers.nats[0]!, ["stat", "-f", "-c", "%T", "/data/jetstream"]);
+    expect(store).toEqual({ output: expect.stringMatching(/^tmpfs\s*$/), exitCode: 0 });
+  });
+
+  it("rebuilds and replaces only the worker when only the worker's code changes", async () => {
+    const source = path.join(projectRoot, "workload", "flows", "worker", "main.ts");
+    const original = fs.readFileSync(source, "utf8");
+    try {
+      fs.writeFileSync(source, `${original}// changed by the integration test ${run}\n`);
+      const { changes } = await upStack(stacks[0]!);
+      expect(changes).toEqual([
+        "replace docker:index/container:Container worker-0",
+        "replace docker:index/container:Container worker-1",
+        "replace docker:index/remoteImage:RemoteImage flow-worker-image",
+      ]);
+    } finally {
+      fs.writeFileSync(source, original);
+    }
+  }, 300_000);
+
+  it("leaves no container, network or volume with either stack's label after destroy", async () => {
+    await Promise.all(stacks.map((s) => destroyStack(s, { remove: true })));
+    for (const name of names) expect(await leftovers(name)).toEqual([]);
+    const remaining = (await stacks[0]!.workspace.listStacks()).map((s) => s.name);
+    for (const name of names) expect(remaining).not.toContain(name);
+  }, 600_000);
+});
