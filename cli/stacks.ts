@@ -22,10 +22,18 @@ function configFile(stack: string): string {
   return path.join(projectRoot, "stacks", `Pulumi.${stack}.yaml`);
 }
 
-/** An ephemeral ci-<suffix> stack takes its configuration from Pulumi.ci.yaml. */
+/** How long an ephemeral stack may live before the orphan sweep may remove what it left. */
+export const EPHEMERAL_HOURS = 6;
+
+/**
+ * An ephemeral ci-<suffix> stack takes its configuration from Pulumi.ci.yaml, plus the run it belongs to and
+ * when it expires (labels cp3.run and cp3.expires on everything it creates).
+ */
 function ensureStackConfig(stack: string): void {
   if (stack.startsWith("ci-") && !fs.existsSync(configFile(stack))) {
-    fs.copyFileSync(configFile("ci"), configFile(stack));
+    const expires = new Date(Date.now() + EPHEMERAL_HOURS * 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
+    const text = fs.readFileSync(configFile("ci"), "utf8").replace(/^config:\n/m, `config:\n  cp3:run: ${stack}\n  cp3:expires: "${expires}"\n`);
+    fs.writeFileSync(configFile(stack), text);
   }
 }
 

@@ -26,8 +26,8 @@ export interface FlowArgs {
   readonly settings?: Record<string, pulumi.Input<string>>;
   /** Gates that must pass before the flow starts (for example the migration). @default [] */
   readonly after?: pulumi.Input<string>[];
-  /** dev only: bind-mount this folder over the flow's code and restart on change. */
-  readonly hotReloadSource?: string;
+  /** dev only: bind-mount these folders over the flow's code and the core library, and restart on change. */
+  readonly hotReload?: { flowSource: string; coreSource: string };
   /** @default 256 */
   readonly memoryMiB?: number;
   /** @default 0.5 */
@@ -61,7 +61,7 @@ export class Flow extends pulumi.ComponentResource {
         `CONTAINER_HTTP__PORT=${args.httpPort}`,
         ...Object.entries(resolved).map(([k, v]) => `${k}=${v}`),
         ...(passed ? [`CONTAINER_STARTED_AFTER=${passed}`] : []),
-        ...(args.hotReloadSource ? ["NODE_OPTIONS_EXTRA=--watch"] : []),
+        ...(args.hotReload ? ["NODE_OPTIONS_EXTRA=--watch"] : []),
       ]);
       return new docker.Container(
         `${name}-${i}`,
@@ -73,7 +73,12 @@ export class Flow extends pulumi.ComponentResource {
           envs,
           networksAdvanced: args.networkNames.map((n, j) => (j === 0 ? { name: n, aliases: [args.flow, instance] } : { name: n })),
           ports: args.hostPort === undefined ? undefined : [{ internal: args.httpPort, ip: "127.0.0.1", external: args.hostPort === 0 ? undefined : args.hostPort }],
-          mounts: args.hotReloadSource ? [{ type: "bind", source: args.hotReloadSource, target: `/app/flows/${args.flow}`, readOnly: true }] : undefined,
+          mounts: args.hotReload
+            ? [
+                { type: "bind", source: args.hotReload.coreSource, target: "/app/core", readOnly: true },
+                { type: "bind", source: args.hotReload.flowSource, target: `/app/flows/${args.flow}`, readOnly: true },
+              ]
+            : undefined,
           labels: labelList(ownershipLabels(args.owner, args.flow)),
           wait: true,
           waitTimeout: 60,

@@ -78,7 +78,7 @@ const flowSettings = {
   CONTAINER_POSTGRES__PASSWORD: postgresPassword.value,
   CONTAINER_DEPENDENCIES: [natsForFlows[0]!.replace("nats://", ""), postgresForFlows].join(","),
 };
-const hotReload = (flow: string) => (config.dev.hotReload ? workloadPath("flows", flow) : undefined);
+const hotReload = (flow: string) => (config.dev.hotReload ? { flowSource: workloadPath("flows", flow), coreSource: workloadPath("core") } : undefined);
 const after = [migration.done, jetstream.done];
 
 const gateway = new Flow("gateway", {
@@ -90,7 +90,7 @@ const gateway = new Flow("gateway", {
   hostPort: config.gateway.hostPort,
   settings: flowSettings,
   after,
-  hotReloadSource: hotReload("gateway"),
+  hotReload: hotReload("gateway"),
   memoryMiB: config.gateway.memoryMiB,
   cpus: config.gateway.cpus,
 });
@@ -103,7 +103,7 @@ const worker = new Flow("worker", {
   networkNames: [data.networkName],
   settings: flowSettings,
   after,
-  hotReloadSource: hotReload("worker"),
+  hotReload: hotReload("worker"),
   memoryMiB: config.worker.memoryMiB,
   cpus: config.worker.cpus,
 });

@@ -1,4 +1,5 @@
 import type { Parsed, VerbSpec } from "../args";
+import { benchSpec, runBench } from "./bench";
 import { mainJobSpec, runMainJob } from "./main-job";
 import { runSetup, setupSpec } from "./setup";
 import { destroySpec, outputsSpec, runDestroy, runOutputs, runUp, upSpec } from "./stack";
@@ -16,4 +17,5 @@ export const verbs: Verb[] = [
   { spec: destroySpec, run: runDestroy },
   { spec: outputsSpec, run: runOutputs },
   { spec: testSpec, run: runTests },
+  { spec: benchSpec, run: runBench },
 ];

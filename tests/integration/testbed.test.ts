@@ -80,6 +80,8 @@ describe("two ci stacks side by side on a real engine", () => {
       expect(c.HostConfig.Memory, name).toBeGreaterThan(0);
       expect(c.HostConfig.NanoCpus, name).toBeGreaterThan(0);
       expect(c.Mounts.filter((m) => m.Type === "bind"), name).toEqual([]);
+      // Ephemeral stacks say when the sweep may remove what they leave.
+      expect(Date.parse(c.Config.Labels["cp3.expires"] ?? "") - Date.now(), name).toBeGreaterThan(5 * 3_600_000);
       for (const bindings of Object.values(c.NetworkSettings.Ports ?? {})) for (const b of bindings ?? []) expect(b.HostIp, name).toBe("127.0.0.1");
     }
     const store = await docker.exec(o.containers.nats[0]!, ["stat", "-f", "-c", "%T", "/data/jetstream"]);

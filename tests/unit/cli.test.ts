@@ -21,7 +21,7 @@ const stateEntries = () => {
 
 describe("cp3 command line", () => {
   it.each([
-    [["frobnicate"], 'cp3: unknown verb "frobnicate": accepted verbs are setup, up, destroy, outputs, test (or none, for the main job)'],
+    [["frobnicate"], 'cp3: unknown verb "frobnicate": accepted verbs are setup, up, destroy, outputs, test, bench (or none, for the main job)'],
     [["up"], "cp3: up: --stack is required (stack: ci, ci-<suffix>, dev or staging)"],
     [["up", "--stack", "prod"], 'cp3: unknown stack "prod": accepted stacks are ci, ci-<suffix> (lower-case letters, digits and \'-\', up to 41 characters), dev, staging'],
     [["up", "--stack", "ci", "--replicas", "3"], "cp3: up: Unknown option '--replicas'; accepted flags: --stack, --help"],
@@ -37,7 +37,7 @@ describe("cp3 command line", () => {
   });
 
   it("prints help for every verb, naming its flags", () => {
-    for (const verb of ["setup", "up", "destroy", "outputs", "test"]) {
+    for (const verb of ["setup", "up", "destroy", "outputs", "test", "bench"]) {
       const { code, stdout } = cp3(verb, "--help");
       expect(code).toBe(0);
       expect(stdout).toContain(`usage: npm run cp3 -- ${verb} [flags]`);
