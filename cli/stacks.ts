@@ -40,7 +40,8 @@ function ensureStackConfig(stack: string): void {
 /** Opens a stack; `create: false` only selects one that exists (destroy, outputs never create a stack). */
 export async function openStack(stack: string, toolchain: Toolchain, options = { create: true }): Promise<Stack> {
   checkStackName(stack);
-  ensureStackConfig(stack);
+  // Only a stack being created gets a config file; selecting one must never leave a file behind.
+  if (options.create) ensureStackConfig(stack);
   const envVars: Record<string, string> = { ...toolchain.env, ...passphraseEnv(stack), CP3_TOOLCHAIN_BIN: toolchain.binDir };
   const pulumiCommand = await PulumiCommand.get({ root: path.dirname(toolchain.binDir) });
   const args = { stackName: stack, workDir: projectRoot };

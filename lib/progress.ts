@@ -40,7 +40,8 @@ export async function step<T>(name: string, work: () => Promise<T>): Promise<T> 
     say(`step ${name} done (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
     return result;
   } catch (err) {
-    if (err instanceof StepError) throw err;
+    // Errors that already say what is wrong and what is accepted reach the user as they are.
+    if (err instanceof StepError || (err instanceof Error && err.name === "UsageError")) throw err;
     throw new StepError(name, err instanceof Error ? err.message : String(err));
   }
 }

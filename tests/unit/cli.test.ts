@@ -36,6 +36,13 @@ describe("cp3 command line", () => {
     expect(stateEntries()).toEqual(before);
   });
 
+  it("refuses to destroy a stack that does not exist, and leaves no config file behind", () => {
+    const { code, stderr } = cp3("destroy", "--stack", "ci-never-created");
+    expect(code).toBe(2);
+    expect(stderr).toContain('cp3: stack "ci-never-created" does not exist in file://');
+    expect(fs.existsSync(path.join(projectRoot, "stacks", "Pulumi.ci-never-created.yaml"))).toBe(false);
+  }, 120_000);
+
   it("prints help for every verb, naming its flags", () => {
     for (const verb of ["setup", "up", "destroy", "outputs", "test", "bench"]) {
       const { code, stdout } = cp3(verb, "--help");
