@@ -56,11 +56,11 @@ export class Flow extends pulumi.ComponentResource {
     const containers = Array.from({ length: replicas }, (_, i) => {
       const instance = replicas === 1 ? args.flow : `${args.flow}-${i}`;
       const envs = pulumi.all([gate, pulumi.all(settings)]).apply(([passed, resolved]) => [
-        `CONTAINER_FLOW=${args.flow}`,
-        `CONTAINER_INSTANCE=${instance}`,
+        `CONTAINER_FLOW__NAME=${args.flow}`,
+        `CONTAINER_FLOW__INSTANCE=${instance}`,
         `CONTAINER_HTTP__PORT=${args.httpPort}`,
         ...Object.entries(resolved).map(([k, v]) => `${k}=${v}`),
-        ...(passed ? [`CONTAINER_STARTED_AFTER=${passed}`] : []),
+        ...(passed ? [`CP3_STARTED_AFTER=${passed}`] : []),
         ...(args.hotReload ? ["NODE_OPTIONS_EXTRA=--watch"] : []),
       ]);
       return new docker.Container(

@@ -182,7 +182,7 @@ export async function exec(container: string, cmd: string[], timeoutMs = 30_000)
     method: "POST",
     body: { Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false },
   });
-  const raw = await requestRaw(`/exec/${created.Id}/start`, { Detach: false, Tty: false }, timeoutMs);
+  const raw = await requestRaw("POST", `/exec/${created.Id}/start`, { Detach: false, Tty: false }, timeoutMs);
   const inspected = await request<{ ExitCode: number | null }>(`/exec/${created.Id}/json`);
   return { output: demultiplex(raw), exitCode: inspected.ExitCode ?? -1 };
 }
@@ -198,12 +198,17 @@ export function demultiplex(raw: Buffer): string {
   return Buffer.concat(parts).toString("utf8");
 }
 
-/** POSTs JSON and returns the raw response bytes (for streams). */
-function requestRaw(path: string, body: unknown, timeoutMs: number): Promise<Buffer> {
-  const payload = JSON.stringify(body);
+/** A container's stdout and stderr, as text (the last `tail` lines). */
+export async function containerLogs(container: string, tail = 5000): Promise<string> {
+  return demultiplex(await requestRaw("GET", `/containers/${encodeURIComponent(container)}/logs?stdout=true&stderr=true&tail=${tail}`, undefined, 30_000));
+}
+
+/** Sends a request (JSON body, if any) and returns the raw response bytes (for framed streams). */
+function requestRaw(method: string, path: string, body: unknown, timeoutMs: number): Promise<Buffer> {
+  const payload = body === undefined ? "" : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { socketPath: socketPath(), path, method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }, timeout: timeoutMs },
+      { socketPath: socketPath(), path, method, headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {}, timeout: timeoutMs },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));

@@ -47,10 +47,18 @@ export const SECTIONS = {
   gateway: {
     /** 0: a host port the engine picks (ci); a fixed one for dev. */
     hostPort: { type: "int", min: 0, max: 65_535, default: 0 },
+    /** Work waiting in the stream above which the gateway answers 429. */
+    maxBacklog: { type: "int", min: 1, max: 100_000_000, default: 50_000 },
+    /** Records still pending this long after publishing are published again (JetStream data lost). */
+    reconcileAfterSeconds: { type: "int", min: 5, max: 86_400, default: 60 },
     ...resources(256, 1),
   },
   worker: {
     replicas: { type: "int", min: 1, max: 16, default: 2 },
+    concurrency: { type: "int", min: 1, max: 1024, default: 32 },
+    /** Synthetic work per record: rounds of SHA-256, and the size of the stored output. */
+    cpuRounds: { type: "int", min: 1, max: 1_000_000, default: 100 },
+    outputBytes: { type: "int", min: 0, max: 1_048_576, default: 256 },
     ...resources(256, 0.5),
   },
   images: {

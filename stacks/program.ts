@@ -1,7 +1,7 @@
 // The Pulumi program: assembles the testbed for the selected stack from its validated configuration.
 import * as pulumi from "@pulumi/pulumi";
 import { Flow } from "../components/flow";
-import { JetStream } from "../components/jetstream";
+import { consumerConfig, JetStream, streamConfig } from "../components/jetstream";
 import type { Ownership } from "../components/labels";
 import { Migration } from "../components/migration";
 import { Nats, NATS_CLIENT_PORT, NATS_MONITOR_PORT, natsHost } from "../components/nats";
@@ -51,17 +51,20 @@ const proxies: ProxySpec[] = [
 ];
 const toxiproxy = new Toxiproxy("toxiproxy", { owner, image: images.toxiproxy, edgeNetworkName: edge.networkName, dataNetworkName: data.networkName, proxies, ...config.toxiproxy });
 
+const streamSpec = {
+  name: config.jetstream.stream,
+  subjects: config.jetstream.subjects,
+  maxMsgs: config.jetstream.maxMsgs,
+  maxBytesMiB: config.jetstream.maxBytesMiB,
+  maxAgeSeconds: config.jetstream.maxAgeSeconds,
+  duplicateWindowSeconds: config.jetstream.duplicateWindowSeconds,
+  discard: config.jetstream.discard,
+  replicas: config.nats.replicas,
+};
+const consumerSpec = { name: config.jetstream.consumer, maxAckPending: config.jetstream.maxAckPending, ackWaitSeconds: config.jetstream.ackWaitSeconds, maxDeliver: config.jetstream.maxDeliver };
 const jetstream = new JetStream(
   "jetstream",
-  {
-    owner,
-    image: images.nats,
-    networkName: data.networkName,
-    natsUrls: nats.clientUrls,
-    serverIds: nats.containerIds,
-    stream: { name: config.jetstream.stream, subjects: config.jetstream.subjects, maxMsgs: config.jetstream.maxMsgs, maxBytesMiB: config.jetstream.maxBytesMiB, maxAgeSeconds: config.jetstream.maxAgeSeconds, duplicateWindowSeconds: config.jetstream.duplicateWindowSeconds, discard: config.jetstream.discard, replicas: config.nats.replicas },
-    consumer: { name: config.jetstream.consumer, maxAckPending: config.jetstream.maxAckPending, ackWaitSeconds: config.jetstream.ackWaitSeconds, maxDeliver: config.jetstream.maxDeliver },
-  },
+  { owner, image: images.nats, networkName: data.networkName, natsUrls: nats.clientUrls, serverIds: nats.containerIds, stream: streamSpec, consumer: consumerSpec },
   { dependsOn: [nats] },
 );
 const migration = new Migration("migration", { owner, image: images.migrate, networkName: data.networkName, host: postgres.host, password: postgresPassword.value, serverId: postgres.container.id }, { dependsOn: [postgres] });
@@ -73,10 +76,14 @@ const flowSettings = {
   CONTAINER_NATS__URL: natsForFlows.join(","),
   CONTAINER_NATS__STREAM: config.jetstream.stream,
   CONTAINER_NATS__CONSUMER: config.jetstream.consumer,
+  // The gateway publishes on the stream's first subject, its trailing wildcard made concrete.
+  CONTAINER_NATS__SUBJECT: config.jetstream.subjects[0]!.replace(/(^|\.)(>|\*)$/, "$1new"),
+  // The flows recreate the stream and the consumer from these after a NATS server lost its tmpfs store.
+  CONTAINER_NATS__STREAM_CONFIG: JSON.stringify(streamConfig(streamSpec)),
+  CONTAINER_NATS__CONSUMER_CONFIG: JSON.stringify(consumerConfig(consumerSpec)),
   CONTAINER_POSTGRES__HOST: postgresForFlows.split(":")[0]!,
   CONTAINER_POSTGRES__PORT: postgresForFlows.split(":")[1]!,
   CONTAINER_POSTGRES__PASSWORD: postgresPassword.value,
-  CONTAINER_DEPENDENCIES: [natsForFlows[0]!.replace("nats://", ""), postgresForFlows].join(","),
 };
 const hotReload = (flow: string) => (config.dev.hotReload ? { flowSource: workloadPath("flows", flow), coreSource: workloadPath("core") } : undefined);
 const after = [migration.done, jetstream.done];
@@ -88,7 +95,7 @@ const gateway = new Flow("gateway", {
   httpPort: 8080,
   networkNames: [edge.networkName, data.networkName],
   hostPort: config.gateway.hostPort,
-  settings: flowSettings,
+  settings: { ...flowSettings, CONTAINER_GATEWAY__MAX_BACKLOG: String(config.gateway.maxBacklog), CONTAINER_GATEWAY__RECONCILE_AFTER_SECONDS: String(config.gateway.reconcileAfterSeconds) },
   after,
   hotReload: hotReload("gateway"),
   memoryMiB: config.gateway.memoryMiB,
@@ -101,7 +108,7 @@ const worker = new Flow("worker", {
   replicas: config.worker.replicas,
   httpPort: 8081,
   networkNames: [data.networkName],
-  settings: flowSettings,
+  settings: { ...flowSettings, CONTAINER_WORKER__CONCURRENCY: String(config.worker.concurrency), CONTAINER_WORKER__CPU_ROUNDS: String(config.worker.cpuRounds), CONTAINER_WORKER__OUTPUT_BYTES: String(config.worker.outputBytes) },
   after,
   hotReload: hotReload("worker"),
   memoryMiB: config.worker.memoryMiB,

@@ -10,11 +10,12 @@ import { offlineEnv } from "../lib/pulumi-env";
 import { ensureEngine, type EngineInfo } from "./engine";
 import { buildGoTool, cachedBinary, ensureGo } from "./go-build";
 import { ensureBaseRootImage, baseRootImage } from "./rootfs";
+import { ensureWorkloadDeps, workloadDepsFresh } from "./workload-deps";
 import { atLeast, goTools, parseVersion, versions, type GoTool, type ToolId } from "./tools";
 import * as docker from "../lib/docker-api";
 
 export interface ResolvedTool {
-  id: ToolId | "node" | "node-image" | "docker-engine" | "debian-root";
+  id: ToolId | "node" | "node-image" | "docker-engine" | "debian-root" | "workload-deps";
   path: string;
   version: string;
   source: string;
@@ -162,6 +163,10 @@ export async function setup(options: SetupOptions): Promise<{ toolchain: Toolcha
     tools.push(resolved);
     if (tool.id !== "docker-provider") linkInto(binDir(), tool.binary, resolved.path);
   }
+
+  if (build) await step("workload dependencies (npm ci --omit=dev in workload/)", ensureWorkloadDeps);
+  if (workloadDepsFresh()) tools.push({ id: "workload-deps", path: "workload/node_modules", version: "package-lock.json", source: "npm registry" });
+  else missing.push("workload-deps: workload/node_modules is missing or stale (cp3 setup installs it)");
 
   if (engine) {
     const image = baseRootImage();

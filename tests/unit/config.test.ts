@@ -50,7 +50,8 @@ describe("parseConfig", () => {
     expect(c.run).toBe("ci-x1");
     expect(c.nats).toEqual({ replicas: 1, storeMiB: 256, memoryMiB: 512, cpus: 1 });
     expect(c.postgres.storage).toBe("tmpfs");
-    expect(c.worker.replicas).toBe(2);
+    expect(c.worker).toMatchObject({ replicas: 2, concurrency: 32, cpuRounds: 100 });
+    expect(c.gateway.reconcileAfterSeconds).toBe(60);
     expect(c.jetstream.discard).toBe("new");
     expect(c.chaos.proxy).toBe(true);
   });

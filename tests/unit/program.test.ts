@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { valueOf, type MockRegistry } from "./mock-registry";
+import { projectRoot } from "../../lib/paths";
 import { CONTAINER, IMAGE, NETWORK, ciConfig, envValue, loadProgram } from "./program-harness";
 
 describe("the ci program", () => {
@@ -144,6 +145,9 @@ describe("the ci program", () => {
     const worker = registry.one(CONTAINER, "worker-0");
     expect(envValue(worker, "CONTAINER_NATS__URL")).toBe("nats://toxiproxy:14222");
     expect(envValue(worker, "CONTAINER_POSTGRES__HOST")).toBe("toxiproxy");
+    expect(envValue(worker, "CONTAINER_NATS__SUBJECT")).toBe("records.new");
+    expect(JSON.parse(envValue(worker, "CONTAINER_NATS__STREAM_CONFIG")!)).toEqual(JSON.parse(envValue(registry.one(CONTAINER, "jetstream-setup-run"), "STREAM_CONFIG")!));
+    expect(JSON.parse(envValue(worker, "CONTAINER_NATS__CONSUMER_CONFIG")!).durable_name).toBe("workers");
   });
 
   it("builds flow images on the base image (two stages), each from its own code", () => {
@@ -153,14 +157,15 @@ describe("the ci program", () => {
     expect(fs.readdirSync(build("base-image").context).sort()).toEqual(["Dockerfile", "app", "node"]);
     for (const flow of ["gateway", "worker"]) {
       expect(build(`flow-${flow}-image`).buildArgs).toEqual({ BASE_IMAGE: base.name, FLOW: flow });
-      expect(fs.readdirSync(path.join(build(`flow-${flow}-image`).context, "code"))).toEqual(["main.ts"]);
+      // Exactly the flow's own folder, nothing of the other flow's.
+      expect(fs.readdirSync(path.join(build(`flow-${flow}-image`).context, "code")).sort()).toEqual(fs.readdirSync(path.join(projectRoot, "workload", "flows", flow)).sort());
     }
     expect(build("migrate-image").buildArgs.POSTGRES_IMAGE).toBe(registry.one(IMAGE, "postgres-image").inputs.name);
     for (const img of registry.byType(IMAGE)) expect(img.inputs.name as string).toMatch(/^cp3\/[a-z-]+:[0-9a-f]{16}$/);
   });
 
   it("starts the flows only after the migration and the JetStream set-up succeeded", () => {
-    for (const name of ["gateway-0", "worker-0", "worker-1"]) expect(envValue(registry.one(CONTAINER, name), "CONTAINER_STARTED_AFTER")).toBe("succeeded,succeeded");
+    for (const name of ["gateway-0", "worker-0", "worker-1"]) expect(envValue(registry.one(CONTAINER, name), "CP3_STARTED_AFTER")).toBe("succeeded,succeeded");
   });
 
   it("publishes the gateway on 127.0.0.1 with an engine-picked port and keeps workers on the data network", async () => {

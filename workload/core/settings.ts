@@ -1,23 +1,81 @@
-// Settings from CONTAINER_-prefixed environment variables. Every missing or malformed variable is reported at
-// once and the process stops before it serves anything.
+// Settings from CONTAINER_-prefixed environment variables: CONTAINER_<SECTION>__<KEY> maps onto section.key,
+// with the key in camelCase (CONTAINER_WORKER__MAX_CONCURRENCY -> worker.maxConcurrency). Each flow declares
+// the fields it reads; every missing or malformed variable is reported at once, and the process stops before
+// it serves anything.
 
-export interface Settings {
-  flow: string;
-  httpPort: number;
-  /** host:port pairs the flow depends on; /readyz reports ready only when every one accepts a connection. */
-  dependencies: string[];
-}
+export type Field =
+  | { type: "string"; default?: string; pattern?: RegExp; describe?: string }
+  | { type: "int"; default?: number; min: number; max: number }
+  | { type: "bool"; default?: boolean }
+  | { type: "list"; default?: string[] };
 
-export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const problems: string[] = [];
-  const flow = env.CONTAINER_FLOW ?? "";
-  if (!/^[a-z][a-z0-9-]{0,31}$/.test(flow)) problems.push(`CONTAINER_FLOW: got ${JSON.stringify(env.CONTAINER_FLOW)}; expected the flow's name (lower-case)`);
-  const port = Number(env.CONTAINER_HTTP__PORT);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push(`CONTAINER_HTTP__PORT: got ${JSON.stringify(env.CONTAINER_HTTP__PORT)}; expected a port from 1 to 65535`);
-  const dependencies = (env.CONTAINER_DEPENDENCIES ?? "").split(",").filter((d) => d !== "");
-  for (const d of dependencies) {
-    if (!/^[a-z0-9.-]+:\d{1,5}$/.test(d)) problems.push(`CONTAINER_DEPENDENCIES: entry ${JSON.stringify(d)} is not host:port`);
+export type Schema = Record<string, Record<string, Field>>;
+
+type Value<F extends Field> = F extends { type: "int" } ? number : F extends { type: "bool" } ? boolean : F extends { type: "list" } ? string[] : string;
+export type Settings<S extends Schema> = { [Sec in keyof S]: { [K in keyof S[Sec]]: Value<S[Sec][K]> } };
+
+export const envName = (section: string, key: string) => `CONTAINER_${section.toUpperCase()}__${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+
+export class SettingsError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid settings (${problems.length}):\n  - ${problems.join("\n  - ")}`);
+    this.problems = problems;
+    this.name = "SettingsError";
   }
-  if (problems.length > 0) throw new Error(`invalid settings:\n  - ${problems.join("\n  - ")}`);
-  return { flow, httpPort: port, dependencies };
 }
+
+function readField(name: string, field: Field, raw: string | undefined, problems: string[]): unknown {
+  if (raw === undefined || raw === "") {
+    if (field.default === undefined) problems.push(`${name}: missing; expected ${describe(field)}`);
+    return field.default;
+  }
+  switch (field.type) {
+    case "string":
+      if (field.pattern && !field.pattern.test(raw)) problems.push(`${name}: got ${JSON.stringify(raw)}; expected ${describe(field)}`);
+      return raw;
+    case "int": {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < field.min || n > field.max) problems.push(`${name}: got ${JSON.stringify(raw)}; expected ${describe(field)}`);
+      return n;
+    }
+    case "bool":
+      if (raw !== "true" && raw !== "false") problems.push(`${name}: got ${JSON.stringify(raw)}; expected true or false`);
+      return raw === "true";
+    case "list":
+      return raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  }
+}
+
+function describe(f: Field): string {
+  switch (f.type) {
+    case "string":
+      return f.describe ?? "a string";
+    case "int":
+      return `an integer from ${f.min} to ${f.max}`;
+    case "bool":
+      return "true or false";
+    case "list":
+      return "a comma-separated list";
+  }
+}
+
+export function readSettings<S extends Schema>(schema: S, env: NodeJS.ProcessEnv = process.env): Settings<S> {
+  const problems: string[] = [];
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [section, fields] of Object.entries(schema)) {
+    out[section] = {};
+    for (const [key, field] of Object.entries(fields)) out[section]![key] = readField(envName(section, key), field, env[envName(section, key)], problems);
+  }
+  if (problems.length > 0) throw new SettingsError(problems);
+  return out as Settings<S>;
+}
+
+/** Settings every flow reads. */
+export const commonSchema = {
+  flow: { name: { type: "string", pattern: /^[a-z][a-z0-9-]{0,31}$/, describe: "the flow's name" }, instance: { type: "string", default: "local" } },
+  http: { port: { type: "int", min: 1, max: 65535 } },
+  log: { level: { type: "string", default: "info", pattern: /^(trace|debug|info|warn|error|fatal)$/, describe: "a pino level" }, maskFields: { type: "list", default: ["password", "token", "authorization", "secret", "email"] } },
+  nats: { url: { type: "list" }, stream: { type: "string", default: "RECORDS" }, consumer: { type: "string", default: "workers" }, subject: { type: "string", default: "records.new" } },
+  postgres: { host: { type: "string" }, port: { type: "int", min: 1, max: 65535, default: 5432 }, user: { type: "string", default: "postgres" }, password: { type: "string" }, database: { type: "string", default: "postgres" }, poolMax: { type: "int", min: 1, max: 200, default: 10 }, connectTimeoutMs: { type: "int", min: 100, max: 60_000, default: 3000 } },
+} as const satisfies Schema;

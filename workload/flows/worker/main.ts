@@ -1,5 +1,84 @@
-// The worker flow. Until the workload issue lands it serves only its health endpoints.
-import { serveHealth } from "../../core/health.ts";
-import { readSettings } from "../../core/settings.ts";
+// The worker flow: a durable pull consumer shared by every replica, bounded concurrency, results committed
+// before the ack. MaxAckPending on the consumer is the backpressure bound.
+import type { Logger } from "pino";
+import { fullJitterDelay, sleep } from "../../core/backoff.ts";
+import { createDb } from "../../core/db.ts";
+import { createServer, serve } from "../../core/http.ts";
+import { createLogger } from "../../core/log.ts";
+import { createMetrics } from "../../core/metrics.ts";
+import { connectNats, ensureConsumer, ensureStream } from "../../core/nats.ts";
+import { commonSchema, readSettings, SettingsError } from "../../core/settings.ts";
+import { handleMessage } from "./process.ts";
 
-serveHealth(readSettings());
+const schema = {
+  ...commonSchema,
+  nats: { ...commonSchema.nats, streamConfig: { type: "string", describe: "the stream's JSON definition" }, consumerConfig: { type: "string", describe: "the consumer's JSON definition" } },
+  worker: {
+    concurrency: { type: "int", min: 1, max: 1024, default: 32 },
+    batch: { type: "int", min: 1, max: 1024, default: 64 },
+    cpuRounds: { type: "int", min: 1, max: 1_000_000, default: 100 },
+    outputBytes: { type: "int", min: 0, max: 1_048_576, default: 256 },
+  },
+} as const;
+
+let settings;
+try {
+  settings = readSettings(schema);
+} catch (err) {
+  process.stderr.write(`${err instanceof SettingsError ? err.message : String(err)}\n`);
+  process.exit(2);
+}
+const s = settings;
+const log: Logger = createLogger({ level: s.log.level, flow: s.flow.name, instance: s.flow.instance, maskFields: s.log.maskFields });
+const metrics = createMetrics(s.flow.name);
+const db = createDb({ ...s.postgres, poolMax: Math.max(s.postgres.poolMax, Math.min(s.worker.concurrency, 50)) }, log, metrics);
+const streamConfig = JSON.parse(s.nats.streamConfig) as Record<string, unknown>;
+const consumerConfig = JSON.parse(s.nats.consumerConfig) as Record<string, unknown>;
+const backoff = { baseMs: 200, capMs: 5000 };
+const nats = await connectNats(s.nats.url, `${s.flow.name}-${s.flow.instance}`, log, metrics);
+let bound = false;
+let stopping = false;
+
+async function consume(): Promise<void> {
+  for (let failures = 0; !stopping; ) {
+    try {
+      await ensureStream(nats, streamConfig, log);
+      await ensureConsumer(nats, s.nats.stream, consumerConfig, log);
+      const consumer = await nats.js.consumers.get(s.nats.stream, s.nats.consumer);
+      bound = true;
+      failures = 0;
+      const inFlight = new Set<Promise<unknown>>();
+      while (!stopping) {
+        const batch = await consumer.fetch({ max_messages: s.worker.batch, expires: 2000 });
+        for await (const m of batch) {
+          // Bounded concurrency: wait for a slot before taking the next message.
+          while (inFlight.size >= s.worker.concurrency) await Promise.race(inFlight);
+          const p = handleMessage(m, { db, log, metrics, worker: s.flow.instance, work: s.worker, backoff }).catch((err) => log.error({ err }, "handler failed"));
+          inFlight.add(p);
+          p.finally(() => inFlight.delete(p));
+        }
+      }
+      await Promise.all(inFlight);
+    } catch (err) {
+      bound = false;
+      const delay = fullJitterDelay(++failures, backoff);
+      log.warn({ err: String((err as Error)?.message ?? err), retryInMs: delay }, "consumer failed; binding again");
+      await sleep(delay);
+    }
+  }
+}
+
+const done = consume();
+const server = {
+  port: s.http.port,
+  log,
+  metrics,
+  ready: { postgres: () => db.reachable(), nats: async () => !nats.nc.isClosed(), consumer: async () => bound },
+  onShutdown: async () => {
+    stopping = true;
+    await done;
+    await nats.nc.drain();
+    await db.end();
+  },
+};
+await serve(createServer(server), server);

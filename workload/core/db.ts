@@ -1,0 +1,75 @@
+// The one way to PostgreSQL: a pool with an explicit connect timeout, errors on idle clients handled (they
+// would otherwise crash the process), and clients always released.
+import pg from "pg";
+import type { Logger } from "pino";
+import type { Metrics } from "./metrics.ts";
+
+export interface DbSettings {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  poolMax: number;
+  connectTimeoutMs: number;
+}
+
+export type Db = ReturnType<typeof createDb>;
+
+export function createDb(s: DbSettings, log: Logger, metrics: Metrics) {
+  const pool = new pg.Pool({
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    password: s.password,
+    database: s.database,
+    max: s.poolMax,
+    connectionTimeoutMillis: s.connectTimeoutMs,
+    idleTimeoutMillis: 10_000,
+  });
+  pool.on("error", (err) => log.warn({ err }, "postgres: idle client error"));
+  const gauge = () => {
+    metrics.poolTotal.set({ state: "total" }, pool.totalCount);
+    metrics.poolTotal.set({ state: "idle" }, pool.idleCount);
+    metrics.poolTotal.set({ state: "waiting" }, pool.waitingCount);
+  };
+  return {
+    pool,
+    query: <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]) => pool.query<R>(text, values),
+    /** Runs `work` in one transaction: committed if it returns, rolled back if it throws. */
+    async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      gauge();
+      try {
+        await client.query("BEGIN");
+        const result = await work(client);
+        await client.query("COMMIT");
+        return result;
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+        gauge();
+      }
+    },
+    async reachable(): Promise<boolean> {
+      try {
+        await pool.query("SELECT 1");
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    end: () => pool.end(),
+  };
+}
+
+/** True for errors that mean "PostgreSQL cannot be reached now" rather than a bad statement. */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return (
+    ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "57P01", "57P03", "08006", "08001", "08003"].includes(e?.code ?? "") ||
+    /timeout exceeded when trying to connect|Connection terminated|the database system is (starting up|shutting down)/i.test(e?.message ?? "")
+  );
+}

@@ -1,0 +1,108 @@
+// POST /v1/records and GET /v1/records/:id. An accepted record is written with its outbox row in one
+// transaction before the answer; publishing is the relay's job, so a NATS outage never loses an accepted record.
+import { randomUUID } from "node:crypto";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { Logger } from "pino";
+import { isUnavailable, type Db } from "../../core/db.ts";
+import type { Metrics } from "../../core/metrics.ts";
+import { nextTraceparent } from "../../core/trace.ts";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const postSchema = {
+  headers: {
+    type: "object",
+    required: ["idempotency-key"],
+    properties: { "idempotency-key": { type: "string", minLength: 1, maxLength: 128, pattern: "^[\\x21-\\x7E]+$" } },
+  },
+  body: {
+    type: "object",
+    required: ["payload"],
+    additionalProperties: false,
+    properties: { payload: { type: "object" } },
+  },
+} as const;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface RecordsDeps {
+  db: Db;
+  log: Logger;
+  metrics: Metrics;
+  /** Work waiting in the stream, as last measured, and the bound above which the gateway pushes back. */
+  backlog: () => number;
+  maxBacklog: number;
+  /** Wakes the outbox relay so the new record is published at once. */
+  kick: () => void;
+}
+
+const unavailable = (reply: FastifyReply) => reply.code(503).header("retry-after", "2").send({ error: "storage unavailable, retry later" });
+
+export function registerRecords(app: FastifyInstance, d: RecordsDeps): void {
+  // JSON only: any other content type (Fastify parses text/plain by default) is a 415.
+  app.removeContentTypeParser(["text/plain"]);
+  app.post<{ Body: { payload: Record<string, unknown> }; Headers: { "idempotency-key": string; traceparent?: string } }>(
+    "/v1/records",
+    { schema: postSchema },
+    async (req, reply) => {
+      if (d.backlog() > d.maxBacklog) {
+        return reply.code(429).header("retry-after", "1").send({ error: `backlog ${d.backlog()} is above ${d.maxBacklog}; retry later` });
+      }
+      const key = req.headers["idempotency-key"];
+      const traceparent = nextTraceparent(req.headers.traceparent);
+      let result: { id: string; created: boolean };
+      try {
+        result = await d.db.transaction(async (c) => {
+          const id = randomUUID();
+          const inserted = await c.query(
+            "INSERT INTO records (id, idempotency_key, payload, traceparent) VALUES ($1, $2, $3, $4) ON CONFLICT (idempotency_key) DO NOTHING",
+            [id, key, req.body.payload, traceparent],
+          );
+          if (inserted.rowCount === 1) {
+            await c.query("INSERT INTO outbox (record_id) VALUES ($1)", [id]);
+            return { id, created: true };
+          }
+          const existing = await c.query<{ id: string }>("SELECT id FROM records WHERE idempotency_key = $1", [key]);
+          return { id: existing.rows[0]!.id, created: false };
+        });
+      } catch (err) {
+        if (isUnavailable(err)) return unavailable(reply);
+        throw err;
+      }
+      if (result.created) {
+        d.metrics.recordsAccepted.inc();
+        d.kick();
+      }
+      req.log.info({ id: result.id, replay: !result.created, traceparent }, "record accepted");
+      return reply.code(202).header("traceparent", traceparent).send({ id: result.id });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>("/v1/records/:id", async (req, reply) => {
+    if (!UUID.test(req.params.id)) return reply.code(400).send({ error: "id must be a UUID" });
+    try {
+      const r = await d.db.query<{ id: string; state: string; output: unknown }>(
+        "SELECT r.id, r.state, res.output FROM records r LEFT JOIN results res ON res.record_id = r.id WHERE r.id = $1",
+        [req.params.id],
+      );
+      if (r.rowCount === 0) return reply.code(404).send({ error: "no such record" });
+      const row = r.rows[0]!;
+      return reply.send({ id: row.id, state: row.state, ...(row.state === "processed" ? { result: row.output } : {}) });
+    } catch (err) {
+      if (isUnavailable(err)) return unavailable(reply);
+      throw err;
+    }
+  });
+}
+
+/** Client mistakes get 4xx with what was wrong; anything else is a 500 without internals. */
+export function registerErrorHandler(app: FastifyInstance, log: Logger): void {
+  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string; validation?: unknown[] }, _req, reply) => {
+    if (err.validation) return reply.code(400).send({ error: "invalid request", details: err.validation });
+    if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") return reply.code(413).send({ error: `body larger than ${MAX_BODY_BYTES} bytes` });
+    if (err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return reply.code(415).send({ error: "content type must be application/json" });
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
+    log.error({ err }, "request failed");
+    return reply.code(500).send({ error: "internal error" });
+  });
+}
