@@ -17,10 +17,10 @@ const name = `ci-wl-${newRunId()}`;
 let stack: Stack | undefined;
 let o: Outputs;
 
-async function post(body: string, headers: Record<string, string>): Promise<{ status: number; id?: string }> {
+async function post(body: string, headers: Record<string, string>): Promise<{ status: number; id?: string; retryAfter?: string }> {
   const res = await fetch(`${o.gatewayUrl}/v1/records`, { method: "POST", body, headers, signal: AbortSignal.timeout(15_000) });
   const json = (await res.json().catch(() => ({}))) as { id?: string };
-  return { status: res.status, id: json.id };
+  return { status: res.status, id: json.id, ...(res.headers.get("retry-after") ? { retryAfter: res.headers.get("retry-after")! } : {}) };
 }
 
 const record = (key: string, n: number) => post(JSON.stringify({ payload: { n, note: "integration" } }), { "content-type": "application/json", "idempotency-key": key });
@@ -98,6 +98,8 @@ beforeAll(async () => {
   // Quick recovery for the test: republish pending records after 10 s, redeliver unacked ones after 5 s.
   await stack.setConfig("cp3:gateway", { value: JSON.stringify({ hostPort: 0, reconcileAfterSeconds: 10 }) });
   await stack.setConfig("cp3:jetstream", { value: JSON.stringify({ maxBytesMiB: 200, ackWaitSeconds: 5 }) });
+  // PostgreSQL on a volume, so that restarting it keeps the data (a tmpfs would come back empty).
+  await stack.setConfig("cp3:postgres", { value: JSON.stringify({ storage: "volume", memoryMiB: 512 }) });
   o = (await upStack(stack)).outputs as unknown as Outputs;
 }, 600_000);
 
@@ -181,6 +183,28 @@ describe(`the workload on a real ci stack (${name})`, () => {
     expect(logs.join("")).toMatch(/stream was missing and has been created again/);
     expect(seconds).toBeLessThan(180);
   }, 400_000);
+
+  it("answers 503 with Retry-After while PostgreSQL is down, writes nothing half, and recovers", async () => {
+    const before = await record("pg-before", 1);
+    expect(before.status).toBe(202);
+    const pg = o.containers.postgres;
+    await docker.request(`/containers/${pg}/stop?t=10`, { method: "POST", timeoutMs: 60_000 });
+    try {
+      const during = await record("pg-down", 2);
+      expect(during).toEqual({ status: 503, retryAfter: "2" });
+    } finally {
+      await docker.request(`/containers/${pg}/start`, { method: "POST" });
+    }
+    // Back: the same key is accepted now (nothing of the failed attempt was stored), and everything drains.
+    let after = { status: 0 } as Awaited<ReturnType<typeof record>>;
+    for (let i = 0; i < 60 && after.status !== 202; i++) {
+      after = await record("pg-down", 2).catch(() => ({ status: 0 }));
+      if (after.status !== 202) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(after.status).toBe(202);
+    await drained(120_000);
+    await expectExactlyOnce([before.id!, after.id!]);
+  }, 300_000);
 
   it("loses nothing and duplicates nothing when a worker is killed mid-batch", async () => {
     const worker = o.containers.worker[0]!;
