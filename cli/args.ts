@@ -17,8 +17,10 @@ export interface VerbSpec {
   flags: FlagSpec;
   /** Flags that must be given. */
   required?: string[];
-  /** Extra words after the flags are passed through (only `test`, to vitest). */
+  /** Extra words after the flags are allowed (bench names, test files). */
   passThrough?: boolean;
+  /** Every argument goes to another program untouched (`test` -> vitest); only a lone --help is cp3's. */
+  rawArgs?: boolean;
 }
 
 export interface Parsed {
@@ -29,6 +31,7 @@ export interface Parsed {
 const helpFlag = { help: { type: "boolean", description: "print this help" } } as const;
 
 export function parseVerbArgs(spec: VerbSpec, argv: string[]): Parsed {
+  if (spec.rawArgs) return argv.length === 1 && argv[0] === "--help" ? { values: { help: true }, rest: [] } : { values: {}, rest: argv };
   const options: Record<string, { type: "string" | "boolean" }> = {};
   for (const [name, flag] of Object.entries({ ...spec.flags, ...helpFlag })) options[name] = { type: flag.type };
   let parsed;
@@ -55,5 +58,5 @@ export function verbHelp(spec: VerbSpec): string {
     const placeholder = "placeholder" in f && f.placeholder ? ` ${f.placeholder}` : "";
     return `  --${name}${placeholder}`.padEnd(28) + f.description;
   });
-  return [`usage: npm run cp3 -- ${spec.name} [flags]${spec.passThrough ? " [-- vitest args]" : ""}`, "", spec.summary, "", "flags:", ...flags].join("\n");
+  return [`usage: npm run cp3 -- ${spec.name} [flags]${spec.rawArgs ? " [vitest arguments]" : spec.passThrough ? " [names]" : ""}`, "", spec.summary, "", "flags:", ...flags].join("\n");
 }

@@ -11,7 +11,7 @@ export const testSpec: VerbSpec = {
   name: "test",
   summary: "Set up, then run the test suite (unit and real-engine integration tests) with vitest.",
   flags: {},
-  passThrough: true,
+  rawArgs: true,
 };
 
 export async function runTests(parsed: Parsed): Promise<number> {

@@ -10,6 +10,7 @@ import { setup } from "../../toolchain/setup";
 
 interface Outputs {
   gatewayUrl: string;
+  natsUrl: string;
   containers: { nats: string[]; postgres: string; gateway: string[]; worker: string[] };
 }
 
@@ -117,6 +118,29 @@ describe(`the workload on a real ci stack (${name})`, () => {
     // Both workers took part.
     expect(await sql("SELECT count(DISTINCT worker) FROM results")).toBe("2");
   }, 300_000);
+
+  it("terminates poison messages without retrying them, and exports what happened as metrics", async () => {
+    const nats = (await import("node:child_process")).spawnSync(
+      `${process.env.CP3_TOOLCHAIN_BIN}/nats`,
+      ["--server", o.natsUrl, "pub", "records.new", "this is not a record", "--count", "3"],
+      { encoding: "utf8", timeout: 30_000, env: { ...process.env, HOME: process.env.HOME ?? "/tmp" } },
+    );
+    expect(nats.status, nats.stderr).toBe(0);
+    const deadline = Date.now() + 30_000;
+    let dead = 0;
+    while (Date.now() < deadline && dead < 3) {
+      const metrics = await Promise.all(o.containers.worker.map((w) => docker.exec(w, ["curl", "-fsS", "http://127.0.0.1:8081/metrics"])));
+      dead = metrics.map((m) => Number(/^records_dead_lettered_total\{[^}]*\} (\d+)/m.exec(m.output)?.[1] ?? 0)).reduce((a, b) => a + b, 0);
+      if (dead < 3) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(dead).toBe(3);
+    const gateway = await (await fetch(`${o.gatewayUrl}/metrics`)).text();
+    expect(Number(/^records_accepted_total\{[^}]*\} (\d+)/m.exec(gateway)?.[1])).toBeGreaterThanOrEqual(2000);
+    expect(gateway).toMatch(/^http_request_duration_seconds_bucket\{.*route="\/v1\/records"/m);
+    // JSON logs, one object per line, with the flow's name on each.
+    const line = (await docker.containerLogs(o.containers.worker[0]!, 50)).trim().split("\n").pop()!;
+    expect(JSON.parse(line)).toMatchObject({ flow: "worker", instance: expect.any(String), level: expect.any(String) });
+  }, 120_000);
 
   it("answers a retry with the same key with the same id and stores nothing twice", async () => {
     const first = await record("same-key", 1);
