@@ -38,6 +38,26 @@ export interface RecordsDeps {
 
 const unavailable = (reply: FastifyReply) => reply.code(503).header("retry-after", "2").send({ error: "storage unavailable, retry later" });
 
+/**
+ * Stores a record and its outbox row in one statement (atomic on its own, and one round trip instead of four),
+ * or finds the record an earlier request with the same key stored.
+ */
+async function accept(db: Db, key: string, payload: unknown, traceparent: string): Promise<{ id: string; created: boolean }> {
+  const r = await db.query<{ id: string; created: boolean }>(
+    `WITH new AS (
+       INSERT INTO records (id, idempotency_key, payload, traceparent) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (idempotency_key) DO NOTHING RETURNING id),
+     queued AS (INSERT INTO outbox (record_id) SELECT id FROM new)
+     SELECT id, true AS created FROM new
+     UNION ALL SELECT id, false FROM records WHERE idempotency_key = $2 AND NOT EXISTS (SELECT 1 FROM new)`,
+    [randomUUID(), key, payload, traceparent],
+  );
+  if (r.rows[0]) return r.rows[0];
+  // A concurrent request with the same key committed after this statement's snapshot: read it now.
+  const existing = await db.query<{ id: string }>("SELECT id FROM records WHERE idempotency_key = $1", [key]);
+  return { id: existing.rows[0]!.id, created: false };
+}
+
 export function registerRecords(app: FastifyInstance, d: RecordsDeps): void {
   // JSON only: any other content type (Fastify parses text/plain by default) is a 415.
   app.removeContentTypeParser(["text/plain"]);
@@ -52,19 +72,7 @@ export function registerRecords(app: FastifyInstance, d: RecordsDeps): void {
       const traceparent = nextTraceparent(req.headers.traceparent);
       let result: { id: string; created: boolean };
       try {
-        result = await d.db.transaction(async (c) => {
-          const id = randomUUID();
-          const inserted = await c.query(
-            "INSERT INTO records (id, idempotency_key, payload, traceparent) VALUES ($1, $2, $3, $4) ON CONFLICT (idempotency_key) DO NOTHING",
-            [id, key, req.body.payload, traceparent],
-          );
-          if (inserted.rowCount === 1) {
-            await c.query("INSERT INTO outbox (record_id) VALUES ($1)", [id]);
-            return { id, created: true };
-          }
-          const existing = await c.query<{ id: string }>("SELECT id FROM records WHERE idempotency_key = $1", [key]);
-          return { id: existing.rows[0]!.id, created: false };
-        });
+        result = await accept(d.db, key, req.body.payload, traceparent);
       } catch (err) {
         if (isUnavailable(err)) return unavailable(reply);
         throw err;

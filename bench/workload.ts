@@ -1,0 +1,161 @@
+// `cp3 bench workload`: the highest request rate that keeps the gateway's p95 under 99 ms with zero errors,
+// with NATS, PostgreSQL, the gateway, two workers and the load generator all on this machine; the accept-to-
+// processed latency at that rate; and, measured in the same run, the machine's ceilings (JetStream publish with
+// `nats bench`, single-row insert transactions with `pgbench`), so the figure reads as a fraction of the limit.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { destroyAlways, openStack, upStack } from "../cli/stacks";
+import * as docker from "../lib/docker-api";
+import { run } from "../lib/exec";
+import { projectRoot, workDir } from "../lib/paths";
+import { say } from "../lib/progress";
+import type { Toolchain } from "../toolchain/setup";
+
+interface Outputs {
+  gatewayUrl: string;
+  containers: { nats: string[]; postgres: string };
+}
+
+export interface StepResult {
+  rate: number;
+  achievedRps: number;
+  p95Ms: number;
+  p99Ms: number;
+  failedRate: number;
+  dropped: number;
+  passed: boolean;
+}
+
+export interface BenchWorkloadFigures {
+  steps: StepResult[];
+  bestRate: number;
+  acceptToProcessedMs: { p50: number; p95: number } | undefined;
+  natsAsyncPublishMsgsPerSec: number;
+  natsSyncPublishMsgsPerSec: number;
+  pgInsertTps: number;
+  goalRps: number;
+}
+
+const GOAL_RPS = 3000;
+
+async function psql(container: string, sql: string): Promise<string> {
+  const r = await docker.exec(container, ["psql", "-tA", "-c", sql]);
+  if (r.exitCode !== 0) throw new Error(`psql: ${r.output}`);
+  return r.output.trim();
+}
+
+async function waitDrained(pg: string, timeoutMs: number): Promise<void> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if ((await psql(pg, "SELECT count(*) FROM records WHERE state = 'pending'")) === "0") return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  say(`bench: records still pending after ${timeoutMs / 1000} s; the next step starts anyway`);
+}
+
+/** `nats bench js pub` inside the NATS container, on a file stream of its own (the store is a tmpfs, and the
+ * server keeps no memory store); it must fit beside the RECORDS stream's reservation. msgs/sec from its report. */
+async function natsPublish(container: string, mode: "async" | "sync", msgs: number): Promise<number> {
+  const r = await docker.exec(
+    container,
+    ["sh", "-c", `HOME=/tmp USER=nats nats bench js pub ${mode} cp3bench.${mode} --server nats://127.0.0.1:4222 --msgs ${msgs} --size 128B --storage file --create --purge --maxbytes 24MB --stream cp3bench${mode} --no-progress 2>&1; HOME=/tmp USER=nats nats --server nats://127.0.0.1:4222 stream rm cp3bench${mode} -f >/dev/null 2>&1 || true`],
+    300_000,
+  );
+  const m = /([\d,]+) msgs\/sec/.exec(r.output);
+  if (!m) throw new Error(`nats bench ${mode} gave no figure:\n${r.output.slice(-800)}`);
+  return Number(m[1]!.replace(/,/g, ""));
+}
+
+/** pgbench: single-row insert transactions from 8 clients for 10 s, inside the PostgreSQL container. */
+async function pgInserts(container: string): Promise<number> {
+  await psql(container, "CREATE TABLE IF NOT EXISTS cp3bench (id uuid PRIMARY KEY, payload jsonb NOT NULL)");
+  const r = await docker.exec(
+    container,
+    ["sh", "-c", `cat > /tmp/insert.sql <<'SQL'\nINSERT INTO cp3bench VALUES (gen_random_uuid(), '{"n": 1}');\nSQL\npgbench -n -c 8 -j 2 -T 10 -f /tmp/insert.sql postgres 2>&1`],
+    120_000,
+  );
+  await psql(container, "DROP TABLE cp3bench");
+  const m = /tps = ([\d.]+)/.exec(r.output);
+  if (!m) throw new Error(`pgbench gave no figure:\n${r.output.slice(-800)}`);
+  return Number(m[1]);
+}
+
+async function k6Step(toolchain: Toolchain, baseUrl: string, rate: number, seconds: number, prefix: string): Promise<StepResult> {
+  const summary = path.join(workDir("bench"), `k6-${rate}.json`);
+  fs.rmSync(summary, { force: true });
+  const args = ["run", "--quiet", "--no-usage-report", path.join(projectRoot, "loadtests", "rate-step.js")];
+  const env = { ...process.env, BASE_URL: baseUrl, RATE: String(rate), DURATION: `${seconds}s`, KEY_PREFIX: prefix, SUMMARY_FILE: summary, K6_NO_USAGE_REPORT: "true" };
+  // Exit 99 means a threshold failed: a measured answer, not an error.
+  await run(path.join(toolchain.binDir, "k6"), args, { step: `k6 at ${rate}/s`, log: `bench-k6-${rate}`, env }).catch((err: Error) => {
+    if (!fs.existsSync(summary)) throw err;
+  });
+  const data = JSON.parse(fs.readFileSync(summary, "utf8")) as { metrics: Record<string, { values: Record<string, number> }> };
+  const duration = data.metrics["http_req_duration{expected_response:true}"]?.values ?? data.metrics.http_req_duration!.values;
+  const result: StepResult = {
+    rate,
+    achievedRps: data.metrics.http_reqs?.values.rate ?? 0,
+    p95Ms: duration["p(95)"] ?? Infinity,
+    p99Ms: duration["p(99)"] ?? Infinity,
+    failedRate: data.metrics.http_req_failed?.values.rate ?? 1,
+    dropped: data.metrics.dropped_iterations?.values.count ?? 0,
+    passed: false,
+  };
+  // The SLO: p95 under 99 ms, no failed request, and the rate really delivered (k6 itself shares the two cores
+  // and may start a few iterations late; those are reported as dropped).
+  result.passed = result.p95Ms < 99 && result.failedRate === 0 && result.achievedRps >= 0.97 * rate;
+  return result;
+}
+
+export async function benchWorkload(toolchain: Toolchain, options: { rates: number[]; stepSeconds: number }): Promise<BenchWorkloadFigures> {
+  const name = `ci-benchwl-${Date.now().toString(36)}`;
+  const stack = await openStack(name, toolchain);
+  try {
+    await stack.setConfig("cp3:gateway", { value: JSON.stringify({ hostPort: 0, maxBacklog: 10_000_000 }) });
+    const o = (await upStack(stack)).outputs as unknown as Outputs;
+    const nats = o.containers.nats[0]!;
+    const pg = o.containers.postgres;
+
+    say("bench: ceilings (nats bench, pgbench)");
+    const natsAsync = await natsPublish(nats, "async", 100_000);
+    const natsSync = await natsPublish(nats, "sync", 10_000);
+    const pgTps = await pgInserts(pg);
+
+    const steps: StepResult[] = [];
+    for (const rate of options.rates) {
+      const step = await k6Step(toolchain, o.gatewayUrl, rate, options.stepSeconds, `r${rate}`);
+      steps.push(step);
+      say(`bench: ${rate}/s -> ${step.achievedRps.toFixed(0)}/s achieved, p95 ${step.p95Ms.toFixed(1)} ms, failed ${(step.failedRate * 100).toFixed(2)} %, dropped ${step.dropped}: ${step.passed ? "within the SLO" : "over the SLO"}`);
+      await waitDrained(pg, 180_000);
+      if (!step.passed) break;
+    }
+    const best = steps.filter((s) => s.passed).pop();
+    let latency: BenchWorkloadFigures["acceptToProcessedMs"];
+    if (best) {
+      const row = await psql(
+        pg,
+        `SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1), round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms)::numeric, 1)
+           FROM (SELECT extract(epoch FROM processed_at - accepted_at) * 1000 AS ms FROM records WHERE idempotency_key LIKE 'r${best.rate}-%' AND state = 'processed') t`,
+      );
+      const [p50, p95] = row.split("|").map(Number);
+      latency = { p50: p50!, p95: p95! };
+    }
+    return { steps, bestRate: best?.rate ?? 0, acceptToProcessedMs: latency, natsAsyncPublishMsgsPerSec: natsAsync, natsSyncPublishMsgsPerSec: natsSync, pgInsertTps: pgTps, goalRps: GOAL_RPS };
+  } finally {
+    await destroyAlways(stack);
+  }
+}
+
+export function formatBenchWorkload(f: BenchWorkloadFigures): string {
+  const lines = ["rate/s  achieved/s  p95 ms  p99 ms  failed  dropped  SLO"];
+  for (const s of f.steps) {
+    lines.push(`${String(s.rate).padStart(6)}  ${s.achievedRps.toFixed(0).padStart(10)}  ${s.p95Ms.toFixed(1).padStart(6)}  ${s.p99Ms.toFixed(1).padStart(6)}  ${(s.failedRate * 100).toFixed(2).padStart(5)}%  ${String(s.dropped).padStart(7)}  ${s.passed ? "ok" : "over"}`);
+  }
+  lines.push(
+    "",
+    `highest rate within p95 < 99 ms and no errors: ${f.bestRate}/s (goal ${f.goalRps}/s; ${((f.bestRate / f.goalRps) * 100).toFixed(0)} % of it)`,
+    `accept-to-processed at that rate: ${f.acceptToProcessedMs ? `p50 ${f.acceptToProcessedMs.p50} ms, p95 ${f.acceptToProcessedMs.p95} ms` : "n/a (no step within the SLO)"}`,
+    `ceilings in the same run: JetStream async publish ${f.natsAsyncPublishMsgsPerSec} msgs/s, sync publish ${f.natsSyncPublishMsgsPerSec} msgs/s; PostgreSQL single-row insert transactions ${f.pgInsertTps.toFixed(0)}/s (pgbench, 8 clients)`,
+    `best rate as a fraction of the ceilings: ${((f.bestRate / f.natsSyncPublishMsgsPerSec) * 100).toFixed(1)} % of sync publish, ${((f.bestRate / f.pgInsertTps) * 100).toFixed(1)} % of insert transactions (each record costs the gateway one transaction and the worker another)`,
+  );
+  return lines.join("\n");
+}
