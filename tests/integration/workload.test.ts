@@ -97,7 +97,8 @@ beforeAll(async () => {
   expect(result.missing, "the toolchain is incomplete: run `npm run cp3 -- setup`").toEqual([]);
   stack = await openStack(name, result.toolchain);
   // Quick recovery for the test: republish pending records after 10 s, redeliver unacked ones after 5 s.
-  await stack.setConfig("cp3:gateway", { value: JSON.stringify({ hostPort: 0, reconcileAfterSeconds: 10 }) });
+  // A small backlog bound, so the backpressure test can reach it.
+  await stack.setConfig("cp3:gateway", { value: JSON.stringify({ hostPort: 0, reconcileAfterSeconds: 10, maxBacklog: 300 }) });
   await stack.setConfig("cp3:jetstream", { value: JSON.stringify({ maxBytesMiB: 200, ackWaitSeconds: 5 }) });
   // PostgreSQL on a volume, so that restarting it keeps the data (a tmpfs would come back empty).
   await stack.setConfig("cp3:postgres", { value: JSON.stringify({ storage: "volume", memoryMiB: 512 }) });
@@ -228,6 +229,30 @@ describe(`the workload on a real ci stack (${name})`, () => {
     expect(after.status).toBe(202);
     await drained(120_000);
     await expectExactlyOnce([before.id!, after.id!]);
+  }, 300_000);
+
+  it("pushes back with 429 and Retry-After while the backlog is over its bound, and never drops an accepted record", async () => {
+    const workers = o.containers.worker;
+    for (const w of workers) await docker.request(`/containers/${w}/pause`, { method: "POST" });
+    const accepted: string[] = [];
+    let pushedBack: Awaited<ReturnType<typeof record>> | undefined;
+    try {
+      for (let i = 0; i < 3000 && !pushedBack; i += 20) {
+        const batch = await Promise.all(Array.from({ length: 20 }, (_, j) => record(`bp-${i + j}`, i + j)));
+        for (const r of batch) if (r.status === 202) accepted.push(r.id!);
+        pushedBack = batch.find((r) => r.status === 429);
+        // The gateway samples the backlog every half second.
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      for (const w of workers) await docker.request(`/containers/${w}/unpause`, { method: "POST" });
+    }
+    expect(pushedBack).toEqual({ status: 429, retryAfter: "1" });
+    expect(accepted.length).toBeGreaterThan(300);
+    await drained(120_000);
+    await expectExactlyOnce(accepted);
+    // What was pushed back was not stored: exactly the accepted ones carry the test's keys.
+    expect(await sql("SELECT count(*) FROM records WHERE idempotency_key LIKE 'bp-%'")).toBe(String(accepted.length));
   }, 300_000);
 
   it("loses nothing and duplicates nothing when a worker is killed mid-batch", async () => {
