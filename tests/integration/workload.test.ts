@@ -262,4 +262,16 @@ describe(`the workload on a real ci stack (${name})`, () => {
     await drained(180_000);
     await expectExactlyOnce(accepted);
   }, 400_000);
+  // Last: a restarted container may get another engine-picked host port.
+  it("shuts a flow down gracefully on SIGTERM: exit 0 within the grace period, after draining", async () => {
+    const gateway = o.containers.gateway[0]!;
+    const t0 = Date.now();
+    await docker.request(`/containers/${gateway}/stop?t=15`, { method: "POST", timeoutMs: 60_000 });
+    const seconds = (Date.now() - t0) / 1000;
+    const state = (await docker.request<{ State: { ExitCode: number } }>(`/containers/${gateway}/json`)).State;
+    await docker.request(`/containers/${gateway}/start`, { method: "POST" });
+    expect(state.ExitCode).toBe(0);
+    expect(seconds).toBeLessThan(10);
+    expect(await docker.containerLogs(gateway, 200)).toMatch(/"msg":"shutdown complete"/);
+  }, 120_000);
 });
