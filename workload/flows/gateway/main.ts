@@ -1,12 +1,10 @@
 // The gateway flow: HTTP records API on top of PostgreSQL (records + outbox) with JetStream behind the relay.
-import type { Logger } from "pino";
 import { fullJitterDelay, sleep } from "../../core/backoff.ts";
 import { createDb } from "../../core/db.ts";
 import { createServer, serve } from "../../core/http.ts";
-import { createLogger } from "../../core/log.ts";
-import { createMetrics } from "../../core/metrics.ts";
 import { connectNats, type NatsHandle } from "../../core/nats.ts";
-import { commonSchema, readSettings, SettingsError } from "../../core/settings.ts";
+import { startFlow } from "../../core/flow.ts";
+import { commonSchema } from "../../core/settings.ts";
 import { MAX_BODY_BYTES, registerErrorHandler, registerRecords } from "./records.ts";
 import { startRelay } from "./relay.ts";
 
@@ -21,17 +19,7 @@ const schema = {
   },
 } as const;
 
-let settings;
-try {
-  settings = readSettings(schema);
-} catch (err) {
-  // One message listing every bad variable, then stop before serving anything.
-  process.stderr.write(`${err instanceof SettingsError ? err.message : String(err)}\n`);
-  process.exit(2);
-}
-const s = settings;
-const log: Logger = createLogger({ level: s.log.level, flow: s.flow.name, instance: s.flow.instance, maskFields: s.log.maskFields });
-const metrics = createMetrics(s.flow.name);
+const { s, log, metrics } = startFlow(schema);
 const db = createDb(s.postgres, log, metrics);
 const streamConfig = JSON.parse(s.nats.streamConfig) as Record<string, unknown>;
 const backoff = { baseMs: 200, capMs: 5000 };

@@ -1,13 +1,11 @@
 // The worker flow: a durable pull consumer shared by every replica, bounded concurrency, results committed
 // before the ack. MaxAckPending on the consumer is the backpressure bound.
-import type { Logger } from "pino";
 import { fullJitterDelay, sleep } from "../../core/backoff.ts";
 import { createDb } from "../../core/db.ts";
 import { createServer, serve } from "../../core/http.ts";
-import { createLogger } from "../../core/log.ts";
-import { createMetrics } from "../../core/metrics.ts";
 import { connectNats, ensureConsumer, ensureStream } from "../../core/nats.ts";
-import { commonSchema, readSettings, SettingsError } from "../../core/settings.ts";
+import { startFlow } from "../../core/flow.ts";
+import { commonSchema } from "../../core/settings.ts";
 import { handleMessage } from "./process.ts";
 
 const schema = {
@@ -21,16 +19,7 @@ const schema = {
   },
 } as const;
 
-let settings;
-try {
-  settings = readSettings(schema);
-} catch (err) {
-  process.stderr.write(`${err instanceof SettingsError ? err.message : String(err)}\n`);
-  process.exit(2);
-}
-const s = settings;
-const log: Logger = createLogger({ level: s.log.level, flow: s.flow.name, instance: s.flow.instance, maskFields: s.log.maskFields });
-const metrics = createMetrics(s.flow.name);
+const { s, log, metrics } = startFlow(schema);
 const db = createDb({ ...s.postgres, poolMax: Math.max(s.postgres.poolMax, Math.min(s.worker.concurrency, 50)) }, log, metrics);
 const streamConfig = JSON.parse(s.nats.streamConfig) as Record<string, unknown>;
 const consumerConfig = JSON.parse(s.nats.consumerConfig) as Record<string, unknown>;

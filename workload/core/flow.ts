@@ -1,0 +1,18 @@
+// The start of every flow: settings (every bad variable listed, then exit 2 before anything is served), the
+// JSON logger and the metrics registry.
+import type { Logger } from "pino";
+import { createLogger } from "./log.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
+import { commonSchema, readSettings, SettingsError, type Schema, type Settings } from "./settings.ts";
+
+export function startFlow<S extends Schema & typeof commonSchema>(schema: S): { s: Settings<S>; log: Logger; metrics: Metrics } {
+  let s: Settings<S>;
+  try {
+    s = readSettings(schema);
+  } catch (err) {
+    process.stderr.write(`${err instanceof SettingsError ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+  const log = createLogger({ level: s.log.level, flow: s.flow.name, instance: s.flow.instance, maskFields: s.log.maskFields });
+  return { s, log, metrics: createMetrics(s.flow.name) };
+}
