@@ -45,6 +45,39 @@ export interface ProcessDeps {
   backoff: Backoff;
 }
 
+/**
+ * Two round trips: read the record, do the work, then one statement (atomic on its own) that stores the result,
+ * marks the record processed and notes the attempt. The results table's key on record_id makes a second
+ * effect impossible: a concurrent or later redelivery inserts nothing and is counted as a duplicate.
+ */
+async function commit(d: ProcessDeps, id: string, delivery: number, traceparent: string): Promise<Outcome> {
+  const rec = await d.db.query<{ state: string; payload: unknown }>("SELECT state, payload FROM records WHERE id = $1", [id]);
+  if (rec.rowCount === 0) return "unknown";
+  const { state, payload } = rec.rows[0]!;
+  if (state === "pending" && (payload === null || typeof payload !== "object" || Array.isArray(payload))) {
+    await d.db.transaction(async (c) => {
+      await c.query("INSERT INTO dead_letters (record_id, reason) VALUES ($1, $2) ON CONFLICT DO NOTHING", [id, "payload is not an object"]);
+      await c.query("UPDATE records SET state = 'dead' WHERE id = $1 AND state = 'pending'", [id]);
+      await c.query("INSERT INTO processing_attempts (record_id, worker, delivery, outcome) VALUES ($1, $2, $3, 'dead')", [id, d.worker, delivery]);
+    });
+    return "dead";
+  }
+  const output = state === "pending" ? syntheticWork(payload, d.work) : null;
+  const r = await d.db.query<{ processed: boolean }>(
+    `WITH ins AS (
+       INSERT INTO results (record_id, output, worker, traceparent)
+       SELECT $1, $2, $3, $4 WHERE $2::jsonb IS NOT NULL
+       ON CONFLICT (record_id) DO NOTHING RETURNING record_id),
+     upd AS (UPDATE records SET state = 'processed', processed_at = now() WHERE id IN (SELECT record_id FROM ins)),
+     att AS (
+       INSERT INTO processing_attempts (record_id, worker, delivery, outcome)
+       SELECT $1, $3, $5, CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 'processed' ELSE 'duplicate' END)
+     SELECT EXISTS (SELECT 1 FROM ins) AS processed`,
+    [id, output, d.worker, traceparent, delivery],
+  );
+  return r.rows[0]!.processed ? "processed" : "duplicate";
+}
+
 export async function handleMessage(m: JsMsg, d: ProcessDeps): Promise<Outcome> {
   const delivery = m.info.deliveryCount;
   if (delivery > 1) d.metrics.redeliveries.inc();
@@ -60,31 +93,7 @@ export async function handleMessage(m: JsMsg, d: ProcessDeps): Promise<Outcome> 
   const t0 = process.hrtime.bigint();
   let outcome: Outcome;
   try {
-    outcome = await d.db.transaction(async (c) => {
-      const rec = await c.query<{ state: string; payload: unknown }>("SELECT state, payload FROM records WHERE id = $1 FOR UPDATE", [id]);
-      if (rec.rowCount === 0) return "unknown";
-      const attempt = (o: Outcome) => c.query("INSERT INTO processing_attempts (record_id, worker, delivery, outcome) VALUES ($1, $2, $3, $4)", [id, d.worker, delivery, o === "duplicate" ? "duplicate" : o === "dead" ? "dead" : "processed"]);
-      if (rec.rows[0]!.state !== "pending") {
-        await attempt("duplicate");
-        return "duplicate";
-      }
-      const payload = rec.rows[0]!.payload;
-      if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
-        await c.query("INSERT INTO dead_letters (record_id, reason) VALUES ($1, $2) ON CONFLICT DO NOTHING", [id, "payload is not an object"]);
-        await c.query("UPDATE records SET state = 'dead' WHERE id = $1", [id]);
-        await attempt("dead");
-        return "dead";
-      }
-      const output = syntheticWork(payload, d.work);
-      const inserted = await c.query("INSERT INTO results (record_id, output, worker, traceparent) VALUES ($1, $2, $3, $4) ON CONFLICT (record_id) DO NOTHING", [id, output, d.worker, traceparent]);
-      if (inserted.rowCount === 0) {
-        await attempt("duplicate");
-        return "duplicate";
-      }
-      await c.query("UPDATE records SET state = 'processed', processed_at = now() WHERE id = $1", [id]);
-      await attempt("processed");
-      return "processed";
-    });
+    outcome = await commit(d, id, delivery, traceparent);
   } catch (err) {
     // PostgreSQL away (or any other failure): let JetStream deliver it again after a jittered delay.
     const retryInMs = fullJitterDelay(delivery, d.backoff);
