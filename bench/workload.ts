@@ -120,6 +120,12 @@ export async function benchWorkload(toolchain: Toolchain, options: { rates: numb
     const natsSync = await natsPublish(nats, "sync", 10_000);
     const pgTps = await pgInserts(pg);
 
+    // Warm up (JIT, connection pools, caches) at half the first rate; not measured.
+    const warmRate = Math.max(10, Math.floor(options.rates[0]! / 2));
+    say(`bench: warm-up at ${warmRate}/s (not measured)`);
+    await k6Step(toolchain, o.gatewayUrl, warmRate, 10, "warmup");
+    await waitDrained(pg, 120_000);
+
     const steps: StepResult[] = [];
     for (const rate of options.rates) {
       const step = await k6Step(toolchain, o.gatewayUrl, rate, options.stepSeconds, `r${rate}`);
