@@ -116,14 +116,19 @@ function dropEncryptionSalt(file: string): void {
 }
 
 export async function stackOutputs(stack: Stack, showSecrets: boolean): Promise<Record<string, unknown>> {
-  const outputs = await stack.outputs();
-  return Object.fromEntries(
-    Object.entries(outputs).map(([k, o]) => [k, o.secret && !showSecrets ? "[secret]" : o.value]),
-  );
+  return plainOutputs(await stack.outputs(), showSecrets);
 }
 
-function plainOutputs(outputs: Record<string, { value: unknown; secret: boolean }>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.secret ? "[secret]" : o.value]));
+/** Output values, with secrets masked unless asked for. */
+function plainOutputs(outputs: Record<string, { value: unknown; secret: boolean }>, showSecrets = false): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.secret && !showSecrets ? "[secret]" : o.value]));
+}
+
+/** Outputs as `key: value` lines (objects as JSON), each line prefixed with `indent`. */
+export function formatOutputs(outputs: Record<string, unknown>, indent = ""): string {
+  return Object.entries(outputs)
+    .map(([k, v]) => `${indent}${k}: ${typeof v === "string" ? v : JSON.stringify(v)}\n`)
+    .join("");
 }
 
 /** ci stacks are thrown away whole; dev and staging keep their stack (and config) after a destroy. */

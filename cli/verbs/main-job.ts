@@ -2,7 +2,7 @@
 // endpoints, and always destroy the stack. Later issues grow it into the full CP3 run.
 import { randomBytes } from "node:crypto";
 import type { Parsed, VerbSpec } from "../args";
-import { destroyAlways, openStack, upStack } from "../stacks";
+import { destroyAlways, formatOutputs, openStack, upStack } from "../stacks";
 import { getJson, waitForOk } from "../../lib/http-probe";
 import { onInterrupt } from "../../lib/interrupt";
 import { say, step, StepError } from "../../lib/progress";
@@ -43,7 +43,7 @@ export async function runMainJob(parsed: Parsed): Promise<number> {
     const { outputs } = await step(`up ${name}`, () => upStack(opened, interrupt.signal));
     await step("health gate", () => healthGate(outputs, interrupt.signal));
     process.stdout.write(`stack ${name} is healthy; endpoints:\n`);
-    for (const [k, v] of Object.entries(outputs)) process.stdout.write(`  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}\n`);
+    process.stdout.write(formatOutputs(outputs, "  "));
     return 0;
   } catch (err) {
     if (interrupt.received()) return 130;

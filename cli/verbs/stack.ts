@@ -1,6 +1,6 @@
 // up, destroy and outputs for one named stack.
 import type { Parsed, VerbSpec } from "../args";
-import { destroyStack, openStack, removeAfterDestroy, stackOutputs, upStack, checkStackName } from "../stacks";
+import { destroyStack, formatOutputs, openStack, removeAfterDestroy, stackOutputs, upStack, checkStackName } from "../stacks";
 import { onInterrupt } from "../../lib/interrupt";
 import { say, step } from "../../lib/progress";
 import { ensureToolchain } from "./setup";
@@ -37,7 +37,7 @@ function printOutputs(outputs: Record<string, unknown>, json: boolean): void {
     process.stdout.write(`${JSON.stringify(outputs, null, 2)}\n`);
     return;
   }
-  for (const [k, v] of Object.entries(outputs)) process.stdout.write(`${k}: ${typeof v === "string" ? v : JSON.stringify(v)}\n`);
+  process.stdout.write(formatOutputs(outputs));
 }
 
 export async function runUp(parsed: Parsed): Promise<number> {
