@@ -38,6 +38,7 @@ export function binDir(): string {
  */
 function linkInto(dir: string, name: string, target: string): void {
   const link = path.join(dir, name);
+  if (sameFile(link, target)) return;
   const temp = `${link}.${process.pid}`;
   fs.rmSync(temp, { force: true });
   try {
@@ -46,6 +47,17 @@ function linkInto(dir: string, name: string, target: string): void {
     fs.symlinkSync(target, temp); // another file system: a symbolic link still serves PATH
   }
   fs.renameSync(temp, link); // atomic, so two set-ups at once never leave a half-made link
+  // rename() between two links to one file succeeds and changes nothing (POSIX), leaving the temporary name.
+  fs.rmSync(temp, { force: true });
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const [sa, sb] = [fs.statSync(a), fs.statSync(b)];
+    return sa.ino === sb.ino && sa.dev === sb.dev;
+  } catch {
+    return false;
+  }
 }
 
 function pulumiHome(): string {
