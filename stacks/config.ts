@@ -59,6 +59,8 @@ export const SECTIONS = {
     /** Synthetic work per record: rounds of SHA-256, and the size of the stored output. */
     cpuRounds: { type: "int", min: 1, max: 1_000_000, default: 100 },
     outputBytes: { type: "int", min: 0, max: 1_048_576, default: 256 },
+    /** TEST ONLY: ack a message before committing its result, so a crash loses it; proves the checker can fail. */
+    testOnlyAckBeforeCommit: { type: "bool", default: false },
     ...resources(256, 0.5),
   },
   images: {

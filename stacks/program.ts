@@ -108,7 +108,7 @@ const worker = new Flow("worker", {
   replicas: config.worker.replicas,
   httpPort: 8081,
   networkNames: [data.networkName],
-  settings: { ...flowSettings, CONTAINER_WORKER__CONCURRENCY: String(config.worker.concurrency), CONTAINER_WORKER__CPU_ROUNDS: String(config.worker.cpuRounds), CONTAINER_WORKER__OUTPUT_BYTES: String(config.worker.outputBytes) },
+  settings: { ...flowSettings, CONTAINER_WORKER__CONCURRENCY: String(config.worker.concurrency), CONTAINER_WORKER__CPU_ROUNDS: String(config.worker.cpuRounds), CONTAINER_WORKER__OUTPUT_BYTES: String(config.worker.outputBytes), CONTAINER_WORKER__TEST_ONLY_ACK_BEFORE_COMMIT: String(config.worker.testOnlyAckBeforeCommit) },
   after,
   hotReload: hotReload("worker"),
   memoryMiB: config.worker.memoryMiB,

@@ -16,10 +16,12 @@ const schema = {
     batch: { type: "int", min: 1, max: 1024, default: 64 },
     cpuRounds: { type: "int", min: 1, max: 1_000_000, default: 100 },
     outputBytes: { type: "int", min: 0, max: 1_048_576, default: 256 },
+    testOnlyAckBeforeCommit: { type: "bool", default: false },
   },
 } as const;
 
 const { s, log, metrics } = startFlow(schema);
+if (s.worker.testOnlyAckBeforeCommit) log.warn("TEST ONLY: messages are acked before their result is committed; a crash loses records");
 const db = createDb({ ...s.postgres, poolMax: Math.max(s.postgres.poolMax, Math.min(s.worker.concurrency, 50)) }, log, metrics);
 const streamConfig = JSON.parse(s.nats.streamConfig) as Record<string, unknown>;
 const consumerConfig = JSON.parse(s.nats.consumerConfig) as Record<string, unknown>;
@@ -42,7 +44,7 @@ async function consume(): Promise<void> {
         for await (const m of batch) {
           // Bounded concurrency: wait for a slot before taking the next message.
           while (inFlight.size >= s.worker.concurrency) await Promise.race(inFlight);
-          const p = handleMessage(m, { db, log, metrics, worker: s.flow.instance, work: s.worker, backoff }).catch((err) => log.error({ err }, "handler failed"));
+          const p = handleMessage(m, { db, log, metrics, worker: s.flow.instance, work: s.worker, backoff, ackBeforeCommit: s.worker.testOnlyAckBeforeCommit }).catch((err) => log.error({ err }, "handler failed"));
           inFlight.add(p);
           p.finally(() => inFlight.delete(p));
         }

@@ -43,6 +43,8 @@ export interface ProcessDeps {
   worker: string;
   work: WorkSettings;
   backoff: Backoff;
+  /** TEST ONLY (the checker's own test): ack first, so a crash between ack and commit loses the record. */
+  ackBeforeCommit?: boolean;
 }
 
 /**
@@ -91,6 +93,7 @@ export async function handleMessage(m: JsMsg, d: ProcessDeps): Promise<Outcome> 
     return "poison";
   }
   const t0 = process.hrtime.bigint();
+  if (d.ackBeforeCommit) await m.ackAck();
   let outcome: Outcome;
   try {
     outcome = await commit(d, id, delivery, traceparent);
@@ -108,7 +111,7 @@ export async function handleMessage(m: JsMsg, d: ProcessDeps): Promise<Outcome> 
     log.error("message for an unknown record terminated");
     return "poison";
   }
-  await m.ackAck();
+  if (!d.ackBeforeCommit) await m.ackAck();
   d.metrics.processing.observe(Number(process.hrtime.bigint() - t0) / 1e9);
   if (outcome === "processed") d.metrics.recordsProcessed.inc();
   if (outcome === "duplicate") d.metrics.duplicatesSuppressed.inc();
