@@ -2,12 +2,11 @@
 // with NATS, PostgreSQL, the gateway, two workers and the load generator all on this machine; the accept-to-
 // processed latency at that rate; and, measured in the same run, the machine's ceilings (JetStream publish with
 // `nats bench`, single-row insert transactions with `pgbench`), so the figure reads as a fraction of the limit.
-import * as fs from "node:fs";
 import * as path from "node:path";
+import { runK6 } from "../pipeline/k6";
 import { destroyAlways, openStack, upStack } from "../cli/stacks";
 import * as docker from "../lib/docker-api";
-import { run } from "../lib/exec";
-import { projectRoot, workDir } from "../lib/paths";
+import { workDir } from "../lib/paths";
 import { say } from "../lib/progress";
 import type { Toolchain } from "../toolchain/setup";
 
@@ -81,15 +80,18 @@ async function pgInserts(container: string): Promise<number> {
 }
 
 async function k6Step(toolchain: Toolchain, baseUrl: string, rate: number, seconds: number, prefix: string): Promise<StepResult> {
-  const summary = path.join(workDir("bench"), `k6-${rate}.json`);
-  fs.rmSync(summary, { force: true });
-  const args = ["run", "--quiet", "--no-usage-report", path.join(projectRoot, "loadtests", "rate-step.js")];
-  const env = { ...process.env, BASE_URL: baseUrl, RATE: String(rate), DURATION: `${seconds}s`, KEY_PREFIX: prefix, SUMMARY_FILE: summary, K6_NO_USAGE_REPORT: "true" };
-  // Exit 99 means a threshold failed: a measured answer, not an error.
-  await run(path.join(toolchain.binDir, "k6"), args, { step: `k6 at ${rate}/s`, log: `bench-k6-${rate}`, env }).catch((err: Error) => {
-    if (!fs.existsSync(summary)) throw err;
+  // The load profile's shape at the asked rate; no ledger (nobody checks it here, and it costs k6 time).
+  const k6 = await runK6({
+    k6: path.join(toolchain.binDir, "k6"),
+    script: "load.js",
+    env: { BASE_URL: baseUrl, RATE: String(rate), DURATION: `${seconds}s`, KEY_PREFIX: prefix },
+    summaryFile: path.join(workDir("bench"), `k6-${rate}.json`),
+    ledgerFile: "/dev/null",
+    logName: `bench-k6-${rate}`,
   });
-  const data = JSON.parse(fs.readFileSync(summary, "utf8")) as { metrics: Record<string, { values: Record<string, number> }> };
+  // Exit 99 means a threshold failed: a measured answer, not an error.
+  if (!k6.summary || ![0, 99].includes(k6.exitCode)) throw new Error(`k6 at ${rate}/s: ${k6.outcome} (exit ${k6.exitCode}); log: ${k6.log}`);
+  const data = k6.summary;
   const duration = data.metrics["http_req_duration{expected_response:true}"]?.values ?? data.metrics.http_req_duration!.values;
   const result: StepResult = {
     rate,
