@@ -1,0 +1,136 @@
+/* global document */
+// Runs inside report.html (inlined by charts.ts): draws each `figure.chart` as SVG from the report JSON
+// embedded in the page, shading every applied fault window. Plain browser JavaScript, no dependencies, so the
+// report draws offline. Every string from the report goes in through textContent, never as markup.
+// Each figure is marked when done (data-drawn, data-points, data-fault-windows) so a test can tell a drawn
+// chart from an empty frame; an exception is recorded on <body data-charts-error> and shown.
+(() => {
+  "use strict";
+  const W = 760;
+  const H = 250;
+  const M = { left: 60, right: 16, top: 34, bottom: 42 };
+  const plotW = W - M.left - M.right;
+  const plotH = H - M.top - M.bottom;
+
+  // 1, 2 or 5 times a power of ten: the tick step nearest above `raw`.
+  function niceStep(raw) {
+    if (!(raw > 0)) return 1;
+    const p = Math.pow(10, Math.floor(Math.log10(raw)));
+    const m = raw / p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+  }
+
+  function ticks(max, wanted) {
+    const step = niceStep(max / wanted);
+    const top = Math.max(step, Math.ceil(max / step - 1e-9) * step);
+    const out = [];
+    for (let v = 0; v <= top + step / 2; v += step) out.push(Number(v.toPrecision(12)));
+    return out;
+  }
+
+  function label(v) {
+    return Math.abs(v) >= 1000 ? v.toLocaleString("en-US") : String(Number(v.toPrecision(6)));
+  }
+
+  function faultWindows(report) {
+    const windows = [];
+    for (const e of report.experiments || []) {
+      for (const f of e.faults || []) {
+        // A skipped fault was never in place, so it gets no window.
+        if (f.status === "skipped" || !(f.endedAt > f.startedAt)) continue;
+        windows.push({ experiment: e.name, fault: f });
+      }
+    }
+    return windows;
+  }
+
+  function drawChart(figure, report, windows) {
+    const svg = figure.querySelector("svg");
+    const ns = svg.namespaceURI; // taken from the parsed page, so no namespace URL is written in the report
+    const el = (name, attrs, parent) => {
+      const node = document.createElementNS(ns, name);
+      for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+      (parent || svg).appendChild(node);
+      return node;
+    };
+    const text = (content, attrs, parent) => {
+      const node = el("text", attrs, parent);
+      node.textContent = content;
+      return node;
+    };
+
+    const timeline = (report.load && report.load.timeline) || [];
+    if (timeline.length === 0) {
+      svg.style.display = "none";
+      const note = document.createElement("p");
+      note.className = "no-data";
+      note.textContent = report.load ? "no load data: the load recorded no requests" : "no load data: the load step did not run";
+      figure.appendChild(note);
+      figure.dataset.drawn = "no-data";
+      figure.dataset.points = "0";
+      return;
+    }
+
+    const field = figure.dataset.field;
+    const scale = Number(figure.dataset.scale || "1");
+    const values = timeline.map((p) => {
+      const v = Number(p[field]) * scale;
+      return Number.isFinite(v) ? v : 0;
+    });
+    const times = timeline.map((p) => Number(p.t) || 0);
+    const xMax = Math.max(1, ...times, ...windows.map((w) => w.fault.endedAt));
+    const xTicks = ticks(xMax, 10);
+    const yTicks = ticks(Math.max(...values), 5);
+    const xTop = xTicks[xTicks.length - 1];
+    const yTop = yTicks[yTicks.length - 1];
+    const x = (t) => M.left + (Math.min(Math.max(t, 0), xTop) / xTop) * plotW;
+    const y = (v) => M.top + plotH - (v / yTop) * plotH;
+
+    // Fault windows first, so the line is drawn over them.
+    windows.forEach((w, i) => {
+      const x0 = x(w.fault.startedAt);
+      const x1 = x(w.fault.endedAt);
+      const rect = el("rect", { class: `fault-window fault-${w.fault.status}`, x: x0, y: M.top, width: Math.max(1, x1 - x0), height: plotH });
+      rect.dataset.experiment = w.experiment;
+      const tip = el("title", {}, rect);
+      tip.textContent = `${w.experiment}: ${w.fault.kind} on ${(w.fault.targets || []).join(", ")}, ${w.fault.startedAt}-${w.fault.endedAt} s (${w.fault.status})`;
+      // Labels alternate between two rows above the plot so neighbouring windows stay readable.
+      const right = x0 > M.left + plotW * 0.7;
+      text(`${w.experiment}: ${w.fault.kind}`, { class: "fault-label", x: right ? x1 : x0, y: M.top - 6 - (i % 2) * 13, "text-anchor": right ? "end" : "start" });
+    });
+
+    for (const v of yTicks) {
+      el("line", { class: "grid", x1: M.left, x2: M.left + plotW, y1: y(v), y2: y(v) });
+      text(label(v), { class: "tick", x: M.left - 6, y: y(v) + 4, "text-anchor": "end" });
+    }
+    for (const t of xTicks) {
+      el("line", { class: "axis", x1: x(t), x2: x(t), y1: M.top + plotH, y2: M.top + plotH + 5 });
+      text(label(t), { class: "tick", x: x(t), y: M.top + plotH + 18, "text-anchor": "middle" });
+    }
+    el("line", { class: "axis", x1: M.left, x2: M.left + plotW, y1: M.top + plotH, y2: M.top + plotH });
+    el("line", { class: "axis", x1: M.left, x2: M.left, y1: M.top, y2: M.top + plotH });
+    text("seconds since the load started", { class: "axis-label", x: M.left + plotW / 2, y: H - 6, "text-anchor": "middle" });
+    text(figure.dataset.unit || "", { class: "axis-label", transform: `translate(14 ${M.top + plotH / 2}) rotate(-90)`, "text-anchor": "middle" });
+
+    const points = values.map((v, i) => `${x(times[i]).toFixed(1)},${y(v).toFixed(1)}`);
+    el("polyline", { class: "series", points: points.join(" ") });
+    if (points.length === 1) el("circle", { class: "series-dot", cx: x(times[0]), cy: y(values[0]), r: 3 });
+
+    figure.dataset.drawn = "true";
+    figure.dataset.points = String(points.length);
+    figure.dataset.faultWindows = String(windows.length);
+  }
+
+  try {
+    const report = JSON.parse(document.getElementById("cp3-report").textContent);
+    const windows = faultWindows(report);
+    for (const figure of document.querySelectorAll("figure.chart")) drawChart(figure, report, windows);
+  } catch (e) {
+    document.body.dataset.chartsError = String((e && e.message) || e);
+    const note = document.createElement("p");
+    note.className = "charts-error";
+    note.textContent = `The charts could not be drawn: ${document.body.dataset.chartsError}`;
+    const first = document.querySelector("figure.chart");
+    if (first) first.parentNode.insertBefore(note, first);
+  }
+})();

@@ -1,0 +1,127 @@
+// junit.xml: the run as test cases a CI server understands. A step that never ran becomes an errored test
+// case, so a run that died early can never show up as green.
+import { escapeAttribute, escapeMarkup, listSome } from "./escape";
+import type { ExperimentResult, IntegrityResult, LoadResult, RunReport } from "./model";
+
+/** How many keys a failure message names before "and N more" (the full lists are in report.json). */
+export const KEYS_IN_MESSAGE = 50;
+
+type Outcome =
+  | { kind: "passed" }
+  | { kind: "failure" | "error"; message: string; details?: string }
+  | { kind: "skipped"; message: string };
+
+interface TestCase {
+  name: string;
+  seconds?: number;
+  outcome: Outcome;
+}
+
+interface Suite {
+  name: string;
+  cases: TestCase[];
+}
+
+const passed: Outcome = { kind: "passed" };
+
+function verdictSuite(report: RunReport): Suite {
+  const reasons = report.reasons.join("; ") || "no reason recorded";
+  const outcome: Outcome =
+    report.verdict === "ready"
+      ? passed
+      : { kind: report.verdict === "not-ready" ? "failure" : "error", message: `verdict ${report.verdict}: ${reasons}`, details: report.reasons.join("\n") };
+  return { name: "run", cases: [{ name: "verdict", seconds: report.wallSeconds, outcome }] };
+}
+
+function thresholdSuite(load: LoadResult | undefined): Suite {
+  if (!load) {
+    return { name: "thresholds", cases: [{ name: "k6 thresholds", outcome: { kind: "error", message: "the load step did not run, so no threshold was checked" } }] };
+  }
+  const cases = load.thresholds.map((t): TestCase => ({
+    name: `${t.metric} ${t.condition}`,
+    outcome: t.passed ? passed : { kind: "failure", message: t.observed === undefined ? "threshold crossed (k6 reported no observed value)" : `observed ${t.observed}, needed ${t.condition}` },
+  }));
+  return { name: "thresholds", cases };
+}
+
+function experimentCase(e: ExperimentResult): TestCase {
+  const seconds = Math.max(0, e.endedAt - e.startedAt);
+  const reason = e.reason ?? "no reason recorded";
+  switch (e.status) {
+    case "passed":
+      return { name: e.name, seconds, outcome: passed };
+    case "skipped":
+      return { name: e.name, seconds, outcome: { kind: "skipped", message: reason } };
+    case "failed":
+      return { name: e.name, seconds, outcome: { kind: "failure", message: reason } };
+    case "error":
+      return { name: e.name, seconds, outcome: { kind: "error", message: reason } };
+  }
+}
+
+function experimentSuite(report: RunReport): Suite {
+  const cases = report.experiments.map(experimentCase);
+  // A scheduled experiment with no result means the run stopped before it.
+  const ran = new Set(report.experiments.map((e) => e.name));
+  for (const s of report.schedule) {
+    if (!ran.has(s.experiment)) cases.push({ name: s.experiment, outcome: { kind: "error", message: `scheduled at ${s.startAt} s but did not run` } });
+  }
+  return { name: "experiments", cases };
+}
+
+function invariantSuite(integrity: IntegrityResult | undefined): Suite {
+  if (!integrity) {
+    return { name: "invariants", cases: [{ name: "integrity check", outcome: { kind: "error", message: "the integrity check did not run, so no invariant was checked" } }] };
+  }
+  const failing = (keys: string[], what: string, details?: string): Outcome =>
+    keys.length === 0 ? passed : { kind: "failure", message: `${what} (${keys.length}): ${listSome(keys, KEYS_IN_MESSAGE)}`, details };
+  const lost = integrity.lost;
+  const split = (["before-first-read", "between-reads", "after-last-read"] as const).map((w) => `${w}: ${lost.filter((l) => l.when === w).length}`).join(", ");
+  return {
+    name: "invariants",
+    cases: [
+      { name: "no acknowledged record lost", outcome: failing(lost.map((l) => l.key), "acknowledged but never processed", `acknowledged ${split}`) },
+      { name: "no record processed twice", outcome: failing(integrity.duplicates.map((d) => d.key), "keys with more than one effect") },
+      { name: "nothing processed that was never attempted", outcome: failing(integrity.unexpected, "processed but never attempted") },
+    ],
+  };
+}
+
+function renderCase(suite: string, c: TestCase): string {
+  const time = c.seconds === undefined ? "" : ` time="${c.seconds.toFixed(3)}"`;
+  const open = `    <testcase classname="cp3.${suite}" name="${escapeAttribute(c.name)}"${time}`;
+  const o = c.outcome;
+  switch (o.kind) {
+    case "passed":
+      return `${open}/>`;
+    case "skipped":
+      return `${open}>\n      <skipped message="${escapeAttribute(o.message)}"/>\n    </testcase>`;
+    case "failure":
+    case "error": {
+      const body = o.details ? `>${escapeMarkup(o.details)}</${o.kind}>` : "/>";
+      return `${open}>\n      <${o.kind} type="${o.kind}" message="${escapeAttribute(o.message)}"${body}\n    </testcase>`;
+    }
+  }
+}
+
+const count = (cases: TestCase[], kind: Outcome["kind"]) => cases.filter((c) => c.outcome.kind === kind).length;
+
+function counts(cases: TestCase[]): string {
+  return `tests="${cases.length}" failures="${count(cases, "failure")}" errors="${count(cases, "error")}" skipped="${count(cases, "skipped")}"`;
+}
+
+export function renderJunit(report: RunReport): string {
+  const suites = [verdictSuite(report), thresholdSuite(report.load), experimentSuite(report), invariantSuite(report.integrity)];
+  const all = suites.flatMap((s) => s.cases);
+  const lines = [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<testsuites name="cp3 ${escapeAttribute(report.stack)} ${escapeAttribute(report.runId)}" ${counts(all)} time="${report.wallSeconds.toFixed(3)}">`,
+  ];
+  for (const s of suites) {
+    lines.push(`  <testsuite name="${s.name}" ${counts(s.cases)} timestamp="${escapeAttribute(report.startedAt)}">`);
+    lines.push(...s.cases.map((c) => renderCase(s.name, c)));
+    lines.push(`  </testsuite>`);
+  }
+  lines.push(`</testsuites>`, "");
+  return lines.join("\n");
+}

@@ -1,0 +1,158 @@
+// The report renderers as text: junit.xml's structure and escaping, errored cases for steps that never ran,
+// and report.html's escaping and self-containment. report-html.test.ts renders the page in Chromium.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { renderHtml } from "../../reporting/html";
+import { renderJunit } from "../../reporting/junit";
+import type { RunReport } from "../../reporting/model";
+import { writeReport } from "../../reporting/write";
+import { HOSTILE_HTML_KEY, HOSTILE_XML_KEY, LOST_KEY, sampleReport } from "./report-fixture";
+
+/** Each testcase as [suite, name, outcome element or "passed", its message]; a regex reading of our own output. */
+function junitCases(xml: string): [string, string, string, string][] {
+  const cases: [string, string, string, string][] = [];
+  for (const suite of xml.matchAll(/<testsuite name="([^"]*)"[^>]*>([\s\S]*?)<\/testsuite>/g)) {
+    for (const c of suite[2]!.matchAll(/<testcase classname="[^"]*" name="([^"]*)"[^>]*?(?:\/>|>\s*<(\w+)[^>]*?message="([^"]*)")/g)) {
+      cases.push([suite[1]!, c[1]!, c[2] ?? "passed", c[3] ?? ""]);
+    }
+  }
+  return cases;
+}
+
+describe("junit.xml", () => {
+  it("has one test case per verdict, threshold, experiment and invariant, with the observed values", () => {
+    const xml = renderJunit(sampleReport());
+    expect(xml.split("\n").slice(0, 2)).toEqual(['<?xml version="1.0" encoding="UTF-8"?>', '<testsuites name="cp3 ci 20250101T120000Z-7f3a" tests="8" failures="4" errors="0" skipped="0" time="190.400">']);
+    expect(junitCases(xml)).toEqual([
+      ["run", "verdict", "failure", "verdict not-ready: experiment db-latency failed: the consumer lag stayed above 100; 1 acknowledged record lost"],
+      ["thresholds", "http_req_duration{expected_response:true} p(95)&lt;99", "failure", "observed 180.25, needed p(95)&lt;99"],
+      ["thresholds", "http_req_failed rate&lt;0.05", "passed", ""],
+      ["experiments", "broker-partition", "passed", ""],
+      ["experiments", "db-latency", "failure", "The consumer lag stayed above 100 after the fault was removed."],
+      ["invariants", "no acknowledged record lost", "failure", `acknowledged but never processed (1): ${LOST_KEY}`],
+      ["invariants", "no record processed twice", "passed", ""],
+      ["invariants", "nothing processed that was never attempted", "passed", ""],
+    ]);
+    expect(xml).toContain(">acknowledged before-first-read: 0, between-reads: 1, after-last-read: 0</failure>");
+    expect(xml.endsWith("</testsuites>\n")).toBe(true);
+  });
+
+  it("reports a skipped experiment as skipped and a passed run as passing", () => {
+    const report = sampleReport();
+    report.verdict = "ready";
+    report.reasons = [];
+    report.experiments[1]!.status = "skipped";
+    report.experiments[1]!.reason = "sch_netem is not loaded in this kernel";
+    const xml = renderJunit(report);
+    expect(xml).toContain('<testcase classname="cp3.experiments" name="db-latency" time="17.000">\n      <skipped message="sch_netem is not loaded in this kernel"/>');
+    expect(xml).toContain('<testcase classname="cp3.run" name="verdict" time="190.400"/>');
+    expect(xml).toContain('<testsuite name="experiments" tests="2" failures="0" errors="0" skipped="1"');
+  });
+
+  it("escapes keys holding markup, quotes, a CDATA end and control characters", () => {
+    const report = sampleReport();
+    report.integrity!.duplicates = [{ key: HOSTILE_XML_KEY, effects: 2 }];
+    report.integrity!.unexpected = ["bell\u0007key", HOSTILE_HTML_KEY];
+    report.load!.thresholds[1]!.metric = `http_req_failed{name:"a&b"}`;
+    const xml = renderJunit(report);
+    expect(junitCases(xml).filter(([suite]) => suite === "invariants").map((c) => c[3])).toEqual([
+      `acknowledged but never processed (1): ${LOST_KEY}`,
+      "keys with more than one effect (1): k&lt;&amp;&quot;&gt;&#39;]]&gt;",
+      "processed but never attempted (2): bell\\u0007key, &lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;",
+    ]);
+    expect(xml).toContain('name="http_req_failed{name:&quot;a&amp;b&quot;} rate&lt;0.05"');
+    expect(xml).not.toContain(HOSTILE_XML_KEY);
+    expect(xml).not.toContain("]]>");
+    expect(xml).not.toContain("\u0007");
+  });
+
+  it("names at most 50 keys in a failure message, then says how many more", () => {
+    const report = sampleReport();
+    report.integrity!.lost = Array.from({ length: 120 }, (_, i) => ({ key: `k${i}`, acknowledgedAt: i, when: "after-last-read" as const, seenThenGone: false }));
+    const message = junitCases(renderJunit(report)).find((c) => c[1] === "no acknowledged record lost")![3];
+    const names = Array.from({ length: 50 }, (_, i) => `k${i}`).join(", ");
+    expect(message).toBe(`acknowledged but never processed (120): ${names} and 70 more`);
+  });
+
+  it("turns a load or integrity step that never ran, and an experiment that never ran, into errored test cases", () => {
+    const report: RunReport = { ...sampleReport(), verdict: "error", reasons: ["step up failed: dockerd did not answer"], load: undefined, integrity: undefined };
+    report.experiments = report.experiments.slice(0, 1);
+    const xml = renderJunit(report);
+    expect(junitCases(xml)).toEqual([
+      ["run", "verdict", "error", "verdict error: step up failed: dockerd did not answer"],
+      ["thresholds", "k6 thresholds", "error", "the load step did not run, so no threshold was checked"],
+      ["experiments", "broker-partition", "passed", ""],
+      ["experiments", "db-latency", "error", "scheduled at 38 s but did not run"],
+      ["invariants", "integrity check", "error", "the integrity check did not run, so no invariant was checked"],
+    ]);
+    expect(xml).toContain('<testsuites name="cp3 ci 20250101T120000Z-7f3a" tests="5" failures="0" errors="4" skipped="0"');
+  });
+});
+
+describe("report.html", () => {
+  const embeddedJson = (page: string) => /<script type="application\/json" id="cp3-report">([\s\S]*?)<\/script>/.exec(page)![1]!;
+
+  it("escapes every string, and embeds the report JSON so no key can close its script element", () => {
+    const report = sampleReport();
+    report.integrity!.lost.push({ key: HOSTILE_HTML_KEY, acknowledgedAt: 30, when: "after-last-read", seenThenGone: true });
+    report.reasons.push(`<b>bold</b> & "quoted"`);
+    const page = renderHtml(report);
+    expect(page).toContain("<td>&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;</td><td>30 s</td><td>after-last-read</td><td>yes</td>");
+    expect(page).toContain("<li>&lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;</li>");
+    expect(page).not.toContain("<img");
+    expect(page).not.toContain("<b>");
+    // Exactly two script elements end: the JSON and the chart script.
+    expect(page.match(/<\/script/gi)).toHaveLength(2);
+    expect(JSON.parse(embeddedJson(page))).toEqual(report);
+  });
+
+  it("refers to nothing outside the page", () => {
+    const page = renderHtml(sampleReport());
+    expect(page).not.toMatch(/https?:\/\//i);
+    expect(page).not.toMatch(/<link\b|\ssrc=|@import|url\(/i);
+    expect(page.match(/<script/g)).toHaveLength(2);
+  });
+
+  it("lists k6's observed values unrounded, the lost keys' Jepsen split and a fault left behind", () => {
+    const page = renderHtml(sampleReport());
+    expect(page).toContain("<tr><td>http_req_failed</td><td>rate&lt;0.05</td><td>0.0305</td><td><span class=\"badge ok\">passed</span></td></tr>");
+    expect(page).toContain("<tr><td>lost (acknowledged, never processed)</td><td>1</td><td>acknowledged before the first read 0, between reads 1, after the last read 0; seen then gone 0</td></tr>");
+    expect(page).toContain("<tr><td>unknown (timeout or 5xx)</td><td>2</td><td>appeared 1, did not appear 1</td></tr>");
+    expect(page).toContain('<td><span class="badge bad">left behind</span> toxic latency_downstream still on proxy postgres</td>');
+    expect(page).toContain("<p>Window 38–55 s; recovery: never recovered</p>");
+  });
+
+  it("shows the verdict, a note for each step that never ran, and frames for the three charts", () => {
+    const report: RunReport = { ...sampleReport(), verdict: "interrupted", reasons: ["interrupted by SIGINT"], load: undefined, integrity: undefined };
+    const page = renderHtml(report);
+    expect(page).toContain('<section class="verdict verdict-interrupted" id="verdict">\n<h2>Verdict: <span id="verdict-value">interrupted</span></h2>\n<ul id="reasons"><li>interrupted by SIGINT</li></ul>');
+    expect(page).toContain('<p class="missing">The load step did not run.</p>');
+    expect(page).toContain('<p class="missing">The integrity check did not run.</p>');
+    expect(page).toContain('<p class="missing">The load step did not run, so no threshold was checked.</p>');
+    expect([...page.matchAll(/<figure class="chart" id="(chart-[a-z]+)" data-field="(\w+)" data-scale="(\d+)"/g)].map((m) => m.slice(1))).toEqual([
+      ["chart-throughput", "acknowledged", "1"],
+      ["chart-latency", "p95Ms", "1"],
+      ["chart-errors", "errorRate", "100"],
+    ]);
+  });
+});
+
+describe("writeReport", () => {
+  it("writes report.json, junit.xml and report.html into a directory it creates", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "cp3-report-"));
+    try {
+      const dir = path.join(root, "nested", "report");
+      const report = sampleReport();
+      const files = await writeReport(dir, report);
+      expect(files).toEqual({ json: path.join(dir, "report.json"), junit: path.join(dir, "junit.xml"), html: path.join(dir, "report.html") });
+      expect(JSON.parse(fs.readFileSync(files.json, "utf8"))).toEqual(report);
+      expect(fs.readFileSync(files.json, "utf8")).toBe(`${JSON.stringify(report, null, 2)}\n`);
+      expect(fs.readFileSync(files.junit, "utf8")).toBe(renderJunit(report));
+      expect(fs.readFileSync(files.html, "utf8")).toBe(renderHtml(report));
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
