@@ -8,6 +8,7 @@ import { passphraseEnv, stackKind } from "../lib/pulumi-env";
 import { say } from "../lib/progress";
 import type { Toolchain } from "../toolchain/setup";
 import { UsageError } from "./args";
+import { claimStack, readOwners, releaseStack } from "./owners";
 
 const STACK_NAME = /^(ci|ci-[a-z0-9][a-z0-9-]{0,38}|dev|staging)$/;
 const ACCEPTED = "ci, ci-<suffix> (lower-case letters, digits and '-', up to 41 characters), dev, staging";
@@ -41,7 +42,12 @@ function ensureStackConfig(stack: string): void {
 export async function openStack(stack: string, toolchain: Toolchain, options = { create: true }): Promise<Stack> {
   checkStackName(stack);
   // Only a stack being created gets a config file; selecting one must never leave a file behind.
-  if (options.create) ensureStackConfig(stack);
+  if (options.create) {
+    ensureStackConfig(stack);
+    // Until this process ends or destroys it; `cp3 up` and --keep hand it over as kept (and a kept stack
+    // stays kept when it is opened again).
+    if (readOwners().get(stack)?.kind !== "kept") claimStack(stack, "session");
+  }
   const envVars: Record<string, string> = { ...toolchain.env, ...passphraseEnv(stack), CP3_TOOLCHAIN_BIN: toolchain.binDir };
   const pulumiCommand = await PulumiCommand.get({ root: path.dirname(toolchain.binDir) });
   const args = { stackName: stack, workDir: projectRoot };
@@ -94,6 +100,7 @@ export async function upStack(stack: Stack, signal?: AbortSignal): Promise<UpRes
 /** Destroys every resource, then removes the stack (and the generated config of a ci-<suffix> stack). */
 export async function destroyStack(stack: Stack, options: { remove: boolean; signal?: AbortSignal }): Promise<void> {
   await stack.destroy({ onOutput: pulumiOutput(stack.name), color: "never", signal: options.signal });
+  releaseStack(stack.name);
   if (!options.remove) return;
   // `pulumi stack rm` deletes the stack's config file too: right for a generated ci-<suffix> file, wrong for
   // the committed stacks/Pulumi.ci.yaml.
@@ -113,6 +120,14 @@ function dropEncryptionSalt(file: string): void {
   const text = fs.readFileSync(file, "utf8");
   const kept = text.replace(/^encryptionsalt:.*\n?/m, "");
   if (kept !== text) fs.writeFileSync(file, kept);
+}
+
+/** Removes a stack's state without a destroy (its objects are already gone), and its generated config file. */
+export async function forgetStack(stack: string, toolchain: Toolchain): Promise<void> {
+  const opened = await openStack(stack, toolchain, { create: false });
+  await opened.workspace.removeStack(stack, { force: true, preserveConfig: !stack.startsWith("ci-") });
+  if (stack.startsWith("ci-")) fs.rmSync(configFile(stack), { force: true });
+  releaseStack(stack);
 }
 
 export async function stackOutputs(stack: Stack, showSecrets: boolean): Promise<Record<string, unknown>> {

@@ -99,8 +99,9 @@ export interface EngineVersion {
 
 export const version = () => request<EngineVersion>("/version");
 
+/** Objects carrying every label given; an empty value matches the label with any value. */
 function labelFilter(labels: Record<string, string>): string {
-  const label = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+  const label = Object.entries(labels).map(([k, v]) => (v === "" ? k : `${k}=${v}`));
   return encodeURIComponent(JSON.stringify({ label }));
 }
 

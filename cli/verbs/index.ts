@@ -1,7 +1,9 @@
 import type { Parsed, VerbSpec } from "../args";
 import { benchSpec, runBench } from "./bench";
+import { checkSpec, runCheck } from "./check";
 import { mainJobSpec, runMainJob } from "./main-job";
 import { runSetup, setupSpec } from "./setup";
+import { runSweep, sweepSpec } from "./sweep";
 import { destroySpec, outputsSpec, runDestroy, runOutputs, runUp, upSpec } from "./stack";
 import { runTests, testSpec } from "./test";
 
@@ -12,6 +14,8 @@ export interface Verb {
 
 export const verbs: Verb[] = [
   { spec: mainJobSpec, run: runMainJob },
+  { spec: checkSpec, run: runCheck },
+  { spec: sweepSpec, run: runSweep },
   { spec: setupSpec, run: runSetup },
   { spec: upSpec, run: runUp },
   { spec: destroySpec, run: runDestroy },

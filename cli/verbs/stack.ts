@@ -3,6 +3,7 @@ import type { Parsed, VerbSpec } from "../args";
 import { destroyStack, formatOutputs, openStack, removeAfterDestroy, stackOutputs, upStack, checkStackName } from "../stacks";
 import { onInterrupt } from "../../lib/interrupt";
 import { say, step } from "../../lib/progress";
+import { claimStack } from "../owners";
 import { ensureToolchain } from "./setup";
 
 const stackFlag = { stack: { type: "string", placeholder: "S", description: "stack: ci, ci-<suffix>, dev or staging" } } as const;
@@ -48,6 +49,7 @@ export async function runUp(parsed: Parsed): Promise<number> {
   try {
     const stack = await step(`open stack ${name}`, () => openStack(name, toolchain));
     const { outputs } = await step(`up ${name}`, () => upStack(stack, interrupt.signal));
+    claimStack(name, "kept");
     printOutputs(outputs, false);
     return 0;
   } catch (err) {

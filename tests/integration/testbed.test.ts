@@ -5,7 +5,7 @@ import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { destroyStack, leftovers, openStack, upStack } from "../../cli/stacks";
-import { newRunId } from "../../cli/verbs/main-job";
+import { newRunId } from "../../lib/run-id";
 import * as docker from "../../lib/docker-api";
 import { getJson } from "../../lib/http-probe";
 import { projectRoot } from "../../lib/paths";

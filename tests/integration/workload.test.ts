@@ -4,7 +4,7 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { destroyStack, openStack, upStack } from "../../cli/stacks";
-import { newRunId } from "../../cli/verbs/main-job";
+import { newRunId } from "../../lib/run-id";
 import * as docker from "../../lib/docker-api";
 import { setup } from "../../toolchain/setup";
 

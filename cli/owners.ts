@@ -1,0 +1,64 @@
+// Who owns a stack on this machine: a small registry (one file per stack, machine-wide, beside the toolchain
+// cache) that the orphan sweep reads. A "session" stack lives only as long as the process that made it (a CP3
+// run, the main job, a test); a "kept" stack (`cp3 up`) lives until it is destroyed or expires.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { cacheDir, projectRoot } from "../lib/paths";
+
+export interface Owner {
+  stack: string;
+  kind: "session" | "kept";
+  pid: number;
+  /** The process's start time (from /proc), so a reused pid is not taken for the owner. */
+  pidStart: string;
+  /** The checkout whose state backend holds the stack. */
+  projectRoot: string;
+  since: string;
+}
+
+const ownersDir = () => cacheDir("owners");
+const ownerFile = (stack: string) => path.join(ownersDir(), `${stack}.json`);
+
+function processStart(pid: number): string | undefined {
+  try {
+    // Field 22 of /proc/<pid>/stat, counted after the command name (which may hold spaces) ends with ")".
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function claimStack(stack: string, kind: Owner["kind"]): void {
+  const owner: Owner = { stack, kind, pid: process.pid, pidStart: processStart(process.pid) ?? "", projectRoot, since: new Date().toISOString() };
+  fs.writeFileSync(ownerFile(stack), JSON.stringify(owner, null, 2));
+}
+
+export function releaseStack(stack: string): void {
+  fs.rmSync(ownerFile(stack), { force: true });
+}
+
+export function readOwners(): Map<string, Owner> {
+  const owners = new Map<string, Owner>();
+  for (const file of fs.readdirSync(ownersDir())) {
+    if (!file.endsWith(".json")) continue;
+    try {
+      const o = JSON.parse(fs.readFileSync(path.join(ownersDir(), file), "utf8")) as Owner;
+      owners.set(o.stack, o);
+    } catch {
+      // A half-written file from a process killed mid-write: nobody can own through it.
+    }
+  }
+  return owners;
+}
+
+/** Whether the process that claimed the stack still runs (same pid, same start time). */
+export function ownerAlive(o: Owner): boolean {
+  const start = processStart(o.pid);
+  return start !== undefined && start === o.pidStart;
+}
+
+/** Whether a checkout's file state backend still holds the stack. */
+export function stackInBackend(root: string, stack: string): boolean {
+  return fs.existsSync(path.join(root, ".pulumi-state", ".pulumi", "stacks", "cp3-testbed", `${stack}.json`));
+}
