@@ -225,3 +225,25 @@ function requestRaw(method: string, path: string, body: unknown, timeoutMs: numb
 export const removeContainer = (id: string) => request(`/containers/${encodeURIComponent(id)}?force=true&v=true`, { method: "DELETE" });
 export const removeNetwork = (id: string) => request(`/networks/${encodeURIComponent(id)}`, { method: "DELETE" });
 export const removeVolume = (name: string) => request(`/volumes/${encodeURIComponent(name)}?force=true`, { method: "DELETE" });
+
+// Container lifecycle and network attachment, for the chaos engine's faults and their rollbacks.
+const containerPath = (id: string) => `/containers/${encodeURIComponent(id)}`;
+export const killContainer = (id: string, signal = "KILL") => request(`${containerPath(id)}/kill?signal=${encodeURIComponent(signal)}`, { method: "POST" });
+/** Stops with SIGTERM, then SIGKILL after `graceSeconds`; an already stopped container answers 304, not an error. */
+export const stopContainer = (id: string, graceSeconds = 10) => request(`${containerPath(id)}/stop?t=${graceSeconds}`, { method: "POST", timeoutMs: (graceSeconds + 30) * 1000 });
+/** An already running container answers 304, not an error. */
+export const startContainer = (id: string) => request(`${containerPath(id)}/start`, { method: "POST", timeoutMs: 60_000 });
+export const restartContainer = (id: string, graceSeconds = 10) => request(`${containerPath(id)}/restart?t=${graceSeconds}`, { method: "POST", timeoutMs: (graceSeconds + 60) * 1000 });
+export const pauseContainer = (id: string) => request(`${containerPath(id)}/pause`, { method: "POST" });
+export const unpauseContainer = (id: string) => request(`${containerPath(id)}/unpause`, { method: "POST" });
+export const disconnectNetwork = (network: string, container: string, force = false) =>
+  request(`/networks/${encodeURIComponent(network)}/disconnect`, { method: "POST", body: { Container: container, Force: force } });
+export const connectNetwork = (network: string, container: string, aliases: string[]) =>
+  request(`/networks/${encodeURIComponent(network)}/connect`, { method: "POST", body: { Container: container, EndpointConfig: { Aliases: aliases } } });
+
+/** Starts a command inside a running container and returns at once; the command runs on in the container's cgroup. */
+export async function execDetached(container: string, cmd: string[]): Promise<string> {
+  const created = await request<{ Id: string }>(`${containerPath(container)}/exec`, { method: "POST", body: { Cmd: cmd, AttachStdout: false, AttachStderr: false, Tty: false } });
+  await request(`/exec/${created.Id}/start`, { method: "POST", body: { Detach: true, Tty: false } });
+  return created.Id;
+}

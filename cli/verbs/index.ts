@@ -1,5 +1,6 @@
 import type { Parsed, VerbSpec } from "../args";
 import { benchSpec, runBench } from "./bench";
+import { chaosSpec, runChaos } from "./chaos";
 import { checkSpec, runCheck } from "./check";
 import { mainJobSpec, runMainJob } from "./main-job";
 import { runSetup, setupSpec } from "./setup";
@@ -22,4 +23,5 @@ export const verbs: Verb[] = [
   { spec: outputsSpec, run: runOutputs },
   { spec: testSpec, run: runTests },
   { spec: benchSpec, run: runBench },
+  { spec: chaosSpec, run: runChaos },
 ];

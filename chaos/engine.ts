@@ -1,0 +1,103 @@
+// What the chaos engine reads from the Docker engine about a container: the fields inspect has that
+// lib/docker-api's ContainerInspect does not type (PID, paused, aliases, exposed ports, limits).
+import * as docker from "../lib/docker-api";
+import { sleep } from "./sleep";
+
+export interface ChaosInspect {
+  Id: string;
+  Name: string;
+  RestartCount: number;
+  State: { Status: string; Running: boolean; Paused: boolean; Restarting: boolean; Pid: number; ExitCode: number; Health?: { Status: string } };
+  Config: { User: string; Hostname: string; ExposedPorts?: Record<string, unknown> | null };
+  HostConfig: { Tmpfs?: Record<string, string> | null; Memory: number; NanoCpus: number };
+  Mounts: { Type: string; Destination: string; RW: boolean }[];
+  NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases: string[] | null; NetworkID: string }> };
+}
+
+export const inspect = (name: string) => docker.request<ChaosInspect>(`/containers/${encodeURIComponent(name)}/json`);
+
+/** The host PID of the container's init; an error when it is not running (no network namespace to enter). */
+export async function pidOf(name: string): Promise<number> {
+  const s = (await inspect(name)).State;
+  if (!s.Running || s.Pid <= 0) throw new Error(`container ${name} is not running (status ${s.Status}), so its network namespace cannot be entered`);
+  return s.Pid;
+}
+
+/** The container's address on a network (by the network's full name), if attached. */
+export async function ipOn(name: string, network: string): Promise<string | undefined> {
+  const ip = (await inspect(name)).NetworkSettings.Networks[network]?.IPAddress;
+  return ip === undefined || ip === "" ? undefined : ip;
+}
+
+/** Names the container answers to on a network: its aliases and hostname (what proxies' upstreams use). */
+export async function namesOn(name: string, network: string): Promise<string[]> {
+  const i = await inspect(name);
+  return [...(i.NetworkSettings.Networks[network]?.Aliases ?? []), i.Config.Hostname, i.Name.replace(/^\//, "")];
+}
+
+/** TCP ports the image exposes, for probes that need something that listens. */
+export async function exposedTcpPorts(name: string): Promise<number[]> {
+  const ports = Object.keys((await inspect(name)).Config.ExposedPorts ?? {});
+  return ports.filter((p) => p.endsWith("/tcp")).map((p) => Number(p.split("/")[0]));
+}
+
+/** Waits until the container runs (not restarting, not paused); returns the ms it took, or undefined at the deadline. */
+export async function waitRunning(name: string, timeoutMs: number, signal?: AbortSignal): Promise<number | undefined> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    try {
+      const s = (await inspect(name)).State;
+      if (s.Running && !s.Restarting && !s.Paused) return Date.now() - t0;
+    } catch {
+      // the engine may answer 404 for a moment while a restart replaces the process; ask again
+    }
+    if (signal?.aborted) return undefined;
+    await sleep(200, signal);
+  }
+  return undefined;
+}
+
+/** Runs a command in the container (as its own user) and fails with its output when it exits non-zero. */
+export async function execOk(name: string, cmd: string[], timeoutMs = 30_000): Promise<string> {
+  const r = await docker.exec(name, cmd, timeoutMs);
+  if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} in ${name} exited ${r.exitCode}: ${r.output.trim()}`);
+  return r.output;
+}
+
+export interface DiskUsage {
+  mount: string;
+  sizeBytes: number;
+  usedBytes: number;
+  availBytes: number;
+}
+
+/** `df` of mounts inside the container (POSIX output, 1024-byte blocks). */
+export async function diskUsage(name: string, mounts: string[]): Promise<DiskUsage[]> {
+  const out = await execOk(name, ["df", "-P", "-k", ...mounts]);
+  return out
+    .trim()
+    .split("\n")
+    .slice(1)
+    .map((line, i) => {
+      const f = line.trim().split(/\s+/);
+      return { mount: f[5] ?? mounts[i]!, sizeBytes: Number(f[1]) * 1024, usedBytes: Number(f[2]) * 1024, availBytes: Number(f[3]) * 1024 };
+    });
+}
+
+export const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
+
+/**
+ * The URL of a published port as it is now. An engine-picked host port (ci stacks) changes when the container
+ * restarts, so a URL from the stack's outputs goes stale after a gateway restart; the container's port
+ * bindings say where it went. Returns the URL unchanged when it is still bound (or cannot be resolved).
+ */
+export async function currentHostUrl(url: string, container: string): Promise<{ url: string; moved: boolean }> {
+  const u = new URL(url);
+  const i = await docker.request<{ NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null } }>(`/containers/${encodeURIComponent(container)}/json`).catch(() => undefined);
+  const bindings = Object.values(i?.NetworkSettings.Ports ?? {}).flatMap((b) => b ?? []).filter((b) => b.HostIp === u.hostname);
+  if (bindings.length === 0 || bindings.some((b) => b.HostPort === u.port)) return { url, moved: false };
+  // The gateway publishes one port; with several, which one the URL meant cannot be told apart.
+  if (bindings.length !== 1) return { url, moved: false };
+  u.port = bindings[0]!.HostPort;
+  return { url: u.origin, moved: true };
+}

@@ -1,0 +1,58 @@
+// Seeded chaos schedules: the same seed, names and load length always give the same start times, so a run
+// that found something can be repeated exactly.
+import { findExperiment } from "./builtins";
+import { ExperimentError } from "./validate";
+import type { Experiment } from "./types";
+
+/** mulberry32: a tiny 32-bit PRNG, good enough to spread start times and fully determined by its seed. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Time for the steady-state check before the method. */
+export const BEFORE_CHECK_SECONDS = 3;
+/**
+ * Time planned for recovery after the method. An experiment may wait up to its recoveryDeadlineSeconds; the
+ * plan counts only this much, so the driver starts the next one at max(planned start, previous end).
+ */
+export const RECOVERY_ALLOWANCE_SECONDS = 15;
+
+/** Seconds an experiment is planned to take: check, method, recovery allowance. */
+export function plannedSeconds(exp: Experiment): number {
+  const method = Math.max(...exp.method.map((f) => f.startAfterSeconds + f.durationSeconds));
+  return Math.ceil(BEFORE_CHECK_SECONDS + method + Math.min(exp.recoveryDeadlineSeconds, RECOVERY_ALLOWANCE_SECONDS));
+}
+
+/**
+ * Places the named experiments, in the order given, within the load: they never overlap and the last one
+ * ends by `loadSeconds`. The spare time is split into random gaps (before the first, between, after the
+ * last), each at least half the average gap, so the load always warms up before the first fault.
+ */
+export function planSchedule(names: string[], seed: number, loadSeconds: number): { experiment: string; startAt: number }[] {
+  if (!Number.isInteger(seed)) throw new ExperimentError(`seed: got ${seed}; allowed: an integer`);
+  if (!Number.isFinite(loadSeconds) || loadSeconds <= 0) throw new ExperimentError(`loadSeconds: got ${loadSeconds}; allowed: a number of seconds above 0`);
+  const spans = names.map((n) => plannedSeconds(findExperiment(n)));
+  const needed = spans.reduce((a, b) => a + b, 0);
+  if (needed > loadSeconds) {
+    const each = names.map((n, i) => `${n} ${spans[i]} s`).join(", ");
+    throw new ExperimentError(`the load runs ${loadSeconds} s but the experiments need ${needed} s (${each}); allowed: a longer load or fewer experiments`);
+  }
+  const random = mulberry32(seed);
+  const weights = Array.from({ length: names.length + 1 }, () => 0.5 + random());
+  const total = weights.reduce((a, b) => a + b, 0);
+  const slack = loadSeconds - needed;
+  let t = 0;
+  return names.map((experiment, i) => {
+    t += Math.floor((slack * weights[i]!) / total);
+    const startAt = t;
+    t += spans[i]!;
+    return { experiment, startAt };
+  });
+}

@@ -1,0 +1,97 @@
+// The shapes of the chaos engine: what an experiment declares (steady-state probes, a method of faults) and
+// what it runs against (the stack's outputs). Validation lives in validate.ts; these types are what it returns.
+
+/** Container roles as the stack's outputs name them. */
+export const ROLES = ["nats", "postgres", "toxiproxy", "gateway", "worker"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const NETWORKS = ["edge", "data"] as const;
+export type NetworkRole = (typeof NETWORKS)[number];
+
+/** The proxied links Toxiproxy sits on (chaosProxies in the outputs). */
+export const LINKS = ["nats", "postgres"] as const;
+export type Link = (typeof LINKS)[number];
+
+export const FAULT_KINDS = [
+  "container-kill",
+  "container-stop",
+  "container-restart",
+  "container-pause",
+  "network-disconnect",
+  "network-partition",
+  "packet-loss",
+  "bandwidth-limit",
+  "latency",
+  "timeout",
+  "reset-peer",
+  "slow-close",
+  "disk-fill",
+  "cpu-stress",
+  "memory-stress",
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/**
+ * Which containers (or proxies) a fault hits: the containers of a role (all of them, the first, or one by
+ * index), one container by name, every container attached to a network, or the Toxiproxy proxies of a link.
+ */
+export type TargetSelector =
+  | { role: Role; pick: "all" | "first" | number }
+  | { container: string }
+  | { network: NetworkRole }
+  | { link: Link };
+
+export type ParameterValue = string | number | boolean;
+
+export interface FaultSpec {
+  kind: FaultKind;
+  target: TargetSelector;
+  /** The other side of a network partition. */
+  peer?: TargetSelector;
+  /** Seconds after the method starts. */
+  startAfterSeconds: number;
+  /** How long the fault stays in place before its rollback (for kill: how long the container may take to come back). */
+  durationSeconds: number;
+  /** The kind's parameters, defaults filled in by validation. */
+  parameters: Record<string, ParameterValue>;
+}
+
+export type ProbeSpec =
+  /** The gateway's /readyz answers 200. */
+  | { probe: "gateway-ready" }
+  /** num_pending + num_ack_pending of the stream's consumer, from the NATS monitor, is at most `max`. */
+  | { probe: "consumer-lag"; max: number }
+  /** The load's client error rate over the last `windowSeconds` is at most `max` (0..1); skipped without a load. */
+  | { probe: "error-rate"; max: number; windowSeconds: number };
+
+export interface Experiment {
+  /** kebab-case; the CLI's name for it. */
+  name: string;
+  description: string;
+  /** Checked before the method (the method runs only if every probe holds) and after it. */
+  steadyState: ProbeSpec[];
+  method: FaultSpec[];
+  /** How long after the last fault's rollback the steady state may take to hold again. */
+  recoveryDeadlineSeconds: number;
+}
+
+/** Built from the stack's outputs (see targets.ts). */
+export interface ChaosTargets {
+  gatewayUrl: string;
+  natsMonitorUrl: string;
+  toxiproxyUrl: string;
+  chaosProxies: { nats: string[]; postgres: string; enabled: boolean };
+  containers: { nats: string[]; postgres: string; toxiproxy: string; gateway: string[]; worker: string[] };
+  networks: { edge: string; data: string };
+  stream: { name: string; consumer: string };
+}
+
+export interface ChaosOptions {
+  /** SIGINT/SIGTERM: stop waiting, roll back, return. */
+  signal: AbortSignal;
+  /** Seconds since the load started (for startedAt/endedAt). */
+  clock: () => number;
+  log: (line: string) => void;
+  /** The load's recent client error rate 0..1, when a load runs. */
+  errorRate?: (windowSeconds: number) => number;
+}

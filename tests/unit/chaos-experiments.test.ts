@@ -1,0 +1,127 @@
+// The experiment format: built-ins are valid, files are checked field by field, and every error names the
+// field, what it got and what is allowed.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { builtInExperiments, ExperimentError, findExperiment, loadExperimentFile, validateExperiment, withDuration } from "../../chaos";
+import { KINDS } from "../../chaos/parameters";
+import { FAULT_KINDS } from "../../chaos/types";
+
+const valid = () => ({
+  name: "my-test",
+  description: "a test",
+  steadyState: [{ probe: "gateway-ready" }],
+  method: [{ kind: "packet-loss", target: { network: "data" }, durationSeconds: 5, parameters: { probability: 0.3 } }],
+});
+
+const errorOf = (raw: unknown) => {
+  try {
+    validateExperiment(raw, "x.json");
+  } catch (err) {
+    expect(err).toBeInstanceOf(ExperimentError);
+    return (err as Error).message;
+  }
+  throw new Error("no error");
+};
+
+describe("built-in experiments", () => {
+  it("are the CLI's eight kebab-case names, each valid with a method and a steady state", () => {
+    const all = builtInExperiments();
+    expect(all.map((e) => e.name)).toEqual([
+      "nats-restart",
+      "worker-kill",
+      "postgres-restart",
+      "worker-nats-partition",
+      "data-packet-loss",
+      "postgres-latency",
+      "jetstream-store-full",
+      "gateway-cpu-starvation",
+    ]);
+    for (const e of all) {
+      expect(e.name).toMatch(/^[a-z]+(-[a-z0-9]+)*$/);
+      expect(e.method.length).toBeGreaterThan(0);
+      expect(e.steadyState.map((p) => p.probe)).toEqual(["gateway-ready", "consumer-lag", "error-rate"]);
+      // Modest durations, so a smoke run of a minute or two can hold some of them.
+      for (const f of e.method) expect(f.durationSeconds).toBeLessThanOrEqual(30);
+    }
+  });
+
+  it("have the faults their names promise, with defaults filled in", () => {
+    expect(findExperiment("worker-nats-partition").method[0]).toMatchObject({ kind: "network-partition", durationSeconds: 30, peer: { role: "nats", pick: "all" } });
+    expect(findExperiment("data-packet-loss").method[0]).toMatchObject({ kind: "packet-loss", target: { network: "data" }, parameters: { probability: 0.2, network: "data" } });
+    expect(findExperiment("postgres-latency").method[0]).toMatchObject({ kind: "latency", target: { link: "postgres" }, parameters: { latencyMs: 500, stream: "downstream" } });
+    expect(findExperiment("worker-kill").method[0]).toMatchObject({ kind: "container-kill", target: { role: "worker", pick: "first" }, parameters: { via: "process" } });
+    expect(findExperiment("jetstream-store-full").method[0]).toMatchObject({ kind: "disk-fill", parameters: { percent: 99, maxMiB: 1024 } });
+  });
+
+  it("an unknown name is refused with the list of valid names", () => {
+    expect(() => findExperiment("nats-kill")).toThrow('unknown experiment "nats-kill": the built-in experiments are nats-restart, worker-kill, postgres-restart, worker-nats-partition, data-packet-loss, postgres-latency, jetstream-store-full, gateway-cpu-starvation');
+  });
+
+  it("withDuration holds every fault for the given time and refuses nonsense", () => {
+    expect(withDuration(findExperiment("postgres-latency"), 5).method.map((f) => f.durationSeconds)).toEqual([5]);
+    expect(() => withDuration(findExperiment("postgres-latency"), 0)).toThrow("duration: got 0; allowed: a number of seconds from 1 to 3600");
+    expect(() => withDuration(findExperiment("postgres-latency"), Number("abc"))).toThrow("duration: got NaN");
+  });
+
+  it("every fault kind has a parameter table", () => {
+    for (const k of FAULT_KINDS) expect(KINDS[k]).toBeDefined();
+  });
+});
+
+describe("experiment validation", () => {
+  it("accepts a valid experiment and fills defaults", () => {
+    const e = validateExperiment(valid(), "x.json");
+    expect(e.recoveryDeadlineSeconds).toBe(60);
+    expect(e.method[0]).toEqual({ kind: "packet-loss", target: { network: "data" }, startAfterSeconds: 0, durationSeconds: 5, parameters: { probability: 0.3, network: "data" } });
+  });
+
+  it.each([
+    ["a bad name", { ...valid(), name: "My Test" }, "x.json: name: got \"My Test\"; allowed: kebab-case"],
+    ["an unknown key", { ...valid(), steps: [] }, "x.json: steps: got []; allowed: no such key; the keys are name, description, steadyState, method, recoveryDeadlineSeconds"],
+    ["an empty method", { ...valid(), method: [] }, "x.json: method: got []; allowed: a non-empty array"],
+    ["an unknown kind", { ...valid(), method: [{ kind: "kil", target: { role: "worker" }, durationSeconds: 5 }] }, 'x.json: method[0].kind: got "kil"; allowed: "container-kill", "container-stop"'],
+    ["an unknown role", { ...valid(), method: [{ kind: "container-kill", target: { role: "db" }, durationSeconds: 5 }] }, 'x.json: method[0].target.role: got "db"; allowed: "nats", "postgres", "toxiproxy", "gateway", "worker"'],
+    ["a bad pick", { ...valid(), method: [{ kind: "container-kill", target: { role: "worker", pick: "some" }, durationSeconds: 5 }] }, 'x.json: method[0].target.pick: got "some"; allowed: "all", "first" or an index from 0 to 15'],
+    ["a probability above 1", { ...valid(), method: [{ kind: "packet-loss", target: { network: "data" }, durationSeconds: 5, parameters: { probability: 1.5 } }] }, "x.json: method[0].parameters.probability: got 1.5; allowed: a number from 0 (exclusive) to 1 (share of egress packets dropped)"],
+    ["a probability of 0", { ...valid(), method: [{ kind: "packet-loss", target: { network: "data" }, durationSeconds: 5, parameters: { probability: 0 } }] }, "method[0].parameters.probability: got 0; allowed: a number from 0 (exclusive) to 1"],
+    ["an unknown parameter", { ...valid(), method: [{ kind: "latency", target: { link: "nats" }, durationSeconds: 5, parameters: { delay: 5 } }] }, "x.json: method[0].parameters.delay: got 5; allowed: no such parameter for latency; its parameters are latencyMs, jitterMs, stream"],
+    ["a toxic on containers", { ...valid(), method: [{ kind: "latency", target: { role: "postgres" }, durationSeconds: 5 }] }, 'x.json: method[0].target: got {"role":"postgres"}; allowed: {"link": "nats" | "postgres"} (latency is a Toxiproxy toxic)'],
+    ["a kill on a link", { ...valid(), method: [{ kind: "container-kill", target: { link: "nats" }, durationSeconds: 5 }] }, "x.json: method[0].target: got {\"link\":\"nats\"}; allowed: a role, container or network (container-kill acts on containers)"],
+    ["a partition without a peer", { ...valid(), method: [{ kind: "network-partition", target: { role: "worker" }, durationSeconds: 5 }] }, 'x.json: method[0].peer: got nothing; allowed: one of {"role", "pick"?}, {"container"}, {"network"}, {"link"}'],
+    ["a peer on a kill", { ...valid(), method: [{ kind: "container-kill", target: { role: "worker" }, peer: { role: "nats" }, durationSeconds: 5 }] }, "x.json: method[0].peer: got {\"role\":\"nats\"}; allowed: nothing: only network-partition has a peer"],
+    ["no duration", { ...valid(), method: [{ kind: "container-pause", target: { role: "worker" } }] }, "x.json: method[0].durationSeconds: got nothing; allowed: a number from 1 to 3600"],
+    ["a day-long duration", { ...valid(), method: [{ kind: "container-pause", target: { role: "worker" }, durationSeconds: 86400 }] }, "x.json: method[0].durationSeconds: got 86400; allowed: a number from 1 to 3600"],
+    ["a bad probe", { ...valid(), steadyState: [{ probe: "latency" }] }, 'x.json: steadyState[0].probe: got "latency"; allowed: "gateway-ready", "consumer-lag", "error-rate"'],
+    ["a lag bound that is not an integer", { ...valid(), steadyState: [{ probe: "consumer-lag", max: 1.5 }] }, "x.json: steadyState[0].max: got 1.5; allowed: an integer from 0 to 1000000000"],
+    ["an error rate above 1", { ...valid(), steadyState: [{ probe: "error-rate", max: 5 }] }, "x.json: steadyState[0].max: got 5; allowed: a number from 0 to 1"],
+    ["a disk fill mount that is not a path", { ...valid(), method: [{ kind: "disk-fill", target: { role: "nats" }, durationSeconds: 5, parameters: { mount: "data; rm -rf /" } }] }, 'x.json: method[0].parameters.mount: got "data; rm -rf /"; allowed: a string matching'],
+  ])("refuses %s, naming the field, the value and what is allowed", (_what, raw, expected) => {
+    expect(errorOf(raw)).toContain(expected);
+  });
+
+  it("refuses something that is not an object", () => {
+    expect(errorOf([1, 2])).toBe("x.json: (top level): got [1,2]; allowed: an object");
+  });
+});
+
+describe("experiment files", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cp3-chaos-"));
+  const write = (name: string, text: string) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    return file;
+  };
+
+  it("loads a valid JSON file", () => {
+    expect(loadExperimentFile(write("ok.json", JSON.stringify(valid()))).name).toBe("my-test");
+  });
+
+  it("says what is wrong with a file: not JSON, unreadable, YAML, invalid", () => {
+    expect(() => loadExperimentFile(write("bad.json", "{ name: x"))).toThrow(/bad\.json: not valid JSON/);
+    expect(() => loadExperimentFile(path.join(dir, "missing.json"))).toThrow(/missing\.json: cannot be read \(ENOENT\)/);
+    expect(() => loadExperimentFile(write("e.yaml", "name: x"))).toThrow(/e\.yaml: got a file that does not end in \.json; allowed: a JSON file \(YAML is not supported\)/);
+    expect(() => loadExperimentFile(write("v.json", JSON.stringify({ ...valid(), recoveryDeadlineSeconds: -1 })))).toThrow(/v\.json: recoveryDeadlineSeconds: got -1; allowed: a number from 1 to 3600/);
+  });
+});
