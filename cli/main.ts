@@ -12,7 +12,7 @@ function overview(): string {
   return [
     "usage: npm run cp3 -- [verb] [flags]",
     "",
-    "With no verb: the main job (set up, up a fresh ci stack, wait until healthy, print its endpoints, destroy it).",
+    "With no verb: the main job, `cp3 run` with its defaults (smoke load with the default chaos experiments on a fresh ci stack, integrity check, report, destroy).",
     "",
     "verbs:",
     ...lines,

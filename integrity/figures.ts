@@ -49,3 +49,18 @@ export function ledgerFigures(entries: LedgerEntry[], startMs: number): LedgerFi
   }
   return { ...f, latencyMs: { p50: percentile(all, 50), p95: percentile(all, 95), p99: percentile(all, 99), max: all.at(-1) ?? 0 }, timeline };
 }
+
+/**
+ * The stress profile's knee: the highest request rate held for `windowSeconds` in a row with every second's
+ * p95 under `p95Ms` and no error. Undefined when no window qualifies.
+ */
+export function kneeRps(timeline: TimelinePoint[], p95Ms = 99, windowSeconds = 5): number | undefined {
+  let best: number | undefined;
+  for (let i = 0; i + windowSeconds <= timeline.length; i++) {
+    const w = timeline.slice(i, i + windowSeconds);
+    if (w.some((p) => p.requests === 0 || p.p95Ms >= p95Ms || p.errorRate > 0)) continue;
+    const rate = w.reduce((sum, p) => sum + p.requests, 0) / windowSeconds;
+    best = Math.max(best ?? 0, Math.round(rate));
+  }
+  return best;
+}

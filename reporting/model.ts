@@ -44,6 +44,8 @@ export interface LoadResult {
   latencyMs: { p50: number; p95: number; p99: number; max: number };
   thresholds: ThresholdResult[];
   timeline: TimelinePoint[];
+  /** Stress profile: the highest rate held for 5 s with p95 under 99 ms and no error. */
+  kneeRps?: number;
 }
 
 export interface ProbeResult {

@@ -2,7 +2,7 @@ import type { Parsed, VerbSpec } from "../args";
 import { benchSpec, runBench } from "./bench";
 import { chaosSpec, runChaos } from "./chaos";
 import { checkSpec, runCheck } from "./check";
-import { mainJobSpec, runMainJob } from "./main-job";
+import { mainJobSpec, runRun, runSpec } from "./run";
 import { runSetup, setupSpec } from "./setup";
 import { runSweep, sweepSpec } from "./sweep";
 import { destroySpec, outputsSpec, runDestroy, runOutputs, runUp, upSpec } from "./stack";
@@ -14,7 +14,8 @@ export interface Verb {
 }
 
 export const verbs: Verb[] = [
-  { spec: mainJobSpec, run: runMainJob },
+  { spec: mainJobSpec, run: runRun },
+  { spec: runSpec, run: runRun },
   { spec: checkSpec, run: runCheck },
   { spec: sweepSpec, run: runSweep },
   { spec: setupSpec, run: runSetup },

@@ -1,5 +1,8 @@
 // Ctrl-C during `up`: the main job cancels the update, still destroys the stack, and exits 130.
+// (Ctrl-C during the load is in run.test.ts.)
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { leftovers } from "../../cli/stacks";
@@ -8,7 +11,8 @@ import { projectRoot } from "../../lib/paths";
 describe("an interrupted main job", () => {
   it("destroys its stack and exits 130 after SIGINT during up", async () => {
     // Its own process group, like a terminal's foreground job, so the SIGINT reaches the whole group.
-    const child = spawn(process.execPath, [path.join(projectRoot, "bin", "cp3.cjs")], {
+    const reports = fs.mkdtempSync(path.join(os.tmpdir(), "cp3-interrupt-"));
+    const child = spawn(process.execPath, [path.join(projectRoot, "bin", "cp3.cjs"), "--report-dir", reports], {
       cwd: projectRoot,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
@@ -32,5 +36,6 @@ describe("an interrupted main job", () => {
     expect(log).not.toContain("SIGINT again");
     expect(log).toMatch(new RegExp(`step destroy ${stack} done`));
     expect(await leftovers(stack!)).toEqual([]);
+    fs.rmSync(reports, { recursive: true, force: true });
   }, 300_000);
 });

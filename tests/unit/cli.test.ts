@@ -21,7 +21,11 @@ const stateEntries = () => {
 
 describe("cp3 command line", () => {
   it.each([
-    [["frobnicate"], 'cp3: unknown verb "frobnicate": accepted verbs are setup, up, destroy, outputs, test, bench (or none, for the main job)'],
+    [["frobnicate"], 'cp3: unknown verb "frobnicate": accepted verbs are run, check, sweep, setup, up, destroy, outputs, test, bench, chaos (or none, for the main job)'],
+    [["run", "--profile", "spike"], 'cp3: --profile: got "spike"; allowed: smoke, load, stress, soak'],
+    [["--duration", "5"], 'cp3: --duration: got "5"; allowed: a whole number with s, m or h, from 10s to 168h (e.g. 90s, 10m, 24h)'],
+    [["run", "--experiments", "worker-kill,meteor"], expect.stringMatching(/^cp3: --experiments: .*meteor/)],
+    [["check", "--stack", "ci-x"], "cp3: check: --ledger is required (ledger file(s), one JSON line per request (report/<run-id>/ledger.jsonl and seed-ledger.jsonl))"],
     [["up"], "cp3: up: --stack is required (stack: ci, ci-<suffix>, dev or staging)"],
     [["up", "--stack", "prod"], 'cp3: unknown stack "prod": accepted stacks are ci, ci-<suffix> (lower-case letters, digits and \'-\', up to 41 characters), dev, staging'],
     [["up", "--stack", "ci", "--replicas", "3"], "cp3: up: Unknown option '--replicas'; accepted flags: --stack, --help"],

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { checkIntegrity, integrityReasons } from "../../integrity/check";
 import type { FinalRead } from "../../integrity/database";
-import { ledgerFigures, percentile } from "../../integrity/figures";
+import { kneeRps, ledgerFigures, percentile } from "../../integrity/figures";
 import { outcomeOf, parseLedgerLine, type LedgerEntry } from "../../integrity/ledger";
 
 const T0 = 1_800_000_000_000;
@@ -82,5 +82,12 @@ describe("ledger", () => {
     ]);
     expect(f.latencyMs).toEqual({ p50: 50, p95: 200, p99: 200, max: 200 });
     expect(percentile([], 95)).toBe(0);
+  });
+
+  it("finds the stress knee: the highest rate held for 5 s within p95 and without errors", () => {
+    const point = (t: number, requests: number, p95Ms: number, errorRate = 0) => ({ t, acknowledged: requests, requests, errorRate, p95Ms });
+    const timeline = [...[0, 1, 2, 3, 4].map((t) => point(t, 100, 20)), ...[5, 6, 7, 8, 9].map((t) => point(t, 200, 40)), point(10, 300, 150), ...[11, 12, 13, 14, 15].map((t) => point(t, 300, 50, 0.01))];
+    expect(kneeRps(timeline)).toBe(200);
+    expect(kneeRps(timeline.slice(10))).toBeUndefined();
   });
 });

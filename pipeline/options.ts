@@ -1,0 +1,74 @@
+// The CP3 run's options, checked before anything is created: each mistake names the flag, what it got and
+// what is allowed.
+import { UsageError } from "../cli/args";
+import { checkStackName } from "../cli/stacks";
+import { findExperiment, planSchedule } from "../chaos";
+
+export const PROFILES = ["smoke", "load", "stress", "soak"] as const;
+export type Profile = (typeof PROFILES)[number];
+
+/** The experiments `npm run cp3` runs by default: faults the workload must ride out with no client error. */
+export const DEFAULT_EXPERIMENTS = ["worker-kill", "nats-restart"];
+
+/** Default load length per profile, in seconds (the k6 profiles carry the same defaults). */
+const DEFAULT_SECONDS: Record<Profile, number> = { smoke: 60, load: 300, stress: 180, soak: 3600 };
+
+export interface RunOptions {
+  /** Undefined: a fresh ci stack named after the run. */
+  stack?: string;
+  profile: Profile;
+  durationSeconds: number;
+  /** Undefined: the profile's rate. */
+  rate?: number;
+  experiments: string[];
+  seed: number;
+  /** When each experiment starts, in seconds since the load started (from the seed). */
+  schedule: { experiment: string; startAt: number }[];
+  keep: boolean;
+  reportDir: string;
+}
+
+export function parseDurationFlag(text: string): number {
+  const m = /^(\d+)(s|m|h)$/.exec(text);
+  const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as "s" | "m" | "h"] : Number.NaN;
+  if (!(seconds >= 10 && seconds <= 7 * 24 * 3600)) {
+    throw new UsageError(`--duration: got "${text}"; allowed: a whole number with s, m or h, from 10s to 168h (e.g. 90s, 10m, 24h)`);
+  }
+  return seconds;
+}
+
+export function parseRunOptions(values: Record<string, string | boolean | undefined>): RunOptions {
+  const str = (name: string) => (typeof values[name] === "string" ? (values[name] as string) : undefined);
+  const profile = str("profile") ?? "smoke";
+  if (!PROFILES.includes(profile as Profile)) throw new UsageError(`--profile: got "${profile}"; allowed: ${PROFILES.join(", ")}`);
+  const stack = str("stack");
+  if (stack !== undefined) checkStackName(stack);
+  const durationSeconds = str("duration") !== undefined ? parseDurationFlag(str("duration")!) : DEFAULT_SECONDS[profile as Profile];
+  let rate: number | undefined;
+  if (str("rate") !== undefined) {
+    rate = Number(str("rate"));
+    if (!Number.isInteger(rate) || rate < 1 || rate > 100_000) throw new UsageError(`--rate: got "${str("rate")}"; allowed: a whole number of requests per second from 1 to 100000`);
+  }
+  const list = str("experiments");
+  const experiments = list === undefined ? DEFAULT_EXPERIMENTS : list === "none" || list === "" ? [] : list.split(",").map((s) => s.trim());
+  for (const name of experiments) {
+    try {
+      findExperiment(name);
+    } catch (err) {
+      throw new UsageError(`--experiments: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (new Set(experiments).size !== experiments.length) throw new UsageError(`--experiments: got "${list}"; each experiment may be named once`);
+  let seed = Math.floor(Math.random() * 2 ** 31);
+  if (str("seed") !== undefined) {
+    seed = Number(str("seed"));
+    if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) throw new UsageError(`--seed: got "${str("seed")}"; allowed: a whole number from 0 to 2147483647`);
+  }
+  let schedule: RunOptions["schedule"];
+  try {
+    schedule = planSchedule(experiments, seed, durationSeconds);
+  } catch (err) {
+    throw new UsageError(`--experiments with --duration: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return { stack, profile: profile as Profile, durationSeconds, rate, experiments, seed, schedule, keep: values.keep === true, reportDir: str("report-dir") ?? "report" };
+}

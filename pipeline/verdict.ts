@@ -1,0 +1,38 @@
+// The verdict from everything a run found. "error" is reserved for the testbed failing (up, health gate, k6
+// script errors, the chaos engine), not the system under test; "not-ready" is the system failing a gate.
+import { integrityReasons } from "../integrity/check";
+import type { RunReport, Verdict } from "../reporting/model";
+
+export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integrity">, extra: { infrastructureError?: string; interrupted?: boolean; pendingAfterDrain?: number }): { verdict: Verdict; reasons: string[] } {
+  const reasons: string[] = [];
+  if (extra.interrupted) return { verdict: "interrupted", reasons: ["the run was interrupted (SIGINT or SIGTERM)"] };
+  if (extra.infrastructureError) return { verdict: "error", reasons: [extra.infrastructureError] };
+  let infrastructure = false;
+  if (r.load) {
+    if (![0, 99].includes(r.load.k6ExitCode)) {
+      infrastructure = true;
+      reasons.push(`k6 exited ${r.load.k6ExitCode}: ${r.load.k6Outcome}`);
+    }
+    // Exit 0 is not enough: thresholds can pass when the script throws (k6 #4283), and a threshold can be
+    // missing from a summary; each one must be there and have passed.
+    for (const t of r.load.thresholds) if (!t.passed) reasons.push(`threshold ${t.metric} ${t.condition} failed${t.observed !== undefined ? ` (observed ${round(t.observed)})` : ""}`);
+    if (r.load.thresholds.length === 0 && !infrastructure) reasons.push("k6 reported no thresholds: the SLO gates were not evaluated");
+    if (r.load.acknowledged === 0) reasons.push("no request was acknowledged during the load");
+  }
+  for (const e of r.experiments) {
+    if (e.status === "failed") reasons.push(`experiment ${e.name} failed: ${e.reason ?? "steady state not kept"}`);
+    if (e.status === "error") {
+      infrastructure = true;
+      reasons.push(`experiment ${e.name} could not run: ${e.reason ?? "chaos engine error"}`);
+    }
+    for (const f of e.faults) if (!f.removed) reasons.push(`experiment ${e.name}: fault ${f.kind} left behind: ${f.leftover ?? "unverified"}`);
+  }
+  if (extra.pendingAfterDrain !== undefined && extra.pendingAfterDrain !== 0) reasons.push(`${Number.isNaN(extra.pendingAfterDrain) ? "an unknown number of" : extra.pendingAfterDrain} record(s) still pending after the drain`);
+  if (r.integrity) reasons.push(...integrityReasons(r.integrity));
+  if (infrastructure) return { verdict: "error", reasons };
+  return { verdict: reasons.length === 0 ? "ready" : "not-ready", reasons };
+}
+
+const round = (v: number) => Math.round(v * 1000) / 1000;
+
+export const exitCodeFor = (v: Verdict): number => ({ ready: 0, "not-ready": 1, error: 2, interrupted: 130 })[v];

@@ -1,0 +1,96 @@
+// The run's options and verdict: bad flags are refused before anything exists, and the verdict follows the
+// k6 exit code, each threshold, each experiment and the integrity check.
+import { describe, expect, it } from "vitest";
+import { parseRunOptions } from "../../pipeline/options";
+import { decideVerdict, exitCodeFor } from "../../pipeline/verdict";
+import type { LoadResult, RunReport } from "../../reporting/model";
+
+const load = (over: Partial<LoadResult> = {}): LoadResult => ({
+  profile: "smoke",
+  script: "loadtests/smoke.js",
+  durationSeconds: 60,
+  k6ExitCode: 0,
+  k6Outcome: "passed",
+  requests: 3000,
+  acknowledged: 3000,
+  rejected4xx: 0,
+  failed5xx: 0,
+  timeouts: 0,
+  achievedRps: 50,
+  latencyMs: { p50: 5, p95: 20, p99: 40, max: 90 },
+  thresholds: [{ metric: "http_req_failed", condition: "rate==0", passed: true, observed: 0 }],
+  timeline: [],
+  ...over,
+});
+const base: Pick<RunReport, "load" | "experiments" | "integrity"> = { load: load(), experiments: [] };
+
+describe("parseRunOptions", () => {
+  it("applies the defaults of the main job", () => {
+    const o = parseRunOptions({});
+    expect(o).toMatchObject({ profile: "smoke", durationSeconds: 60, experiments: ["worker-kill", "nats-restart"], keep: false, reportDir: "report", stack: undefined, rate: undefined });
+    expect(Number.isInteger(o.seed)).toBe(true);
+  });
+
+  it("takes every flag", () => {
+    expect(parseRunOptions({ profile: "soak", duration: "24h", rate: "80", experiments: "none", seed: "42", keep: true, "report-dir": "out", stack: "ci-x1" })).toEqual({
+      stack: "ci-x1", profile: "soak", durationSeconds: 86_400, rate: 80, experiments: [], seed: 42, schedule: [], keep: true, reportDir: "out",
+    });
+  });
+
+  it.each([
+    [{ profile: "spike" }, '--profile: got "spike"; allowed: smoke, load, stress, soak'],
+    [{ duration: "5" }, '--duration: got "5"; allowed: a whole number with s, m or h'],
+    [{ duration: "5s" }, '--duration: got "5s"'],
+    [{ rate: "0" }, '--rate: got "0"'],
+    [{ rate: "1.5" }, '--rate: got "1.5"'],
+    [{ seed: "-1" }, '--seed: got "-1"'],
+    [{ experiments: "nats-restart,nope" }, "--experiments: "],
+    [{ experiments: "worker-kill,worker-kill" }, "each experiment may be named once"],
+    [{ stack: "prod" }, 'unknown stack "prod"'],
+    [{ duration: "30s" }, "--experiments with --duration: the load runs 30 s but the experiments need"],
+  ])("refuses %j", (values, message) => {
+    expect(() => parseRunOptions(values)).toThrow(message);
+  });
+});
+
+describe("decideVerdict", () => {
+  it("is ready when every gate passed", () => {
+    expect(decideVerdict(base, {})).toEqual({ verdict: "ready", reasons: [] });
+  });
+
+  it("fails on a failed threshold, even when k6 exited 0", () => {
+    const v = decideVerdict({ ...base, load: load({ thresholds: [{ metric: "http_req_duration{expected_response:true}", condition: "p(95)<99", passed: false, observed: 120.5 }] }) }, {});
+    expect(v).toEqual({ verdict: "not-ready", reasons: ["threshold http_req_duration{expected_response:true} p(95)<99 failed (observed 120.5)"] });
+  });
+
+  it("treats a k6 script error as an error of the testbed, and missing thresholds as not evaluated", () => {
+    expect(decideVerdict({ ...base, load: load({ k6ExitCode: 107, k6Outcome: "the script threw an exception" }) }, {}).verdict).toBe("error");
+    expect(decideVerdict({ ...base, load: load({ thresholds: [] }) }, {}).reasons).toEqual(["k6 reported no thresholds: the SLO gates were not evaluated"]);
+  });
+
+  it("fails on a failed experiment, a leftover fault, pending records and lost keys", () => {
+    const v = decideVerdict(
+      {
+        ...base,
+        experiments: [
+          { name: "nats-restart", description: "", startedAt: 5, endedAt: 20, steadyStateBefore: [], steadyStateAfter: [], status: "failed", reason: "lag 5000 over 1000", faults: [{ kind: "loss", targets: ["w"], parameters: {}, startedAt: 5, endedAt: 10, status: "applied", effect: "", removed: false, leftover: "iptables rule" }] },
+        ],
+        integrity: { attempted: 2, acknowledged: 2, processed: 1, lost: [{ key: "k1", acknowledgedAt: 1, when: "before-first-read", seenThenGone: false }], duplicates: [], unexpected: [], unknown: [], dead: 0, reads: 1, passed: false },
+      },
+      { pendingAfterDrain: 3 },
+    );
+    expect(v.verdict).toBe("not-ready");
+    expect(v.reasons).toEqual([
+      "experiment nats-restart failed: lag 5000 over 1000",
+      "experiment nats-restart: fault loss left behind: iptables rule",
+      "3 record(s) still pending after the drain",
+      "1 acknowledged record(s) lost: k1",
+    ]);
+  });
+
+  it("says interrupted and error first, and maps verdicts to exit codes", () => {
+    expect(decideVerdict(base, { interrupted: true, infrastructureError: "x" }).verdict).toBe("interrupted");
+    expect(decideVerdict(base, { infrastructureError: 'step "up" failed' })).toEqual({ verdict: "error", reasons: ['step "up" failed'] });
+    expect(["ready", "not-ready", "error", "interrupted"].map((v) => exitCodeFor(v as "ready"))).toEqual([0, 1, 2, 130]);
+  });
+});
