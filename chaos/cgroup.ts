@@ -56,3 +56,13 @@ export function cmdline(pid: number): string {
     return "";
   }
 }
+
+/** A process's process group (field 5 of /proc/<pid>/stat, read after the command name), or undefined once gone. */
+export function pgid(pid: number): number | undefined {
+  try {
+    const stat = read(`/proc/${pid}/stat`);
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+  } catch {
+    return undefined;
+  }
+}

@@ -38,6 +38,7 @@ export async function runFault(spec: FaultSpec, targets: ChaosTargets, opts: Cha
     opts.log(`fault ${spec.kind} (${tag}) on ${names.join(", ")} for ${spec.durationSeconds} s`);
     await fault.apply();
     result.status = "applied";
+    opts.log(`fault ${spec.kind} (${tag}) in place`);
     // The measurement has the fault's duration (less a little for the rollback to start on time).
     const budget = Math.max(1000, holdUntil - Date.now() - 250);
     result.effect = await within(fault.measure(budget), budget + 2000, `no measurement within ${(budget / 1000).toFixed(1)} s`, opts.signal).catch((err: unknown) => `measurement failed: ${message(err)}`);

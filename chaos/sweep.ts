@@ -2,7 +2,7 @@
 // of ours can leave, recognised by the cp3-chaos- tag, from every container of the stack. Safe to run any
 // time: it never touches a rule, qdisc, toxic, file or process without our tag (and handle c3:).
 import * as docker from "../lib/docker-api";
-import { cmdline, processes } from "./cgroup";
+import { cmdline, pgid, processes } from "./cgroup";
 import { inspect, waitRunning } from "./engine";
 import { deleteQdisc, deleteTagged, ourQdisc, TAG_PREFIX } from "./netns";
 import { inNetnsOk } from "./host";
@@ -36,8 +36,17 @@ export async function sweep(t: ChaosTargets): Promise<string[]> {
         await deleteQdisc(pid, dev);
         note(`${name}: tbf qdisc removed from ${dev}`);
       }
-      const stress = processes(pid).filter((p) => cmdline(p).includes(TAG_PREFIX));
-      for (const p of stress) process.kill(p, "SIGKILL");
+      // Tagged stress processes and their process groups (the pipelines they run do not carry the tag).
+      const all = processes(pid);
+      const groups = new Set(all.filter((p) => cmdline(p).includes(TAG_PREFIX)).map(pgid).filter((g): g is number => g !== undefined));
+      const stress = all.filter((p) => groups.has(pgid(p) ?? -1));
+      for (const p of stress) {
+        try {
+          process.kill(p, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
       if (stress.length > 0) note(`${name}: ${stress.length} stress processes killed`);
       const mounts = [...Object.keys(i.HostConfig.Tmpfs ?? {}), ...i.Mounts.filter((m) => m.RW && m.Type !== "bind").map((m) => m.Destination)];
       if (mounts.length > 0) {
