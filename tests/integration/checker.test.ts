@@ -24,7 +24,7 @@ let stack: Stack | undefined;
 let o: Outputs;
 
 async function sql(query: string): Promise<string[]> {
-  const r = await docker.exec(o.containers.postgres, ["psql", "-tA", "-c", query]);
+  const r = await docker.exec(o.containers.postgres, ["psql", "-qtA", "-c", query]);
   if (r.exitCode !== 0) throw new Error(`psql failed (${r.exitCode}): ${r.output}`);
   return r.output.trim().split("\n").filter(Boolean);
 }
