@@ -29,9 +29,9 @@ const raw: unknown[] = [
   },
   {
     name: "postgres-restart",
-    description: "PostgreSQL restarts; the gateway answers 503 with Retry-After meanwhile and nothing acknowledged is lost (needs PostgreSQL on a volume: a tmpfs data directory comes back empty).",
+    description: "PostgreSQL restarts; the gateway answers 503 with Retry-After meanwhile and nothing acknowledged is lost. Skipped when its data directory is a tmpfs (ci's default), which a restart empties.",
     steadyState: steady,
-    method: [{ kind: "container-restart", target: { role: "postgres", pick: "first" }, durationSeconds: 10, parameters: { graceSeconds: 5 } }],
+    method: [{ kind: "container-restart", target: { role: "postgres", pick: "first" }, durationSeconds: 10, parameters: { graceSeconds: 5, durable: "/var/lib/postgresql/data" } }],
     recoveryDeadlineSeconds: 60,
   },
   {

@@ -21,17 +21,22 @@ export interface KindSpec {
 
 const network = { type: "enum", values: ["data", "edge"], default: "data", about: "the network whose interface the fault is on" } as const;
 const grace = { type: "integer", min: 0, max: 120, default: 10, about: "seconds between SIGTERM and SIGKILL" } as const;
+// A container start empties its tmpfs mounts: fine for the JetStream store (the system must survive that),
+// meaningless for PostgreSQL's data directory (no database at all afterwards), so such a fault can name the
+// mount that must survive and is skipped when it is a tmpfs.
+const durable = { type: "string", pattern: /^\/[A-Za-z0-9._/-]*$/, about: "a mount that must survive the fault; skipped when it is a tmpfs" } as const;
 
 export const KINDS: Record<FaultKind, KindSpec> = {
   "container-kill": {
     target: "containers",
     parameters: {
       via: { type: "enum", values: ["process", "engine"], default: "process", about: "process: SIGKILL to the container's init from the host, a crash the restart policy answers; engine: POST /kill, which the engine treats as a manual stop" },
+      durable,
     },
     about: "SIGKILL, then the container must run again (restart policy, else started)",
   },
-  "container-stop": { target: "containers", parameters: { graceSeconds: grace }, about: "stopped for the duration, then started" },
-  "container-restart": { target: "containers", parameters: { graceSeconds: grace }, about: "restarted (a tmpfs comes back empty)" },
+  "container-stop": { target: "containers", parameters: { graceSeconds: grace, durable }, about: "stopped for the duration, then started" },
+  "container-restart": { target: "containers", parameters: { graceSeconds: grace, durable }, about: "restarted (a tmpfs comes back empty)" },
   "container-pause": { target: "containers", parameters: {}, about: "frozen (cgroup freezer) for the duration" },
   "network-disconnect": { target: "containers", parameters: { network }, about: "disconnected from a network, reconnected with its aliases" },
   "network-partition": { target: "containers", needsPeer: true, parameters: {}, about: "iptables DROP between target and peer, both ways" },

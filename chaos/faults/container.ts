@@ -4,7 +4,7 @@ import * as docker from "../../lib/docker-api";
 import { cpuSeconds } from "../cgroup";
 import { diskUsage, inspect, mib, waitRunning } from "../engine";
 import { sleep } from "../sleep";
-import { forEach, leftoversOf, num, str, type ActiveFault, type FaultContext } from "./fault";
+import { FaultSkipped, forEach, leftoversOf, num, str, type ActiveFault, type FaultContext } from "./fault";
 import { short } from "./peer";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -30,6 +30,17 @@ async function ensureRunning(ctx: FaultContext): Promise<string | undefined> {
     if ((await waitRunning(name, 30_000)) === undefined) throw new Error(`${name} is not running 30 s after rollback`);
   });
   return notes.length === 0 ? undefined : notes.join(", ");
+}
+
+/** Skips the fault when the mount named by the `durable` parameter is a tmpfs in any target (see parameters.ts). */
+async function refuseTmpfsLoss(ctx: FaultContext): Promise<void> {
+  const mount = str(ctx.spec, "durable");
+  if (mount === undefined) return;
+  for (const name of ctx.names) {
+    const i = await inspect(name);
+    const tmpfs = mount in (i.HostConfig.Tmpfs ?? {}) || i.Mounts.some((m) => m.Destination === mount && m.Type === "tmpfs");
+    if (tmpfs) throw new FaultSkipped(`${mount} in ${name} is a tmpfs, which a restart empties (for PostgreSQL: no database at all afterwards); put it on a volume (cp3:postgres storage: volume) to run this fault`);
+  }
 }
 
 async function notRunning(name: string): Promise<string | undefined> {
@@ -67,12 +78,14 @@ async function kill(name: string, via: string): Promise<void> {
 export const containerKill = (ctx: FaultContext): ActiveFault => {
   const before: Record<string, { pid: number; restarts: number; at: number }> = {};
   return {
-    apply: () =>
-      forEach(ctx.names, async (n) => {
+    apply: async () => {
+      await refuseTmpfsLoss(ctx);
+      await forEach(ctx.names, async (n) => {
         const i = await inspect(n);
         before[n] = { pid: i.State.Pid, restarts: i.RestartCount, at: Date.now() };
         await kill(n, str(ctx.spec, "via") ?? "process");
-      }),
+      });
+    },
     async measure(budgetMs) {
       const seen = await Promise.all(
         ctx.names.map(async (n) => {
@@ -103,12 +116,14 @@ export const containerStop = (ctx: FaultContext): ActiveFault => {
   const grace = num(ctx.spec, "graceSeconds");
   const took: Record<string, number> = {};
   return {
-    apply: () =>
-      forEach(ctx.names, async (n) => {
+    apply: async () => {
+      await refuseTmpfsLoss(ctx);
+      await forEach(ctx.names, async (n) => {
         const t0 = Date.now();
         await docker.stopContainer(n, grace);
         took[n] = Date.now() - t0;
-      }),
+      });
+    },
     async measure() {
       const seen = await Promise.all(ctx.names.map(async (n) => `${short(n)}: ${(await inspect(n)).State.Status} (stop took ${seconds(took[n] ?? 0)})`));
       return seen.join("; ");
@@ -123,13 +138,15 @@ export const containerRestart = (ctx: FaultContext): ActiveFault => {
   const before: Record<string, string> = {};
   const took: Record<string, number> = {};
   return {
-    apply: () =>
-      forEach(ctx.names, async (n) => {
+    apply: async () => {
+      await refuseTmpfsLoss(ctx);
+      await forEach(ctx.names, async (n) => {
         before[n] = await tmpfsUsage(n);
         const t0 = Date.now();
         await docker.restartContainer(n, grace);
         took[n] = Date.now() - t0;
-      }),
+      });
+    },
     async measure(budgetMs) {
       const seen = await Promise.all(
         ctx.names.map(async (n) => {

@@ -14,7 +14,7 @@ export const chaosSpec: VerbSpec = {
   flags: {
     stack: { type: "string", placeholder: "S", description: "stack: ci, ci-<suffix>, dev or staging" },
     experiment: { type: "string", placeholder: "NAME", description: "a built-in experiment (see --list)" },
-    file: { type: "string", placeholder: "F", description: "an experiment in a JSON file, instead of --experiment" },
+    file: { type: "string", placeholder: "F", description: "an experiment in a JSON file (see chaos/examples), instead of --experiment" },
     duration: { type: "string", placeholder: "SECONDS", description: "hold every fault this long instead" },
     json: { type: "boolean", description: "print the result as JSON" },
     list: { type: "boolean", description: "print the built-in experiment names, one per line" },

@@ -128,6 +128,15 @@ describe(`chaos faults on a real ci stack (${name})`, () => {
     expect(r.result.status).toBe("passed");
   }, 180_000);
 
+  it("a restart that would empty a mount named durable (a tmpfs) is skipped, and nothing is restarted", async () => {
+    const before = await inspect(t.containers.postgres);
+    const exp = oneFault({ kind: "container-restart", target: { role: "postgres", pick: "first" }, durationSeconds: 3, parameters: { durable: "/var/lib/postgresql/data" } }, []);
+    const result = await runExperiment(exp, t, { signal: new AbortController().signal, clock: () => 0, log: () => {} });
+    expect(result.status).toBe("skipped");
+    expect(result.faults[0]!.effect).toContain("/var/lib/postgresql/data in " + t.containers.postgres + " is a tmpfs");
+    expect((await inspect(t.containers.postgres)).State.Pid).toBe(before.State.Pid);
+  }, 60_000);
+
   it("network-disconnect detaches a worker from the data network; rollback reattaches it with its aliases", async () => {
     const natsIp = await dataIp(nats0());
     const reach = async () => connectSeries(await pidOf(worker0()), natsIp, 4222, 2, 1000);

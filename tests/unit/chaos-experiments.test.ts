@@ -114,6 +114,13 @@ describe("experiment files", () => {
     return file;
   };
 
+  it("loads the example files shipped in chaos/examples", () => {
+    const examples = path.join(__dirname, "..", "..", "chaos", "examples");
+    const files = fs.readdirSync(examples).filter((f) => f.endsWith(".json"));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) expect(loadExperimentFile(path.join(examples, f)).name).toBe(f.replace(/\.json$/, ""));
+  });
+
   it("loads a valid JSON file", () => {
     expect(loadExperimentFile(write("ok.json", JSON.stringify(valid()))).name).toBe("my-test");
   });
