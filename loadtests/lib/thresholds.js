@@ -3,12 +3,13 @@
 // evaluated at all (k6 #1346), so `checks` and the request metrics are always fed.
 
 /**
- * The gateway's SLO. Defaults: p95 under 99 ms (the CP1 baseline's bound), p99 under 250 ms, no failed request.
+ * The gateway's SLO. Defaults: p95 under 99 ms (the CP1 baseline's bound), p99 under 500 ms (room for the burst
+ * a restarted NATS or worker releases on a shared 2-core machine), no failed request.
  * @param {{ p95Ms?: number, p99Ms?: number, maxFailedRate?: number }} slo
  */
 export function sloThresholds(slo = {}) {
   const p95Ms = slo.p95Ms ?? 99;
-  const p99Ms = slo.p99Ms ?? 250;
+  const p99Ms = slo.p99Ms ?? 500;
   const maxFailedRate = slo.maxFailedRate ?? 0;
   return {
     http_req_failed: [maxFailedRate === 0 ? "rate==0" : `rate<=${maxFailedRate}`],
