@@ -41,7 +41,10 @@ export async function runFault(spec: FaultSpec, targets: ChaosTargets, opts: Cha
     opts.log(`fault ${spec.kind} (${tag}) in place`);
     // The measurement has the fault's duration (less a little for the rollback to start on time).
     const budget = Math.max(1000, holdUntil - Date.now() - 250);
-    result.effect = await within(fault.measure(budget), budget + 2000, `no measurement within ${(budget / 1000).toFixed(1)} s`, opts.signal).catch((err: unknown) => `measurement failed: ${message(err)}`);
+    const cutShort = Symbol("cut short");
+    const measured = await within<string | symbol>(fault.measure(budget), budget + 2000, cutShort, opts.signal).catch((err: unknown) => `measurement failed: ${message(err)}`);
+    if (typeof measured === "string") result.effect = measured;
+    else result.effect = opts.signal.aborted ? "the interrupt came before the measurement ended" : `no measurement within ${(budget / 1000).toFixed(1)} s`;
     await sleep(holdUntil - Date.now(), opts.signal);
     if (opts.signal.aborted) result.effect += " (interrupted: rolled back early)";
   } catch (err) {
