@@ -19,11 +19,15 @@ export interface Owner {
 const ownersDir = () => cacheDir("owners");
 const ownerFile = (stack: string) => path.join(ownersDir(), `${stack}.json`);
 
+/** The process's start time (field 22 of /proc/<pid>/stat); undefined when it is gone or a zombie. */
 function processStart(pid: number): string | undefined {
   try {
-    // Field 22 of /proc/<pid>/stat, counted after the command name (which may hold spaces) ends with ")".
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    // Fields counted after the command name (which may hold spaces) ends with ")": state is field 3.
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const rest = fields.slice(fields.lastIndexOf(")") + 2).split(" ");
+    // A killed process whose parent died too can linger as a zombie until init reaps it: it is dead.
+    if (rest[0] === "Z" || rest[0] === "X") return undefined;
+    return rest[19];
   } catch {
     return undefined;
   }

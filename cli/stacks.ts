@@ -1,5 +1,6 @@
 // Stack operations through Pulumi's Automation API with the project's toolchain, state backend and passphrase.
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import * as docker from "../lib/docker-api";
@@ -30,12 +31,30 @@ export const EPHEMERAL_HOURS = 6;
  * An ephemeral ci-<suffix> stack takes its configuration from Pulumi.ci.yaml, plus the run it belongs to and
  * when it expires (labels cp3.run and cp3.expires on everything it creates).
  */
-function ensureStackConfig(stack: string): void {
+async function ensureStackConfig(stack: string): Promise<void> {
   if (stack.startsWith("ci-") && !fs.existsSync(configFile(stack))) {
     const expires = new Date(Date.now() + EPHEMERAL_HOURS * 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
-    const text = fs.readFileSync(configFile("ci"), "utf8").replace(/^config:\n/m, `config:\n  cp3:run: ${stack}\n  cp3:expires: "${expires}"\n`);
+    // A gateway port fixed for the stack's life: an engine-picked one changes whenever the container restarts
+    // (a chaos experiment), and the load would lose its target.
+    const gatewayPort = await freeLocalPort();
+    const text = fs
+      .readFileSync(configFile("ci"), "utf8")
+      .replace(/^config:\n/m, `config:\n  cp3:run: ${stack}\n  cp3:expires: "${expires}"\n`)
+      .replace(/^( {2}cp3:gateway:\n {4}hostPort: )0$/m, `$1${gatewayPort}`);
     fs.writeFileSync(configFile(stack), text);
   }
+}
+
+/** A port free on 127.0.0.1 right now (the kernel's pick). */
+function freeLocalPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Opens a stack; `create: false` only selects one that exists (destroy, outputs never create a stack). */
@@ -43,7 +62,7 @@ export async function openStack(stack: string, toolchain: Toolchain, options = {
   checkStackName(stack);
   // Only a stack being created gets a config file; selecting one must never leave a file behind.
   if (options.create) {
-    ensureStackConfig(stack);
+    await ensureStackConfig(stack);
     // Until this process ends or destroys it; `cp3 up` and --keep hand it over as kept (and a kept stack
     // stays kept when it is opened again).
     if (readOwners().get(stack)?.kind !== "kept") claimStack(stack, "session");
