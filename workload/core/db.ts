@@ -28,6 +28,9 @@ export function createDb(s: DbSettings, log: Logger, metrics: Metrics) {
     idleTimeoutMillis: 10_000,
   });
   pool.on("error", (err) => log.warn({ err }, "postgres: idle client error"));
+  // A connection reset while a client is checked out is emitted on that client; with no listener it would end
+  // the process (node-postgres #2386). The query in flight fails on its own, and the client is discarded.
+  pool.on("connect", (client) => client.on("error", (err) => log.warn({ err }, "postgres: connection error")));
   const gauge = () => {
     metrics.poolTotal.set({ state: "total" }, pool.totalCount);
     metrics.poolTotal.set({ state: "idle" }, pool.idleCount);
@@ -40,16 +43,19 @@ export function createDb(s: DbSettings, log: Logger, metrics: Metrics) {
     async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       gauge();
+      let broken: Error | undefined;
       try {
         await client.query("BEGIN");
         const result = await work(client);
         await client.query("COMMIT");
         return result;
       } catch (err) {
+        // A client whose connection failed goes back destroyed, never to the next caller.
+        if (isUnavailable(err)) broken = err as Error;
         await client.query("ROLLBACK").catch(() => undefined);
         throw err;
       } finally {
-        client.release();
+        client.release(broken);
         gauge();
       }
     },
