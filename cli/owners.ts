@@ -66,3 +66,28 @@ export function ownerAlive(o: Owner): boolean {
 export function stackInBackend(root: string, stack: string): boolean {
   return fs.existsSync(path.join(root, ".pulumi-state", ".pulumi", "stacks", "cp3-testbed", `${stack}.json`));
 }
+
+const sweepLock = (stack: string) => path.join(ownersDir(), `${stack}.sweeping`);
+
+/** An exclusive claim on removing an orphan; a claim left by a dead process is taken over. */
+export function claimSweep(stack: string): boolean {
+  const lock = sweepLock(stack);
+  const mine = JSON.stringify({ pid: process.pid, pidStart: processStart(process.pid) ?? "" });
+  try {
+    fs.writeFileSync(lock, mine, { flag: "wx" });
+    return true;
+  } catch {
+    try {
+      const holder = JSON.parse(fs.readFileSync(lock, "utf8")) as { pid: number; pidStart: string };
+      if (processStart(holder.pid) === holder.pidStart) return false;
+    } catch {
+      // unreadable: written by a process killed mid-write
+    }
+    fs.writeFileSync(lock, mine);
+    return true;
+  }
+}
+
+export function releaseSweep(stack: string): void {
+  fs.rmSync(sweepLock(stack), { force: true });
+}

@@ -206,9 +206,21 @@ const firstLine = (err: unknown) => (err instanceof Error ? err.message : String
 /** Removes the stack's labelled containers, then networks, then volumes (the order the engine requires). */
 export async function removeLabeled(stack: string): Promise<void> {
   const labels = { "cp3.stack": stack };
-  for (const c of await docker.containersWithLabels(labels)) await docker.removeContainer(c.Id);
-  for (const n of await docker.networksWithLabels(labels)) await docker.removeNetwork(n.Id);
-  for (const v of await docker.volumesWithLabels(labels)) await docker.removeVolume(v.Name);
+  const tolerant = (err: unknown) => {
+    if (!docker.alreadyGoing(err)) throw err;
+  };
+  for (const c of await docker.containersWithLabels(labels)) await docker.removeContainer(c.Id).catch(tolerant);
+  // A container another process is removing may still hold a network for a moment.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      for (const n of await docker.networksWithLabels(labels)) await docker.removeNetwork(n.Id).catch(tolerant);
+      for (const v of await docker.volumesWithLabels(labels)) await docker.removeVolume(v.Name).catch(tolerant);
+      return;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }
 
 /** Containers, networks and volumes carrying the stack's label, as "kind name" strings. */

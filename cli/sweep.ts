@@ -8,7 +8,7 @@ import * as docker from "../lib/docker-api";
 import { projectRoot } from "../lib/paths";
 import { stackKind } from "../lib/pulumi-env";
 import type { Toolchain } from "../toolchain/setup";
-import { ownerAlive, readOwners, releaseStack, stackInBackend, type Owner } from "./owners";
+import { claimSweep, ownerAlive, readOwners, releaseStack, releaseSweep, stackInBackend, type Owner } from "./owners";
 import { forgetStack, removeLabeled } from "./stacks";
 
 export interface SweepDecision {
@@ -76,9 +76,18 @@ export async function sweepOrphans(toolchain: Toolchain, options: { dryRun: bool
     const what = d.objects.length > 0 ? d.objects.join(", ") : "no engine objects";
     options.log(`${options.dryRun ? "would remove" : "removing"} ${d.stack} (${d.reason}): ${what}${d.stateHere ? ", and its stack state" : ""}`);
     if (options.dryRun) continue;
-    await removeLabeled(d.stack);
-    if (d.stateHere) await forgetStack(d.stack, toolchain);
-    releaseStack(d.stack);
+    // Two runs starting at once both sweep: the first to claim an orphan removes it, the other leaves it.
+    if (!claimSweep(d.stack)) {
+      options.log(`${d.stack}: another process is sweeping it`);
+      continue;
+    }
+    try {
+      await removeLabeled(d.stack);
+      if (d.stateHere) await forgetStack(d.stack, toolchain);
+      releaseStack(d.stack);
+    } finally {
+      releaseSweep(d.stack);
+    }
   }
   return decisions;
 }

@@ -226,6 +226,9 @@ export const removeContainer = (id: string) => request(`/containers/${encodeURIC
 export const removeNetwork = (id: string) => request(`/networks/${encodeURIComponent(id)}`, { method: "DELETE" });
 export const removeVolume = (name: string) => request(`/volumes/${encodeURIComponent(name)}?force=true`, { method: "DELETE" });
 
+/** True when a removal failed only because the object is already gone or already being removed. */
+export const alreadyGoing = (err: unknown) => err instanceof EngineError && (err.status === 404 || (err.status === 409 && /already in progress/.test(err.message)));
+
 // Container lifecycle and network attachment, for the chaos engine's faults and their rollbacks.
 const containerPath = (id: string) => `/containers/${encodeURIComponent(id)}`;
 export const killContainer = (id: string, signal = "KILL") => request(`${containerPath(id)}/kill?signal=${encodeURIComponent(signal)}`, { method: "POST" });

@@ -82,7 +82,8 @@ export async function runCp3(toolchain: Toolchain, opts: RunOptions): Promise<nu
   let pendingAfterDrain: number | undefined;
   try {
     report.versions["docker engine"] = (await docker.version()).Version;
-    await timed("sweep orphans", () => sweepOrphans(toolchain, { dryRun: false, log: say }));
+    // What earlier runs left is removed first; a sweep that fails is reported and the run goes on.
+    await timed("sweep orphans", () => sweepOrphans(toolchain, { dryRun: false, log: say }).catch((err: unknown) => say(`sweep failed, the run goes on: ${describe(err)}`)));
     stack = await timed(`open stack ${stackName}`, () => openStack(stackName, toolchain));
     if (opts.experiments.some((e) => NEEDS_DURABLE_POSTGRES.has(e))) {
       say("postgres-restart chosen: PostgreSQL gets a volume (a tmpfs store would be wiped by the restart)");

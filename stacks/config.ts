@@ -118,13 +118,13 @@ export function parseConfig(all: Record<string, string>, stack: string): Testbed
     sections[name] = readSection(`${NS}:${name}`, spec, parseJsonValue(`${NS}:${name}`, own[name], problems), problems);
   }
   const config = { kind: kind as StackKind, run, expires, ...sections } as TestbedConfig;
-  crossChecks(config, problems);
+  crossChecks(config, stack, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
 /** Rules that span fields. */
-function crossChecks(c: TestbedConfig, problems: string[]): void {
+function crossChecks(c: TestbedConfig, stack: string, problems: string[]): void {
   // The store lives in the container's memory (tmpfs), so the memory limit must leave room beside it.
   if (c.nats.memoryMiB < c.nats.storeMiB + 64) {
     problems.push(`${NS}:nats.memoryMiB: got ${c.nats.memoryMiB}; allowed: at least nats.storeMiB + 64 (${c.nats.storeMiB + 64}), since the tmpfs store counts against the memory limit`);
@@ -138,7 +138,9 @@ function crossChecks(c: TestbedConfig, problems: string[]): void {
     problems.push(`${NS}:postgres.memoryMiB: got ${c.postgres.memoryMiB}; allowed: at least storageMiB + sharedBuffersMiB + 64 (${need}) with tmpfs storage`);
   }
   if (c.dev.hotReload && c.kind !== "dev") problems.push(`${NS}:dev.hotReload: got true; allowed: only on dev stacks (this is ${c.kind})`);
-  if (c.kind === "ci" && c.gateway.hostPort !== 0) {
-    problems.push(`${NS}:gateway.hostPort: got ${c.gateway.hostPort}; allowed: 0 on ci stacks, so stacks side by side never collide`);
+  // The shared ci file must leave the port to the engine, so stacks side by side never collide; each ci-<run>
+  // stack gets a free port of its own when cp3 creates it (kept across container restarts).
+  if (c.kind === "ci" && c.gateway.hostPort !== 0 && !stack.startsWith("ci-")) {
+    problems.push(`${NS}:gateway.hostPort: got ${c.gateway.hostPort}; allowed: 0 on the ci stack, so stacks side by side never collide (ci-<run> stacks get a free port each)`);
   }
 }

@@ -90,7 +90,10 @@ describe("parseConfig", () => {
   });
 
   it("keeps ci stacks ephemeral and side-by-side safe", () => {
-    expect(problems({ "cp3:kind": "ci", "cp3:gateway": obj({ hostPort: 8080 }) })).toEqual(["cp3:gateway.hostPort: got 8080; allowed: 0 on ci stacks, so stacks side by side never collide"]);
+    expect(problems({ "cp3:kind": "ci", "cp3:gateway": obj({ hostPort: 8080 }) })).toEqual([
+      "cp3:gateway.hostPort: got 8080; allowed: 0 on the ci stack, so stacks side by side never collide (ci-<run> stacks get a free port each)",
+    ]);
+    expect(problems({ "cp3:kind": "ci", "cp3:gateway": obj({ hostPort: 41343 }) }, "ci-r1")).toEqual([]);
     // A ci stack may keep PostgreSQL on a volume (removed with the stack), so that a restart keeps its data.
     expect(problems({ "cp3:kind": "ci", "cp3:postgres": obj({ storage: "volume" }) })).toEqual([]);
   });
