@@ -87,6 +87,7 @@
     const y = (v) => M.top + plotH - (v / yTop) * plotH;
 
     // Fault windows first, so the line is drawn over them.
+    const numbered = windows.length > 3;
     windows.forEach((w, i) => {
       const x0 = x(w.fault.startedAt);
       const x1 = x(w.fault.endedAt);
@@ -94,10 +95,25 @@
       rect.dataset.experiment = w.experiment;
       const tip = el("title", {}, rect);
       tip.textContent = `${w.experiment}: ${w.fault.kind} on ${(w.fault.targets || []).join(", ")}, ${w.fault.startedAt}-${w.fault.endedAt} s (${w.fault.status})`;
+      if (numbered) {
+        // Many windows: a number above each, named in the legend under the chart.
+        text(String(i + 1), { class: "fault-label", x: (x0 + x1) / 2, y: M.top - 6, "text-anchor": "middle" });
+        return;
+      }
       // Labels alternate between two rows above the plot so neighbouring windows stay readable.
       const right = x0 > M.left + plotW * 0.7;
       text(`${w.experiment}: ${w.fault.kind}`, { class: "fault-label", x: right ? x1 : x0, y: M.top - 6 - (i % 2) * 13, "text-anchor": right ? "end" : "start" });
     });
+    if (numbered) {
+      const legend = document.createElement("ol");
+      legend.className = "fault-legend";
+      for (const w of windows) {
+        const item = document.createElement("li");
+        item.textContent = `${w.experiment}: ${w.fault.kind} (${w.fault.startedAt}-${w.fault.endedAt} s)`;
+        legend.appendChild(item);
+      }
+      figure.appendChild(legend);
+    }
 
     for (const v of yTicks) {
       el("line", { class: "grid", x1: M.left, x2: M.left + plotW, y1: y(v), y2: y(v) });

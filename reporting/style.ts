@@ -40,5 +40,6 @@ svg.plot { max-width: 100%; height: auto; font-size: 11px; }
 .fault-window { fill: rgba(179, 38, 30, 0.13); stroke: rgba(179, 38, 30, 0.5); stroke-dasharray: 3 2; }
 .fault-window.fault-failed { fill: rgba(179, 92, 0, 0.13); stroke: rgba(179, 92, 0, 0.5); }
 .fault-label { fill: #b3261e; font-size: 11px; }
+.fault-legend { font-size: 12px; color: #b3261e; margin: 2px 0 0 0; padding-left: 24px; columns: 2; }
 footer { margin-top: 2rem; color: #5f6b76; font-size: 0.85rem; }
 `;

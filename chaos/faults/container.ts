@@ -55,7 +55,8 @@ async function tmpfsUsage(name: string): Promise<string> {
   const mounts = Object.keys((await inspect(name)).HostConfig.Tmpfs ?? {});
   if (mounts.length === 0) return "no tmpfs";
   try {
-    return (await diskUsage(name, mounts)).map((d) => `${d.mount} ${mib(d.usedBytes)} MiB`).join(", ");
+    // KiB below a MiB: a wiped JetStream store is a few KiB of stream files against none.
+    return (await diskUsage(name, mounts)).map((d) => `${d.mount} ${d.usedBytes < 1048576 ? `${Math.round(d.usedBytes / 1024)} KiB` : `${mib(d.usedBytes)} MiB`}`).join(", ");
   } catch (err) {
     return `df failed: ${err instanceof Error ? err.message.slice(0, 80) : String(err)}`;
   }
