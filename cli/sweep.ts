@@ -21,7 +21,7 @@ export interface SweepDecision {
   stateHere: boolean;
 }
 
-interface Found {
+export interface Found {
   objects: string[];
   expires?: string;
 }
@@ -43,7 +43,7 @@ async function labelledObjects(): Promise<Map<string, Found>> {
   return byStack;
 }
 
-function decide(stack: string, found: Found, owner: Owner | undefined, now: number): Pick<SweepDecision, "orphan" | "reason"> {
+export function decide(stack: string, found: Found, owner: Owner | undefined, now: number): Pick<SweepDecision, "orphan" | "reason"> {
   if (owner?.kind === "session" && ownerAlive(owner)) return { orphan: false, reason: `in use by pid ${owner.pid} since ${owner.since}` };
   if (found.expires && Date.parse(found.expires) < now) return { orphan: true, reason: `expired at ${found.expires}` };
   if (stackKind(stack) !== "ci") return { orphan: false, reason: "dev and staging stacks are only removed by `cp3 destroy`" };
