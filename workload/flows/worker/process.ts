@@ -1,7 +1,7 @@
 // Processing one message: the result is committed in the same transaction that marks the record processed,
 // with the record id as the results table's key, so a redelivery finds the effect already there and is only
 // counted. The message is acked (double ack) only after the commit.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import { fullJitterDelay, type Backoff } from "../../core/backoff.ts";
@@ -30,9 +30,10 @@ export function parseMessage(data: string): string | undefined {
   }
 }
 
+/** The same digests as createHash().update().digest("hex"), through the one-shot API: a third of the cost. */
 export function syntheticWork(payload: unknown, w: WorkSettings): { digest: string; filler: string } {
-  let digest = createHash("sha256").update(JSON.stringify(payload)).digest("hex");
-  for (let i = 1; i < w.cpuRounds; i++) digest = createHash("sha256").update(digest).digest("hex");
+  let digest = hash("sha256", JSON.stringify(payload));
+  for (let i = 1; i < w.cpuRounds; i++) digest = hash("sha256", digest);
   return { digest, filler: digest.repeat(Math.ceil(w.outputBytes / 64)).slice(0, w.outputBytes) };
 }
 
@@ -85,11 +86,12 @@ export async function handleMessage(m: JsMsg, d: ProcessDeps): Promise<Outcome> 
   if (delivery > 1) d.metrics.redeliveries.inc();
   const id = parseMessage(m.string());
   const traceparent = nextTraceparent(m.headers?.get("traceparent"));
-  const log = d.log.child({ id, delivery, traceparent });
+  // Fields on each line rather than a child logger per message: a child costs even when nothing is logged.
+  const at = { id, delivery, traceparent };
   if (!id) {
     m.term("unparseable message");
     d.metrics.deadLettered.inc();
-    log.error({ body: m.string().slice(0, 200) }, "poison message terminated");
+    d.log.error({ ...at, body: m.string().slice(0, 200) }, "poison message terminated");
     return "poison";
   }
   const t0 = process.hrtime.bigint();
@@ -101,14 +103,14 @@ export async function handleMessage(m: JsMsg, d: ProcessDeps): Promise<Outcome> 
     // PostgreSQL away (or any other failure): let JetStream deliver it again after a jittered delay.
     const retryInMs = fullJitterDelay(delivery, d.backoff);
     m.nak(retryInMs);
-    log.warn({ err: String((err as Error)?.message ?? err), transient: isUnavailable(err), retryInMs }, "processing failed; nak");
+    d.log.warn({ ...at, err: String((err as Error)?.message ?? err), transient: isUnavailable(err), retryInMs }, "processing failed; nak");
     return "unknown";
   }
   if (outcome === "unknown") {
     // No such record: it can never succeed.
     m.term("no such record");
     d.metrics.deadLettered.inc();
-    log.error("message for an unknown record terminated");
+    d.log.error(at, "message for an unknown record terminated");
     return "poison";
   }
   if (!d.ackBeforeCommit) await m.ackAck();
@@ -116,6 +118,8 @@ export async function handleMessage(m: JsMsg, d: ProcessDeps): Promise<Outcome> 
   if (outcome === "processed") d.metrics.recordsProcessed.inc();
   if (outcome === "duplicate") d.metrics.duplicatesSuppressed.inc();
   if (outcome === "dead") d.metrics.deadLettered.inc();
-  log.info({ outcome }, "message handled");
+  // The common case is per record, so debug; a suppressed duplicate or a dead letter is worth a line.
+  if (outcome === "processed") d.log.debug({ ...at, outcome }, "message handled");
+  else d.log.info({ ...at, outcome }, "message handled");
   return outcome;
 }
