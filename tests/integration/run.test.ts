@@ -25,7 +25,8 @@ function readReport(output: string): { dir: string; report: RunReport } {
 
 describe("cp3 run", () => {
   it("two smoke runs with two experiments each, at once, both pass and leave nothing", async () => {
-    const args = ["run", "--duration", "60s", "--experiments", "worker-kill,nats-restart", "--report-dir", reportBase];
+    // A gentle rate: this is about two runs sharing one engine safely, on a 2-core machine, not about speed.
+    const args = ["run", "--duration", "60s", "--rate", "20", "--experiments", "worker-kill,nats-restart", "--report-dir", reportBase];
     const [a, b] = await Promise.all([runCli([...args, "--seed", "11"], 600_000), runCli([...args, "--seed", "12"], 600_000)]);
     for (const r of [a, b]) {
       expect(r.code, r.output.slice(-4000)).toBe(0);
@@ -35,7 +36,7 @@ describe("cp3 run", () => {
       expect(report.experiments.map((e) => [e.name, e.status])).toEqual(report.schedule.map((s) => [s.experiment, "passed"]));
       expect(report.experiments.map((e) => e.name).sort()).toEqual(["nats-restart", "worker-kill"]);
       expect(report.integrity).toMatchObject({ lost: [], duplicates: [], unexpected: [], passed: true });
-      expect(report.integrity!.acknowledged).toBeGreaterThan(1500);
+      expect(report.integrity!.acknowledged).toBeGreaterThan(1100);
       expect(report.load!.timeline.length).toBeGreaterThanOrEqual(39);
       expect(report.steps.map((s) => s.name)).toContain(`destroy ${report.stack}`);
       expect(fs.readFileSync(path.join(dir, "junit.xml"), "utf8")).toMatch(/^<\?xml[\s\S]*<testsuites[\s\S]*<\/testsuites>\s*$/);
