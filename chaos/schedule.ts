@@ -31,14 +31,17 @@ export function plannedSeconds(exp: Experiment): number {
 }
 
 /**
- * Places the named experiments, in the order given, within the load: they never overlap and the last one
+ * Places the experiments, in the order given, within the load: they never overlap and the last one
  * ends by `loadSeconds`. The spare time is split into random gaps (before the first, between, after the
  * last), each at least half the average gap, so the load always warms up before the first fault.
  */
-export function planSchedule(names: string[], seed: number, loadSeconds: number): { experiment: string; startAt: number }[] {
+export function planSchedule(experiments: (string | Experiment)[], seed: number, loadSeconds: number): { experiment: string; startAt: number }[] {
   if (!Number.isInteger(seed)) throw new ExperimentError(`seed: got ${seed}; allowed: an integer`);
   if (!Number.isFinite(loadSeconds) || loadSeconds <= 0) throw new ExperimentError(`loadSeconds: got ${loadSeconds}; allowed: a number of seconds above 0`);
-  const spans = names.map((n) => plannedSeconds(findExperiment(n)));
+  // Built-ins by name, or experiments already loaded (from a file).
+  const resolved = experiments.map((e) => (typeof e === "string" ? findExperiment(e) : e));
+  const names = resolved.map((e) => e.name);
+  const spans = resolved.map((e) => plannedSeconds(e));
   const needed = spans.reduce((a, b) => a + b, 0);
   if (needed > loadSeconds) {
     const each = names.map((n, i) => `${n} ${spans[i]} s`).join(", ");

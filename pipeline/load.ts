@@ -44,7 +44,7 @@ export async function loadWithChaos(o: { toolchain: Toolchain; opts: RunOptions;
       if (![0, 99].includes(r.exitCode)) loadOver.abort();
       return r;
     });
-    const chaosRun = runChaosSchedule(o.schedule, o.targets, { signal: AbortSignal.any([o.signal, loadOver.signal]), clock, log: say, errorRate: (w) => tail.errorRate(w) });
+    const chaosRun = runChaosSchedule(o.schedule, o.opts.definitions, o.targets, { signal: AbortSignal.any([o.signal, loadOver.signal]), clock, log: say, errorRate: (w) => tail.errorRate(w) });
     const [k6, experiments] = await Promise.all([k6Run, chaosRun]);
     const seconds = clock();
     const figures = ledgerFigures(await readLedger([o.ledger]).catch(() => []), loadStart);

@@ -2,7 +2,7 @@
 // what is allowed.
 import { UsageError } from "../cli/args";
 import { checkStackName } from "../cli/stacks";
-import { findExperiment, planSchedule } from "../chaos";
+import { findExperiment, loadExperimentFile, planSchedule, type Experiment } from "../chaos";
 
 export const PROFILES = ["smoke", "load", "stress", "soak"] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -20,7 +20,10 @@ export interface RunOptions {
   durationSeconds: number;
   /** Undefined: the profile's rate. */
   rate?: number;
+  /** The experiments' names, in order. */
   experiments: string[];
+  /** The experiments themselves: built-ins, or loaded from JSON files. */
+  definitions: Experiment[];
   seed: number;
   /** When each experiment starts, in seconds since the load started (from the seed). */
   schedule: { experiment: string; startAt: number }[];
@@ -50,14 +53,16 @@ export function parseRunOptions(values: Record<string, string | boolean | undefi
     if (!Number.isInteger(rate) || rate < 1 || rate > 100_000) throw new UsageError(`--rate: got "${str("rate")}"; allowed: a whole number of requests per second from 1 to 100000`);
   }
   const list = str("experiments");
-  const experiments = list === undefined ? DEFAULT_EXPERIMENTS : list === "none" || list === "" ? [] : list.split(",").map((s) => s.trim());
-  for (const name of experiments) {
+  const items = list === undefined ? DEFAULT_EXPERIMENTS : list === "none" || list === "" ? [] : list.split(",").map((s) => s.trim());
+  // A built-in's name, or the path of an experiment file (JSON, as in chaos/examples).
+  const definitions = items.map((item) => {
     try {
-      findExperiment(name);
+      return item.endsWith(".json") ? loadExperimentFile(item) : findExperiment(item);
     } catch (err) {
       throw new UsageError(`--experiments: ${err instanceof Error ? err.message : String(err)}`);
     }
-  }
+  });
+  const experiments = definitions.map((d) => d.name);
   if (new Set(experiments).size !== experiments.length) throw new UsageError(`--experiments: got "${list}"; each experiment may be named once`);
   let seed = Math.floor(Math.random() * 2 ** 31);
   if (str("seed") !== undefined) {
@@ -66,9 +71,9 @@ export function parseRunOptions(values: Record<string, string | boolean | undefi
   }
   let schedule: RunOptions["schedule"];
   try {
-    schedule = planSchedule(experiments, seed, durationSeconds);
+    schedule = planSchedule(definitions, seed, durationSeconds);
   } catch (err) {
     throw new UsageError(`--experiments with --duration: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return { stack, profile: profile as Profile, durationSeconds, rate, experiments, seed, schedule, keep: values.keep === true, reportDir: str("report-dir") ?? "report" };
+  return { stack, profile: profile as Profile, durationSeconds, rate, experiments, definitions, seed, schedule, keep: values.keep === true, reportDir: str("report-dir") ?? "report" };
 }

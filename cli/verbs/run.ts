@@ -9,7 +9,7 @@ const runFlags: VerbSpec["flags"] = {
   profile: { type: "string", placeholder: "P", description: `load profile: ${PROFILES.join(", ")} (default smoke)` },
   duration: { type: "string", placeholder: "D", description: "how long the load runs: 90s, 10m, 24h... (default: smoke 60s, load 5m, stress 3m, soak 1h)" },
   rate: { type: "string", placeholder: "N", description: "requests per second, the top rate for stress (default: smoke 50, load 300, stress 1200, soak 100)" },
-  experiments: { type: "string", placeholder: "A,B", description: "chaos experiments alongside the load, or none (default: worker-kill,nats-restart; list: cp3 chaos --list)" },
+  experiments: { type: "string", placeholder: "A,B", description: "chaos experiments alongside the load: built-in names (cp3 chaos --list) or JSON files, or none (default: worker-kill,nats-restart)" },
   seed: { type: "string", placeholder: "N", description: "seed of the chaos schedule; the same seed replays the same schedule (default: random, printed)" },
   keep: { type: "boolean", description: "keep the stack when the verdict is not ready, for debugging (remove it with cp3 destroy)" },
   "report-dir": { type: "string", placeholder: "DIR", description: "where report/<run-id>/ goes (default: report)" },

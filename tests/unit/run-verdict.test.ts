@@ -33,11 +33,20 @@ describe("parseRunOptions", () => {
 
   it("takes every flag", () => {
     expect(parseRunOptions({ profile: "soak", duration: "24h", rate: "80", experiments: "none", seed: "42", keep: true, "report-dir": "out", stack: "ci-x1" })).toEqual({
-      stack: "ci-x1", profile: "soak", durationSeconds: 86_400, rate: 80, experiments: [], seed: 42, schedule: [], keep: true, reportDir: "out",
+      stack: "ci-x1", profile: "soak", durationSeconds: 86_400, rate: 80, experiments: [], definitions: [], seed: 42, schedule: [], keep: true, reportDir: "out",
     });
   });
 
+  it("takes experiment files beside built-in names, and places them by the seed", () => {
+    const o = parseRunOptions({ experiments: "worker-kill,chaos/examples/postgres-slow-and-lossy.json", seed: "7", duration: "120s" });
+    expect(o.experiments).toEqual(["worker-kill", "postgres-slow-and-lossy"]);
+    expect(o.definitions[1]!.method.map((f) => f.kind)).toEqual(["latency", "packet-loss"]);
+    expect(o.schedule.map((s) => s.experiment)).toEqual(["worker-kill", "postgres-slow-and-lossy"]);
+    expect(parseRunOptions({ experiments: "worker-kill,chaos/examples/postgres-slow-and-lossy.json", seed: "7", duration: "120s" }).schedule).toEqual(o.schedule);
+  });
+
   it.each([
+    [{ experiments: "nope.json" }, "--experiments: "],
     [{ profile: "spike" }, '--profile: got "spike"; allowed: smoke, load, stress, soak'],
     [{ duration: "5" }, '--duration: got "5"; allowed: a whole number with s, m or h'],
     [{ duration: "5s" }, '--duration: got "5s"'],
