@@ -1,9 +1,12 @@
 // `cp3 bench workload`: the highest request rate that keeps the gateway's p95 under 99 ms with zero errors,
 // with NATS, PostgreSQL, the gateway, two workers and the load generator all on this machine; the accept-to-
-// processed latency at that rate; and, measured in the same run, the machine's ceilings (JetStream publish with
-// `nats bench`, single-row insert transactions with `pgbench`), so the figure reads as a fraction of the limit.
+// processed latency at that rate; where the CPU went at each rate; and, measured in the same run, the machine's
+// ceilings (JetStream publish with `nats bench`, single-row insert transactions with `pgbench`), so the figure
+// reads as a fraction of the limit. The sweep runs as ci stacks run (the flows reach NATS and PostgreSQL
+// through Toxiproxy, `chaos.proxy: true`), then again from that knee up with the flows connected directly.
 import * as path from "node:path";
 import { runK6 } from "../pipeline/k6";
+import { during, formatSplit, type CpuSplit } from "./cpu";
 import { destroyAlways, openStack, upStack } from "../cli/stacks";
 import * as docker from "../lib/docker-api";
 import { workDir } from "../lib/paths";
@@ -12,7 +15,8 @@ import type { Toolchain } from "../toolchain/setup";
 
 interface Outputs {
   gatewayUrl: string;
-  containers: { nats: string[]; postgres: string };
+  networks: { edge: string };
+  containers: { nats: string[]; postgres: string; gateway: string[] };
 }
 
 export interface StepResult {
@@ -23,12 +27,27 @@ export interface StepResult {
   failedRate: number;
   dropped: number;
   passed: boolean;
+  /** Where the CPU went during the step (% of one core), when it could be read. */
+  cpu?: CpuSplit;
 }
 
-export interface BenchWorkloadFigures {
+export interface Sweep {
+  /** Whether the flows reached NATS and PostgreSQL through Toxiproxy. */
+  proxy: boolean;
   steps: StepResult[];
   bestRate: number;
   acceptToProcessedMs: { p50: number; p95: number } | undefined;
+}
+
+export interface BenchWorkloadFigures {
+  /** How k6 reached the gateway. */
+  target: string;
+  /** As ci runs (through Toxiproxy): the headline figure. */
+  steps: StepResult[];
+  bestRate: number;
+  acceptToProcessedMs: { p50: number; p95: number } | undefined;
+  /** The same stack with `chaos.proxy: false`, from the first sweep's knee up. */
+  direct: Sweep | undefined;
   natsAsyncPublishMsgsPerSec: number;
   natsSyncPublishMsgsPerSec: number;
   pgInsertTps: number;
@@ -79,16 +98,26 @@ async function pgInserts(container: string): Promise<number> {
   return Number(m[1]);
 }
 
-async function k6Step(toolchain: Toolchain, baseUrl: string, rate: number, seconds: number, prefix: string): Promise<StepResult> {
+interface Target {
+  stack: string;
+  baseUrl: string;
+  pg: string;
+  /** The gateway's published port, whose docker-proxy the CPU split shows. */
+  hostPort: string;
+}
+
+async function k6Step(toolchain: Toolchain, t: Target, rate: number, seconds: number, prefix: string): Promise<StepResult> {
   // The load profile's shape at the asked rate; no ledger (nobody checks it here, and it costs k6 time).
-  const k6 = await runK6({
-    k6: path.join(toolchain.binDir, "k6"),
-    script: "load.js",
-    env: { BASE_URL: baseUrl, RATE: String(rate), DURATION: `${seconds}s`, KEY_PREFIX: prefix },
-    summaryFile: path.join(workDir("bench"), `k6-${rate}.json`),
-    ledgerFile: "/dev/null",
-    logName: `bench-k6-${rate}`,
-  });
+  const { result: k6, cpu } = await during(t.stack, [t.hostPort], seconds, () =>
+    runK6({
+      k6: path.join(toolchain.binDir, "k6"),
+      script: "load.js",
+      env: { BASE_URL: t.baseUrl, RATE: String(rate), DURATION: `${seconds}s`, KEY_PREFIX: prefix },
+      summaryFile: path.join(workDir("bench"), `k6-${prefix}.json`),
+      ledgerFile: "/dev/null",
+      logName: `bench-k6-${prefix}`,
+    }),
+  );
   // Exit 99 means a threshold failed: a measured answer, not an error.
   if (!k6.summary || ![0, 99].includes(k6.exitCode)) throw new Error(`k6 at ${rate}/s: ${k6.outcome} (exit ${k6.exitCode}); log: ${k6.log}`);
   const data = k6.summary;
@@ -101,6 +130,7 @@ async function k6Step(toolchain: Toolchain, baseUrl: string, rate: number, secon
     failedRate: data.metrics.http_req_failed?.values.rate ?? 1,
     dropped: data.metrics.dropped_iterations?.values.count ?? 0,
     passed: false,
+    cpu,
   };
   // The SLO: p95 under 99 ms, no failed request, and the rate really delivered (k6 itself shares the two cores
   // and may start a few iterations late; those are reported as dropped).
@@ -108,14 +138,51 @@ async function k6Step(toolchain: Toolchain, baseUrl: string, rate: number, secon
   return result;
 }
 
+/** Steps up through `rates`, stopping at the first over the SLO; then the accept-to-processed latency at the best. */
+async function sweep(toolchain: Toolchain, t: Target, rates: number[], stepSeconds: number, label: string, proxy: boolean): Promise<Sweep> {
+  const steps: StepResult[] = [];
+  for (const rate of rates) {
+    const step = await k6Step(toolchain, t, rate, stepSeconds, `${label}${rate}`);
+    steps.push(step);
+    say(`bench: ${rate}/s -> ${step.achievedRps.toFixed(0)}/s achieved, p95 ${step.p95Ms.toFixed(1)} ms, failed ${(step.failedRate * 100).toFixed(2)} %, dropped ${step.dropped}: ${step.passed ? "within the SLO" : "over the SLO"}`);
+    if (step.cpu) say(`bench:   ${formatSplit(step.cpu)}`);
+    await waitDrained(t.pg, 180_000);
+    if (!step.passed) break;
+  }
+  const best = steps.filter((x) => x.passed).pop();
+  let latency: Sweep["acceptToProcessedMs"];
+  if (best) {
+    const row = await psql(
+      t.pg,
+      `SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1), round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms)::numeric, 1)
+         FROM (SELECT extract(epoch FROM processed_at - accepted_at) * 1000 AS ms FROM records WHERE idempotency_key LIKE '${label}${best.rate}-%' AND state = 'processed') t`,
+    );
+    const [p50, p95] = row.split("|").map(Number);
+    latency = { p50: p50!, p95: p95! };
+  }
+  return { proxy, steps, bestRate: best?.rate ?? 0, acceptToProcessedMs: latency };
+}
+
+/**
+ * The gateway's address on the edge network. k6 goes there directly rather than through the published port on
+ * 127.0.0.1, whose docker-proxy (the engine's userland proxy) would take a share of the two cores that no
+ * client on the network pays.
+ */
+async function edgeUrl(o: Outputs): Promise<string> {
+  const ip = (await docker.inspectContainer(o.containers.gateway[0]!)).NetworkSettings.Networks[o.networks.edge]?.IPAddress;
+  return ip ? `http://${ip}:8080` : o.gatewayUrl;
+}
+
 export async function benchWorkload(toolchain: Toolchain, options: { rates: number[]; stepSeconds: number }): Promise<BenchWorkloadFigures> {
   const name = `ci-benchwl-${Date.now().toString(36)}`;
   const stack = await openStack(name, toolchain);
   try {
     await stack.setConfig("cp3:gateway", { value: JSON.stringify({ hostPort: 0, maxBacklog: 10_000_000 }) });
-    const o = (await upStack(stack)).outputs as unknown as Outputs;
+    let o = (await upStack(stack)).outputs as unknown as Outputs;
     const nats = o.containers.nats[0]!;
     const pg = o.containers.postgres;
+    let t: Target = { stack: name, baseUrl: await edgeUrl(o), pg, hostPort: new URL(o.gatewayUrl).port };
+    say(`bench: k6 reaches the gateway at ${t.baseUrl}`);
 
     say("bench: ceilings (nats bench, pgbench)");
     const natsAsync = await natsPublish(nats, "async", 100_000);
@@ -125,45 +192,67 @@ export async function benchWorkload(toolchain: Toolchain, options: { rates: numb
     // Warm up (JIT, connection pools, caches) at half the first rate; not measured.
     const warmRate = Math.max(10, Math.floor(options.rates[0]! / 2));
     say(`bench: warm-up at ${warmRate}/s (not measured)`);
-    await k6Step(toolchain, o.gatewayUrl, warmRate, 10, "warmup");
+    await k6Step(toolchain, t, warmRate, 10, "warmup");
     await waitDrained(pg, 120_000);
 
-    const steps: StepResult[] = [];
-    for (const rate of options.rates) {
-      const step = await k6Step(toolchain, o.gatewayUrl, rate, options.stepSeconds, `r${rate}`);
-      steps.push(step);
-      say(`bench: ${rate}/s -> ${step.achievedRps.toFixed(0)}/s achieved, p95 ${step.p95Ms.toFixed(1)} ms, failed ${(step.failedRate * 100).toFixed(2)} %, dropped ${step.dropped}: ${step.passed ? "within the SLO" : "over the SLO"}`);
-      await waitDrained(pg, 180_000);
-      if (!step.passed) break;
+    say("bench: flows through Toxiproxy (chaos.proxy: true, as ci runs)");
+    const proxied = await sweep(toolchain, t, options.rates, options.stepSeconds, "p", true);
+
+    // The same stack with the flows connected straight to NATS and PostgreSQL (they are replaced; the data
+    // stays), from the knee found above up: what the proxy costs.
+    let direct: Sweep | undefined;
+    const from = options.rates.filter((r) => r >= proxied.bestRate && r > 0);
+    if (from.length > 0) {
+      say("bench: flows connected directly (chaos.proxy: false)");
+      await stack.setConfig("cp3:chaos", { value: JSON.stringify({ proxy: false }) });
+      o = (await upStack(stack)).outputs as unknown as Outputs;
+      t = { ...t, baseUrl: await edgeUrl(o), hostPort: new URL(o.gatewayUrl).port };
+      await k6Step(toolchain, t, warmRate, 10, "warmup2");
+      await waitDrained(pg, 120_000);
+      direct = await sweep(toolchain, t, from, options.stepSeconds, "d", false);
     }
-    const best = steps.filter((s) => s.passed).pop();
-    let latency: BenchWorkloadFigures["acceptToProcessedMs"];
-    if (best) {
-      const row = await psql(
-        pg,
-        `SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1), round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms)::numeric, 1)
-           FROM (SELECT extract(epoch FROM processed_at - accepted_at) * 1000 AS ms FROM records WHERE idempotency_key LIKE 'r${best.rate}-%' AND state = 'processed') t`,
-      );
-      const [p50, p95] = row.split("|").map(Number);
-      latency = { p50: p50!, p95: p95! };
-    }
-    return { steps, bestRate: best?.rate ?? 0, acceptToProcessedMs: latency, natsAsyncPublishMsgsPerSec: natsAsync, natsSyncPublishMsgsPerSec: natsSync, pgInsertTps: pgTps, goalRps: GOAL_RPS };
+    return {
+      target: t.baseUrl.startsWith("http://127.0.0.1") ? "the published port (docker-proxy)" : "the gateway's edge-network address (no docker-proxy)",
+      steps: proxied.steps,
+      bestRate: proxied.bestRate,
+      acceptToProcessedMs: proxied.acceptToProcessedMs,
+      direct,
+      natsAsyncPublishMsgsPerSec: natsAsync,
+      natsSyncPublishMsgsPerSec: natsSync,
+      pgInsertTps: pgTps,
+      goalRps: GOAL_RPS,
+    };
   } finally {
     await destroyAlways(stack);
   }
 }
 
-export function formatBenchWorkload(f: BenchWorkloadFigures): string {
+function stepLines(steps: StepResult[]): string[] {
   const lines = ["rate/s  achieved/s  p95 ms  p99 ms  failed  dropped  SLO"];
-  for (const s of f.steps) {
+  for (const s of steps) {
     lines.push(`${String(s.rate).padStart(6)}  ${s.achievedRps.toFixed(0).padStart(10)}  ${s.p95Ms.toFixed(1).padStart(6)}  ${s.p99Ms.toFixed(1).padStart(6)}  ${(s.failedRate * 100).toFixed(2).padStart(5)}%  ${String(s.dropped).padStart(7)}  ${s.passed ? "ok" : "over"}`);
+    if (s.cpu) lines.push(`        ${formatSplit(s.cpu)}`);
   }
+  return lines;
+}
+
+const latencyText = (l: Sweep["acceptToProcessedMs"]) => (l ? `p50 ${l.p50} ms, p95 ${l.p95} ms` : "n/a (no step within the SLO)");
+
+export function formatBenchWorkload(f: BenchWorkloadFigures): string {
+  const lines = [`k6 -> ${f.target}; flows through Toxiproxy (chaos.proxy: true, as ci runs):`, ...stepLines(f.steps)];
   lines.push(
     "",
     `highest rate within p95 < 99 ms and no errors: ${f.bestRate}/s (goal ${f.goalRps}/s; ${((f.bestRate / f.goalRps) * 100).toFixed(0)} % of it)`,
-    `accept-to-processed at that rate: ${f.acceptToProcessedMs ? `p50 ${f.acceptToProcessedMs.p50} ms, p95 ${f.acceptToProcessedMs.p95} ms` : "n/a (no step within the SLO)"}`,
+    `accept-to-processed at that rate: ${latencyText(f.acceptToProcessedMs)}`,
+  );
+  if (f.direct) {
+    lines.push("", "the same with the flows connected directly (chaos.proxy: false), from that rate up:", ...stepLines(f.direct.steps));
+    lines.push("", `highest rate without the proxy: ${f.direct.bestRate > 0 ? `${f.direct.bestRate}/s` : `below ${f.direct.steps[0]?.rate ?? 0}/s this time`}; accept-to-processed at it: ${latencyText(f.direct.acceptToProcessedMs)}`);
+  }
+  lines.push(
+    "",
     `ceilings in the same run: JetStream async publish ${f.natsAsyncPublishMsgsPerSec} msgs/s, sync publish ${f.natsSyncPublishMsgsPerSec} msgs/s; PostgreSQL single-row insert transactions ${f.pgInsertTps.toFixed(0)}/s (pgbench, 8 clients)`,
-    `best rate as a fraction of the ceilings: ${((f.bestRate / f.natsSyncPublishMsgsPerSec) * 100).toFixed(1)} % of sync publish, ${((f.bestRate / f.pgInsertTps) * 100).toFixed(1)} % of insert transactions (each record costs the gateway one transaction and the worker another)`,
+    `best rate as a fraction of the ceilings: ${((f.bestRate / f.natsSyncPublishMsgsPerSec) * 100).toFixed(1)} % of sync publish, ${((f.bestRate / f.pgInsertTps) * 100).toFixed(1)} % of insert transactions (records are written in batches: many records share one transaction)`,
   );
   return lines.join("\n");
 }
