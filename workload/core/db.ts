@@ -38,7 +38,8 @@ export function createDb(s: DbSettings, log: Logger, metrics: Metrics) {
   };
   return {
     pool,
-    query: <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]) => pool.query<R>(text, values),
+    /** A named statement is parsed and planned once per connection, then only bound and run. */
+    query: <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[], name?: string) => pool.query<R>({ text, values, name }),
     /** Runs `work` in one transaction: committed if it returns, rolled back if it throws. */
     async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
       const client = await pool.connect();
