@@ -49,7 +49,7 @@ export const SECTIONS = {
     hostPort: { type: "int", min: 0, max: 65_535, default: 0 },
     /** Work waiting in the stream above which the gateway answers 429. */
     maxBacklog: { type: "int", min: 1, max: 100_000_000, default: 50_000 },
-    /** Records still pending this long after publishing are published again (JetStream data lost). */
+    /** Records still pending this long after they were accepted are published again (JetStream data lost). */
     reconcileAfterSeconds: { type: "int", min: 5, max: 86_400, default: 60 },
     ...resources(256, 1),
   },

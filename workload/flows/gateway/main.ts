@@ -5,6 +5,7 @@ import { createServer, serve } from "../../core/http.ts";
 import { connectNats, type NatsHandle } from "../../core/nats.ts";
 import { startFlow } from "../../core/flow.ts";
 import { commonSchema } from "../../core/settings.ts";
+import { createAcceptor } from "./accept.ts";
 import { MAX_BODY_BYTES, registerErrorHandler, registerRecords } from "./records.ts";
 import { startRelay } from "./relay.ts";
 
@@ -16,6 +17,9 @@ const schema = {
     relayBatch: { type: "int", min: 1, max: 10_000, default: 256 },
     relayIntervalMs: { type: "int", min: 10, max: 60_000, default: 200 },
     reconcileAfterSeconds: { type: "int", min: 5, max: 86_400, default: 60 },
+    /** Group commit: accepting statements in flight at once, and records per statement at most. */
+    acceptInFlight: { type: "int", min: 1, max: 64, default: 1 },
+    acceptBatch: { type: "int", min: 1, max: 10_000, default: 500 },
   },
 } as const;
 
@@ -38,7 +42,6 @@ const relay = startRelay({ db, log, metrics, nats: () => nats, subject: s.nats.s
       await sleep(fullJitterDelay(attempt, backoff));
     }
   }
-  relay.kick();
   // Measure the work waiting in the stream, for backpressure.
   for (;;) {
     try {
@@ -64,5 +67,6 @@ const server = {
 };
 const app = createServer(server);
 registerErrorHandler(app, log);
-registerRecords(app, { db, log, metrics, backlog: () => backlog, maxBacklog: s.gateway.maxBacklog, kick: () => relay.kick() });
+const accept = createAcceptor(db, { maxInFlight: s.gateway.acceptInFlight, maxBatch: s.gateway.acceptBatch }, (stored) => relay.handOver(stored));
+registerRecords(app, { db, accept, log, metrics, backlog: () => backlog, maxBacklog: s.gateway.maxBacklog });
 await serve(app, server);

@@ -1,11 +1,11 @@
 // POST /v1/records and GET /v1/records/:id. An accepted record is written with its outbox row in one
 // transaction before the answer; publishing is the relay's job, so a NATS outage never loses an accepted record.
-import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import { isUnavailable, type Db } from "../../core/db.ts";
 import type { Metrics } from "../../core/metrics.ts";
 import { nextTraceparent } from "../../core/trace.ts";
+import type { Accepted, Submission } from "./accept.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -27,36 +27,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface RecordsDeps {
   db: Db;
+  /** Stores a record and its outbox row (in a batch with others), or finds the one stored under its key. */
+  accept: (s: Submission) => Promise<Accepted>;
   log: Logger;
   metrics: Metrics;
   /** Work waiting in the stream, as last measured, and the bound above which the gateway pushes back. */
   backlog: () => number;
   maxBacklog: number;
-  /** Wakes the outbox relay so the new record is published at once. */
-  kick: () => void;
 }
 
 const unavailable = (reply: FastifyReply) => reply.code(503).header("retry-after", "2").send({ error: "storage unavailable, retry later" });
-
-/**
- * Stores a record and its outbox row in one statement (atomic on its own, and one round trip instead of four),
- * or finds the record an earlier request with the same key stored.
- */
-async function accept(db: Db, key: string, payload: unknown, traceparent: string): Promise<{ id: string; created: boolean }> {
-  const r = await db.query<{ id: string; created: boolean }>(
-    `WITH new AS (
-       INSERT INTO records (id, idempotency_key, payload, traceparent) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (idempotency_key) DO NOTHING RETURNING id),
-     queued AS (INSERT INTO outbox (record_id) SELECT id FROM new)
-     SELECT id, true AS created FROM new
-     UNION ALL SELECT id, false FROM records WHERE idempotency_key = $2 AND NOT EXISTS (SELECT 1 FROM new)`,
-    [randomUUID(), key, payload, traceparent],
-  );
-  if (r.rows[0]) return r.rows[0];
-  // A concurrent request with the same key committed after this statement's snapshot: read it now.
-  const existing = await db.query<{ id: string }>("SELECT id FROM records WHERE idempotency_key = $1", [key]);
-  return { id: existing.rows[0]!.id, created: false };
-}
 
 export function registerRecords(app: FastifyInstance, d: RecordsDeps): void {
   // JSON only: any other content type (Fastify parses text/plain by default) is a 415.
@@ -70,17 +50,14 @@ export function registerRecords(app: FastifyInstance, d: RecordsDeps): void {
       }
       const key = req.headers["idempotency-key"];
       const traceparent = nextTraceparent(req.headers.traceparent);
-      let result: { id: string; created: boolean };
+      let result: Accepted;
       try {
-        result = await accept(d.db, key, req.body.payload, traceparent);
+        result = await d.accept({ key, payload: req.body.payload, traceparent });
       } catch (err) {
         if (isUnavailable(err)) return unavailable(reply);
         throw err;
       }
-      if (result.created) {
-        d.metrics.recordsAccepted.inc();
-        d.kick();
-      }
+      if (result.created) d.metrics.recordsAccepted.inc();
       // Per record, so debug: at info, a line per request costs the gateway a write and the engine's log
       // driver a line to store, more than the rest of the request at a few thousand per second.
       req.log.debug({ id: result.id, replay: !result.created, traceparent }, "record accepted");

@@ -1,13 +1,26 @@
-// The outbox relay: publishes accepted records to JetStream with Nats-Msg-Id = record id (JetStream drops a
-// duplicate publish within its window), marks them published, and backs off with jitter while NATS or
-// PostgreSQL is away. The reconciler hands records still pending after a while back to the relay: that is what
-// brings back work whose JetStream copy was wiped with a NATS server's tmpfs.
+// The relay: publishes accepted records to JetStream with Nats-Msg-Id = record id (JetStream drops a duplicate
+// publish within its window), and backs off with jitter while NATS or PostgreSQL is away. The gateway hands
+// each batch of records over in memory once it is committed, and they are published at once. A record whose
+// publish fails (NATS away, a timeout), or that cannot be handed over, is parked in the outbox table, which
+// is swept and published from (oldest first) until JetStream has it. What a crash loses from memory is still
+// pending in records: the reconciler parks every record still pending a while after it was accepted, which
+// also brings back work whose JetStream copy was wiped with a NATS server's tmpfs.
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { fullJitterDelay, sleep, type Backoff } from "../../core/backoff.ts";
 import type { Db } from "../../core/db.ts";
 import type { Metrics } from "../../core/metrics.ts";
 import { ensureStream, type NatsHandle } from "../../core/nats.ts";
+
+/** A record just stored: its id, its payload as JSON text, its traceparent. */
+export interface Stored {
+  id: string;
+  payload: string;
+  traceparent: string | null;
+}
+
+/** Records held in memory (to publish, or to park) at most; the reconciler finds what is dropped beyond it. */
+const MAX_HELD = 20_000;
 
 export interface RelayOptions {
   db: Db;
@@ -26,37 +39,81 @@ export function startRelay(o: RelayOptions) {
   let wake: (() => void) | undefined;
   let stopped = false;
   let failures = 0;
+  let fresh: Stored[] = [];
+  let toPark: string[] = [];
   const controller = new AbortController();
 
-  async function publishBatch(h: NatsHandle): Promise<number> {
+  function hold(list: unknown[], more: number, what: string): boolean {
+    if (list.length + more <= MAX_HELD) return true;
+    o.log.warn({ records: more }, `relay: more than ${MAX_HELD} records held; these are left to the reconciler (${what})`);
+    return false;
+  }
+
+  /** Publishes each record (all at once, each awaiting its PubAck); the ids JetStream has, and the first failure. */
+  async function publish(h: NatsHandle, records: Stored[]): Promise<{ published: Set<string>; failure: unknown }> {
+    const published = new Set<string>();
+    let failure: unknown;
+    await Promise.all(
+      records.map(async (r) => {
+        const hdrs = natsHeaders();
+        if (r.traceparent) hdrs.set("traceparent", r.traceparent);
+        try {
+          // The payload travels with the message, so the worker needs no read.
+          await h.js.publish(o.subject, `{"id":"${r.id}","payload":${r.payload}}`, { msgID: r.id, headers: hdrs, timeout: 5000 });
+          published.add(r.id);
+        } catch (err) {
+          failure ??= err;
+        }
+      }),
+    );
+    o.metrics.recordsPublished.inc(published.size);
+    return { published, failure };
+  }
+
+  /** Records not published from memory go to the outbox table, for the sweep. */
+  async function park(): Promise<void> {
+    const ids = toPark;
+    toPark = [];
+    try {
+      await o.db.query("INSERT INTO outbox (record_id) SELECT unnest($1::uuid[]) ON CONFLICT (record_id) DO NOTHING", [ids], "relay-park");
+    } catch (err) {
+      if (hold(toPark, ids.length, "PostgreSQL away")) toPark.push(...ids);
+      throw err;
+    }
+  }
+
+  /** The records handed over in memory; what fails is parked. */
+  async function publishFresh(h: NatsHandle): Promise<void> {
+    const records = fresh;
+    fresh = [];
+    const { published, failure } = await publish(h, records);
+    if (published.size < records.length) toPark.push(...records.filter((r) => !published.has(r.id)).map((r) => r.id));
+    if (failure) throw failure;
+  }
+
+  /** The sweep: parked records, oldest first, locked so two relays never take the same; deleted once published. */
+  async function sweep(h: NatsHandle): Promise<number> {
     return o.db.transaction(async (c) => {
-      const rows = await c.query<{ record_id: string; traceparent: string | null }>(
-        `SELECT o.record_id, r.traceparent FROM outbox o JOIN records r ON r.id = o.record_id
-          WHERE o.published_at IS NULL ORDER BY o.created_at LIMIT $1 FOR UPDATE OF o SKIP LOCKED`,
-        [o.batch],
-      );
+      const rows = await c.query<Stored>({
+        name: "relay-sweep",
+        text: `SELECT o.record_id AS id, r.payload::text AS payload, r.traceparent FROM outbox o JOIN records r ON r.id = o.record_id
+                ORDER BY o.created_at LIMIT $1 FOR UPDATE OF o SKIP LOCKED`,
+        values: [o.batch],
+      });
       if (rows.rowCount === 0) return 0;
-      const published: string[] = [];
-      const results = await Promise.allSettled(
-        rows.rows.map(async (r) => {
-          const hdrs = natsHeaders();
-          if (r.traceparent) hdrs.set("traceparent", r.traceparent);
-          await h.js.publish(o.subject, JSON.stringify({ id: r.record_id }), { msgID: r.record_id, headers: hdrs, timeout: 5000 });
-          published.push(r.record_id);
-        }),
-      );
-      if (published.length > 0) await c.query("UPDATE outbox SET published_at = now() WHERE record_id = ANY($1::uuid[])", [published]);
-      o.metrics.recordsPublished.inc(published.length);
-      const failed = results.find((x) => x.status === "rejected") as PromiseRejectedResult | undefined;
-      if (failed) throw failed.reason;
-      return published.length;
+      const { published, failure } = await publish(h, rows.rows);
+      if (published.size > 0) await c.query({ name: "relay-delete", text: "DELETE FROM outbox WHERE record_id = ANY($1::uuid[])", values: [[...published]] });
+      if (failure) throw failure;
+      return published.size;
     });
   }
 
   async function reconcile(): Promise<void> {
+    // Through records_pending; a record already parked is left as it is.
     const r = await o.db.query(
-      `UPDATE outbox o SET published_at = NULL FROM records r
-        WHERE r.id = o.record_id AND r.state = 'pending' AND o.published_at < now() - make_interval(secs => $1)`,
+      `INSERT INTO outbox (record_id, created_at)
+       SELECT id, accepted_at FROM records WHERE state = 'pending' AND accepted_at < now() - make_interval(secs => $1)
+       ON CONFLICT (record_id) DO NOTHING`,
       [o.reconcileAfterSeconds],
     );
     if ((r.rowCount ?? 0) > 0) o.log.warn({ records: r.rowCount }, "reconciler: records still pending are published again");
@@ -64,17 +121,28 @@ export function startRelay(o: RelayOptions) {
 
   async function loop(): Promise<void> {
     let lastReconcile = Date.now();
+    let lastSweep = 0;
     while (!stopped) {
       try {
+        if (toPark.length > 0) await park();
         const h = o.nats();
-        let sent = 0;
-        if (h) sent = await publishBatch(h);
+        let busy = false;
+        if (fresh.length > 0) {
+          if (h) await publishFresh(h);
+          else toPark.push(...fresh.splice(0).map((r) => r.id));
+          busy = true;
+        }
+        if (h && Date.now() - lastSweep >= o.intervalMs) {
+          // A full sweep goes again at once: a backlog (after NATS was away) drains at full speed.
+          if ((await sweep(h)) < o.batch) lastSweep = Date.now();
+          else busy = true;
+        }
         if (Date.now() - lastReconcile > (o.reconcileAfterSeconds * 1000) / 2) {
           lastReconcile = Date.now();
           await reconcile();
         }
         failures = 0;
-        if (sent > 0) continue;
+        if (busy || fresh.length > 0 || toPark.length > 0) continue;
         await new Promise<void>((resolve) => {
           wake = resolve;
           setTimeout(resolve, o.intervalMs);
@@ -94,12 +162,19 @@ export function startRelay(o: RelayOptions) {
 
   const done = loop();
   return {
-    kick: () => wake?.(),
+    /** Records just committed, to publish at once (or to park, past the bound of what memory holds). */
+    handOver(records: Stored[]): void {
+      if (hold(fresh, records.length, "publishing")) fresh.push(...records);
+      wake?.();
+    },
+    /** Stops the loop; what is still held in memory is parked, so the next start publishes it at once. */
     async stop(): Promise<void> {
       stopped = true;
       controller.abort();
       wake?.();
       await done;
+      toPark.push(...fresh.splice(0).map((r) => r.id));
+      if (toPark.length > 0) await park().catch((err: unknown) => o.log.warn({ err: String(err), records: toPark.length }, "relay: could not park records at shutdown; the reconciler will"));
     },
   };
 }
