@@ -6,7 +6,8 @@ import { createServer, serve } from "../../core/http.ts";
 import { connectNats, ensureConsumer, ensureStream } from "../../core/nats.ts";
 import { startFlow } from "../../core/flow.ts";
 import { commonSchema } from "../../core/settings.ts";
-import { handleMessage } from "./process.ts";
+import { createCommitter } from "./commit.ts";
+import { handleMessage, type ProcessDeps } from "./process.ts";
 
 const schema = {
   ...commonSchema,
@@ -17,6 +18,9 @@ const schema = {
     cpuRounds: { type: "int", min: 1, max: 1_000_000, default: 100 },
     outputBytes: { type: "int", min: 0, max: 1_048_576, default: 256 },
     testOnlyAckBeforeCommit: { type: "bool", default: false },
+    /** Group commit: committing statements in flight at once, and results per statement at most. */
+    commitInFlight: { type: "int", min: 1, max: 64, default: 1 },
+    commitBatch: { type: "int", min: 1, max: 10_000, default: 500 },
   },
 } as const;
 
@@ -27,6 +31,16 @@ const streamConfig = JSON.parse(s.nats.streamConfig) as Record<string, unknown>;
 const consumerConfig = JSON.parse(s.nats.consumerConfig) as Record<string, unknown>;
 const backoff = { baseMs: 200, capMs: 5000 };
 const nats = await connectNats(s.nats.url, `${s.flow.name}-${s.flow.instance}`, log, metrics);
+const deps: ProcessDeps = {
+  db,
+  log,
+  metrics,
+  worker: s.flow.instance,
+  work: s.worker,
+  backoff,
+  commit: createCommitter(db, s.flow.instance, { maxInFlight: s.worker.commitInFlight, maxBatch: s.worker.commitBatch }),
+  ackBeforeCommit: s.worker.testOnlyAckBeforeCommit,
+};
 let bound = false;
 let stopping = false;
 
@@ -44,7 +58,7 @@ async function consume(): Promise<void> {
         for await (const m of batch) {
           // Bounded concurrency: wait for a slot before taking the next message.
           while (inFlight.size >= s.worker.concurrency) await Promise.race(inFlight);
-          const p = handleMessage(m, { db, log, metrics, worker: s.flow.instance, work: s.worker, backoff, ackBeforeCommit: s.worker.testOnlyAckBeforeCommit }).catch((err) => log.error({ err }, "handler failed"));
+          const p = handleMessage(m, deps).catch((err) => log.error({ err }, "handler failed"));
           inFlight.add(p);
           p.finally(() => inFlight.delete(p));
         }
