@@ -146,7 +146,9 @@ async function sweep(toolchain: Toolchain, t: Target, rates: number[], stepSecon
     steps.push(step);
     say(`bench: ${rate}/s -> ${step.achievedRps.toFixed(0)}/s achieved, p95 ${step.p95Ms.toFixed(1)} ms, failed ${(step.failedRate * 100).toFixed(2)} %, dropped ${step.dropped}: ${step.passed ? "within the SLO" : "over the SLO"}`);
     if (step.cpu) say(`bench:   ${formatSplit(step.cpu)}`);
-    await waitDrained(t.pg, 180_000);
+    await waitDrained(t.pg, 180_000).catch((err: unknown) => {
+      throw new Error(`after the step at ${rate}/s PostgreSQL did not answer: ${(err as Error).message}`);
+    });
     if (!step.passed) break;
   }
   const best = steps.filter((x) => x.passed).pop();
@@ -178,6 +180,8 @@ export async function benchWorkload(toolchain: Toolchain, options: { rates: numb
   const stack = await openStack(name, toolchain);
   try {
     await stack.setConfig("cp3:gateway", { value: JSON.stringify({ hostPort: 0, maxBacklog: 10_000_000 }) });
+    // Room for what a sweep stores (about 1 KB per record, a few hundred thousand records) on the tmpfs.
+    await stack.setConfig("cp3:postgres", { value: JSON.stringify({ storageMiB: 2048, memoryMiB: 2304 }) });
     let o = (await upStack(stack)).outputs as unknown as Outputs;
     const nats = o.containers.nats[0]!;
     const pg = o.containers.postgres;
