@@ -1,9 +1,7 @@
 // Processing one message: the work is done on the payload the message carries, and the result is committed
 // in the statement that marks the record processed (in a batch with other messages' results), with the record
 // id as the results table's key, so a redelivery finds the effect already there and is only counted. The
-// message is acked only after the commit, with a plain ack: a lost ack means a redelivery after AckWait, which
-// the key turns into a counted duplicate, so waiting for the server to confirm each ack (a round trip and a
-// reply per message) bought nothing.
+// message is acked only after the commit, with a double ack (the server confirms it recorded the ack).
 import { hash } from "node:crypto";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "pino";
@@ -118,7 +116,9 @@ export async function handleMessage(m: JsMsg, d: ProcessDeps): Promise<Outcome> 
     d.log.error(at, "message for an unknown record terminated");
     return "poison";
   }
-  if (!d.ackBeforeCommit) m.ack();
+  // The double ack the workload's contract asks for: the server confirms it recorded the ack. (A plain ack
+  // measured ~12 % less worker CPU per record at 2000/s; a lost one would only mean a counted duplicate.)
+  if (!d.ackBeforeCommit) await m.ackAck();
   d.metrics.processing.observe(Number(process.hrtime.bigint() - t0) / 1e9);
   if (outcome === "processed") d.metrics.recordsProcessed.inc();
   if (outcome === "duplicate") d.metrics.duplicatesSuppressed.inc();
