@@ -61,8 +61,11 @@ describe("two ci stacks side by side on a real engine", () => {
     expect((await getJson<{ ready: boolean }>(`${o.gatewayUrl}/readyz`)).body?.ready).toBe(true);
     const jsz = await getJson<{ streams: number; consumers: number; config: { store_dir: string } }>(`${o.natsMonitorUrl}/jsz`);
     expect(jsz.body).toMatchObject({ streams: 1, consumers: 1, config: { store_dir: "/data/jetstream" } });
-    const schema = await docker.exec(o.containers.postgres, ["psql", "-tAc", "SELECT string_agg(version, ',') FROM schema_migrations"]);
-    expect(schema).toEqual({ output: expect.stringMatching(/^0001_records\s*$/), exitCode: 0 });
+    const schema = await docker.exec(o.containers.postgres, ["psql", "-tAc", "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations"]);
+    // Every migration file, applied in order.
+    const files = fs.readdirSync(path.join(projectRoot, "workload", "migrations")).map((f) => f.replace(/\.sql$/, "")).sort();
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    expect(schema).toEqual({ output: expect.stringMatching(new RegExp(`^${files.join(",")}\\s*$`)), exitCode: 0 });
     const proxies = await getJson<Record<string, { upstream: string }>>(`${o.toxiproxyUrl}/proxies`);
     expect(Object.keys(proxies.body ?? {}).sort()).toEqual(["host-nats", "host-nats-monitor", "host-postgres", "nats-0", "postgres"]);
   });
