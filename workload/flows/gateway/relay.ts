@@ -5,10 +5,10 @@
 // is swept and published from (oldest first) until JetStream has it. What a crash loses from memory is still
 // pending in records: the reconciler parks every record still pending a while after it was accepted, which
 // also brings back work whose JetStream copy was wiped with a NATS server's tmpfs.
-import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { fullJitterDelay, sleep, type Backoff } from "../../core/backoff.ts";
 import type { Db } from "../../core/db.ts";
+import { createReplies, jsPublish, type Replies } from "../../core/replies.ts";
 import type { Metrics } from "../../core/metrics.ts";
 import { ensureStream, type NatsHandle } from "../../core/nats.ts";
 
@@ -42,6 +42,12 @@ export function startRelay(o: RelayOptions) {
   let fresh: Stored[] = [];
   let toPark: string[] = [];
   const controller = new AbortController();
+  // PubAcks come back to one subscription on the connection.
+  let replies: { nc: NatsHandle["nc"]; r: Replies } | undefined;
+  const repliesFor = (h: NatsHandle): Replies => {
+    if (replies?.nc !== h.nc) replies = { nc: h.nc, r: createReplies(h.nc, 5000) };
+    return replies.r;
+  };
 
   function hold(list: unknown[], more: number, what: string): boolean {
     if (list.length + more <= MAX_HELD) return true;
@@ -53,13 +59,12 @@ export function startRelay(o: RelayOptions) {
   async function publish(h: NatsHandle, records: Stored[]): Promise<{ published: Set<string>; failure: unknown }> {
     const published = new Set<string>();
     let failure: unknown;
+    const answers = repliesFor(h);
     await Promise.all(
       records.map(async (r) => {
-        const hdrs = natsHeaders();
-        if (r.traceparent) hdrs.set("traceparent", r.traceparent);
         try {
           // The payload travels with the message, so the worker needs no read.
-          await h.js.publish(o.subject, `{"id":"${r.id}","payload":${r.payload}}`, { msgID: r.id, headers: hdrs, timeout: 5000 });
+          await jsPublish(answers, o.subject, `{"id":"${r.id}","payload":${r.payload}}`, r.id, r.traceparent);
           published.add(r.id);
         } catch (err) {
           failure ??= err;

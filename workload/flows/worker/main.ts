@@ -4,6 +4,7 @@ import { fullJitterDelay, sleep } from "../../core/backoff.ts";
 import { createDb } from "../../core/db.ts";
 import { createServer, serve } from "../../core/http.ts";
 import { connectNats, ensureConsumer, ensureStream } from "../../core/nats.ts";
+import { createReplies, doubleAck } from "../../core/replies.ts";
 import { startFlow } from "../../core/flow.ts";
 import { commonSchema } from "../../core/settings.ts";
 import { createCommitter } from "./commit.ts";
@@ -31,6 +32,8 @@ const streamConfig = JSON.parse(s.nats.streamConfig) as Record<string, unknown>;
 const consumerConfig = JSON.parse(s.nats.consumerConfig) as Record<string, unknown>;
 const backoff = { baseMs: 200, capMs: 5000 };
 const nats = await connectNats(s.nats.url, `${s.flow.name}-${s.flow.instance}`, log, metrics);
+// Double acks confirmed on one subscription, not a request object, timer and Error per message.
+const replies = createReplies(nats.nc, 5000);
 const deps: ProcessDeps = {
   db,
   log,
@@ -39,6 +42,7 @@ const deps: ProcessDeps = {
   work: s.worker,
   backoff,
   commit: createCommitter(db, s.flow.instance, { maxInFlight: s.worker.commitInFlight, maxBatch: s.worker.commitBatch }),
+  ack: (m) => doubleAck(replies, m),
   ackBeforeCommit: s.worker.testOnlyAckBeforeCommit,
 };
 let bound = false;
@@ -53,14 +57,24 @@ async function consume(): Promise<void> {
       bound = true;
       failures = 0;
       const inFlight = new Set<Promise<unknown>>();
+      // Bounded concurrency: the loop waits for a free slot before taking the next message. (Promise.race over
+      // the tasks in flight would add a reaction to every one of them at each wait.)
+      let free = s.worker.concurrency;
+      let slotFreed: (() => void) | undefined;
       while (!stopping) {
         const batch = await consumer.fetch({ max_messages: s.worker.batch, expires: 2000 });
         for await (const m of batch) {
-          // Bounded concurrency: wait for a slot before taking the next message.
-          while (inFlight.size >= s.worker.concurrency) await Promise.race(inFlight);
-          const p = handleMessage(m, deps).catch((err) => log.error({ err }, "handler failed"));
+          while (free === 0) await new Promise<void>((resolve) => (slotFreed = resolve));
+          free--;
+          const p: Promise<unknown> = handleMessage(m, deps)
+            .catch((err) => log.error({ err }, "handler failed"))
+            .finally(() => {
+              free++;
+              inFlight.delete(p);
+              slotFreed?.();
+              slotFreed = undefined;
+            });
           inFlight.add(p);
-          p.finally(() => inFlight.delete(p));
         }
       }
       await Promise.all(inFlight);
