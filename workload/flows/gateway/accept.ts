@@ -4,9 +4,9 @@
 // publish from memory it parks in the outbox, and the reconciler parks what a crash lost. A retry with a known
 // key gets the stored id; a statement that fails for one bad record is retried one record at a time, so only
 // that request fails.
-import { randomUUID } from "node:crypto";
 import { createBatcher, type BatchOptions } from "../../core/batch.ts";
 import { isUnavailable, type Db } from "../../core/db.ts";
+import { uuidv7 } from "../../core/ids.ts";
 import type { Stored } from "./relay.ts";
 
 export interface Submission {
@@ -44,7 +44,7 @@ const FIND = { name: "find-records", text: "SELECT id, idempotency_key AS key FR
 async function acceptBatch(db: Db, subs: Submission[], onStored: (stored: Stored[]) => void): Promise<(Accepted | Error)[]> {
   // One row per key; requests with the same key in one batch share its answer (the first one created it).
   const unique = [...new Map(subs.map((s) => [s.key, s])).values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const rows = unique.map((s) => ({ id: randomUUID(), key: s.key, payload: s.payload, traceparent: s.traceparent }));
+  const rows = unique.map((s) => ({ id: uuidv7(), key: s.key, payload: s.payload, traceparent: s.traceparent }));
   const input = JSON.stringify(rows);
   const r = await db.query<{ id: string | null; key: string; created: boolean }>(ACCEPT.text, [input], ACCEPT.name);
   const byKey = new Map<string, Accepted>();
