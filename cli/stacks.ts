@@ -1,6 +1,5 @@
 // Stack operations through Pulumi's Automation API with the project's toolchain, state backend and passphrase.
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import * as docker from "../lib/docker-api";
@@ -10,6 +9,7 @@ import { say } from "../lib/progress";
 import type { Toolchain } from "../toolchain/setup";
 import { UsageError } from "./args";
 import { claimStack, readOwners, releaseStack } from "./owners";
+import { freeLocalPort } from "../lib/free-port";
 
 const STACK_NAME = /^(ci|ci-[a-z0-9][a-z0-9-]{0,38}|dev|staging)$/;
 const ACCEPTED = "ci, ci-<suffix> (lower-case letters, digits and '-', up to 41 characters), dev, staging";
@@ -45,17 +45,6 @@ async function ensureStackConfig(stack: string): Promise<void> {
   }
 }
 
-/** A port free on 127.0.0.1 right now (the kernel's pick). */
-function freeLocalPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Opens a stack; `create: false` only selects one that exists (destroy, outputs never create a stack). */
 export async function openStack(stack: string, toolchain: Toolchain, options = { create: true }): Promise<Stack> {

@@ -9,9 +9,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as https from "node:https";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { freeLocalPort } from "../../lib/free-port";
 
 export interface TestClusterOptions {
   etcd: string;
@@ -49,17 +49,6 @@ export interface TestCluster {
 
 const ADMIN_USER = "cp3-admin";
 
-/** A port free on 127.0.0.1 right now (the kernel's pick). */
-export function freeLocalPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
