@@ -19,8 +19,6 @@ export interface Stored {
   traceparent: string | null;
 }
 
-/** Milliseconds between two waves of publishes at least (a wave publishes every record handed over since). */
-const GATHER_MS = 5;
 /** Records held in memory (to publish, or to park) at most; the reconciler finds what is dropped beyond it. */
 const MAX_HELD = 20_000;
 
@@ -129,18 +127,12 @@ export function startRelay(o: RelayOptions) {
   async function loop(): Promise<void> {
     let lastReconcile = Date.now();
     let lastSweep = 0;
-    let lastWave = 0;
     while (!stopped) {
       try {
         if (toPark.length > 0) await park();
         const h = o.nats();
         let busy = false;
         if (fresh.length > 0) {
-          // At most one wave of publishes every GATHER_MS: under load each gathers several committed batches,
-          // so NATS, Toxiproxy and the workers see fewer, larger writes.
-          const wait = lastWave + GATHER_MS - Date.now();
-          if (h && wait > 0 && fresh.length < o.batch) await sleep(wait);
-          lastWave = Date.now();
           if (h) await publishFresh(h);
           else toPark.push(...fresh.splice(0).map((r) => r.id));
           busy = true;
