@@ -47,8 +47,8 @@ export interface K6Options {
   script: string;
   env: Record<string, string>;
   summaryFile: string;
-  /** Where the ledger (one JSON line per request) goes; "/dev/null" when nobody reads it. */
-  ledgerFile: string;
+  /** Where the ledger (one JSON line per request) goes; without one the script writes none (LEDGER=off). */
+  ledgerFile?: string;
   logName: string;
   signal?: AbortSignal;
 }
@@ -57,10 +57,10 @@ export function runK6(o: K6Options): Promise<K6Result> {
   fs.rmSync(o.summaryFile, { force: true });
   const log = logFile(o.logName);
   const out = fs.openSync(log, "w");
-  const args = ["run", "--quiet", "--no-usage-report", "--log-format", "raw", "--console-output", o.ledgerFile, path.join(projectRoot, "loadtests", o.script)];
+  const args = ["run", "--quiet", "--no-usage-report", "--log-format", "raw", "--console-output", o.ledgerFile ?? "/dev/null", path.join(projectRoot, "loadtests", o.script)];
   return new Promise((resolve, reject) => {
     // SIGTERM on abort: k6 stops the test, still runs handleSummary, and exits 105.
-    const child = spawn(o.k6, args, { env: { ...process.env, ...o.env, SUMMARY_FILE: o.summaryFile, K6_NO_USAGE_REPORT: "true" }, stdio: ["ignore", out, out] });
+    const child = spawn(o.k6, args, { env: { ...process.env, ...o.env, ...(o.ledgerFile ? {} : { LEDGER: "off" }), SUMMARY_FILE: o.summaryFile, K6_NO_USAGE_REPORT: "true" }, stdio: ["ignore", out, out] });
     const onAbort = () => child.kill("SIGTERM");
     o.signal?.addEventListener("abort", onAbort, { once: true });
     child.on("error", (err) => {
