@@ -23,6 +23,16 @@ export async function pidOf(name: string): Promise<number> {
   return s.Pid;
 }
 
+/**
+ * SIGKILL to the container's init from the host: a crash, which the engine's restart policy answers. (The
+ * same signal through the engine, POST /kill, counts as a manual stop, and the policy leaves it down.)
+ */
+export async function crash(name: string): Promise<void> {
+  const s = (await inspect(name)).State;
+  if (!s.Running || s.Pid <= 0) throw new Error(`${name} is not running (${s.Status}), nothing to kill`);
+  process.kill(s.Pid, "SIGKILL");
+}
+
 /** The container's address on a network (by the network's full name), if attached. */
 export async function ipOn(name: string, network: string): Promise<string | undefined> {
   const ip = (await inspect(name)).NetworkSettings.Networks[network]?.IPAddress;

@@ -133,7 +133,7 @@ export const volumesWithLabels = async (labels: Record<string, string>) =>
 export interface ContainerInspect {
   Id: string;
   Name: string;
-  State: { Status: string; Running: boolean; Pid: number; Health?: { Status: string } };
+  State: { Status: string; Running: boolean; Health?: { Status: string } };
   Config: { User: string; Labels: Record<string, string> };
   HostConfig: {
     Tmpfs?: Record<string, string>;

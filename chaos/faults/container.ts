@@ -2,7 +2,7 @@
 // sure every target runs again, unpaused; the restart policy (on-failure) is given the first chance.
 import * as docker from "../../lib/docker-api";
 import { cpuSeconds } from "../cgroup";
-import { diskUsage, inspect, mib, waitRunning } from "../engine";
+import { crash, diskUsage, inspect, mib, waitRunning } from "../engine";
 import { sleep } from "../sleep";
 import { FaultSkipped, forEach, leftoversOf, num, str, type ActiveFault, type FaultContext } from "./fault";
 import { short } from "./peer";
@@ -62,18 +62,10 @@ async function tmpfsUsage(name: string): Promise<string> {
   }
 }
 
-/**
- * SIGKILL. Through the engine (POST /kill) the engine counts it as a manual stop and its restart policy does
- * nothing; sent to the container's init from the host it is a crash, which the on-failure policy answers.
- */
+/** SIGKILL: through the engine (a manual stop, left down) or to the init from the host (a crash, restarted). */
 async function kill(name: string, via: string): Promise<void> {
-  if (via === "engine") {
-    await docker.killContainer(name, "KILL");
-    return;
-  }
-  const s = (await inspect(name)).State;
-  if (!s.Running || s.Pid <= 0) throw new Error(`${name} is not running (${s.Status}), nothing to kill`);
-  process.kill(s.Pid, "SIGKILL");
+  if (via === "engine") await docker.killContainer(name, "KILL");
+  else await crash(name);
 }
 
 export const containerKill = (ctx: FaultContext): ActiveFault => {

@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { crash } from "../../chaos/engine";
 import { destroyStack, openStack, upStack } from "../../cli/stacks";
 import * as docker from "../../lib/docker-api";
 import { newRunId } from "../../lib/run-id";
@@ -36,8 +37,10 @@ beforeAll(async () => {
   // Slow synthetic work keeps many messages in flight between the early ack and the commit; the reconciler
   // waits a day, so nothing repairs what the kills lose.
   await stack.setConfig("cp3:worker", { value: JSON.stringify({ replicas: 2, testOnlyAckBeforeCommit: true, cpuRounds: 40_000, concurrency: 32 }) });
-  // A short ack wait: what a killed worker had fetched but not yet acked comes back in seconds.
-  await stack.setConfig("cp3:jetstream", { value: JSON.stringify({ stream: "RECORDS", subjects: ["records.>"], maxBytesMiB: 200, discard: "new", duplicateWindowSeconds: 120, consumer: "workers", maxAckPending: 1000, ackWaitSeconds: 2, maxDeliver: 10 }) });
+  // The ci jetstream settings with a short ack wait: what a crashed worker had fetched but not acked comes back
+  // in seconds.
+  const jetstream = JSON.parse((await stack.getConfig("cp3:jetstream")).value) as Record<string, unknown>;
+  await stack.setConfig("cp3:jetstream", { value: JSON.stringify({ ...jetstream, ackWaitSeconds: 2 }) });
   await stack.setConfig("cp3:gateway", { value: JSON.stringify({ hostPort: 0, reconcileAfterSeconds: 86_400 }) });
   o = (await upStack(stack)).outputs as unknown as Outputs;
 }, 600_000);
@@ -63,9 +66,8 @@ describe("the integrity checker", () => {
           lines.push(JSON.stringify({ t, k: key, s: res.status, d: Date.now() - t }));
           if (n === 700 && !killed) {
             killed = true;
-            // SIGKILL to each worker's process from the host: a crash, which the restart policy answers (a kill
-            // through the engine counts as a manual stop, and the workers would stay down).
-            for (const w of o.containers.worker) process.kill((await docker.inspectContainer(w)).State.Pid, "SIGKILL");
+            // A crash (restarted by the policy), not a kill through the engine (a manual stop: left down).
+            for (const w of o.containers.worker) await crash(w);
           }
         }
       }),
@@ -77,7 +79,7 @@ describe("the integrity checker", () => {
     let still = 0;
     for (let i = 0; i < 180 && still < 8; i++) {
       await new Promise((r) => setTimeout(r, 1000));
-      const [pending, done] = (await sql("SELECT count(*) FILTER (WHERE state = 'pending') || ' ' || count(*) FILTER (WHERE state = 'processed') FROM records"))[0]!.split(" ");
+      const [pending, done] = (await sql("SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'processed') FROM records"))[0]!.split("|");
       still = pending === last && Number(done) > 3 ? still + 1 : 0;
       last = pending!;
     }
