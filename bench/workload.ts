@@ -113,9 +113,13 @@ async function k6Step(toolchain: Toolchain, t: Target, rate: number, seconds: nu
     runK6({
       k6: path.join(toolchain.binDir, "k6"),
       script: "load.js",
-      // GOGC=400: k6's Go collector runs a quarter as often (5-10 % less of k6's CPU at 2500/s against a server
-      // that answers at once); k6 shares the two cores with what it measures.
-      env: { BASE_URL: t.baseUrl, RATE: String(rate), DURATION: `${seconds}s`, KEY_PREFIX: prefix, GOGC: "400" },
+      // k6 shares the two cores with what it measures. GOGC=400: its Go collector runs a quarter as often (5-10 %
+      // less of k6's CPU at 2500/s against a server that answers at once). GOMAXPROCS=1: one scheduler thread
+      // instead of one per core, which on two busy cores spin and steal work from each other: k6's CPU per
+      // request fell from 227-243 to 172 us at 2000/s against such a server, and the knee here moved from
+      // 2,500/s to 3,000/s. The price is k6's own scheduling delay inside each measured latency (p95 0.6 ->
+      // 9 ms at 3000/s against that server), so the latencies reported here are, if anything, too high.
+      env: { BASE_URL: t.baseUrl, RATE: String(rate), DURATION: `${seconds}s`, KEY_PREFIX: prefix, GOGC: "400", GOMAXPROCS: "1" },
       summaryFile: path.join(workDir("bench"), `k6-${prefix}.json`),
       logName: `bench-k6-${prefix}`,
     }),

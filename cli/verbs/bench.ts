@@ -12,7 +12,7 @@ export const benchSpec: VerbSpec = {
   summary: "Run a benchmark and print its figures: `bench up` (warm cp3 up against plain docker run, destroy, full build against a flow-only rebuild); `bench workload` (highest rate within p95 < 99 ms and no errors, against the machine's NATS and PostgreSQL ceilings).",
   flags: {
     rounds: { type: "string", placeholder: "N", description: "bench up: measured rounds, 1 to 10 (default 3)" },
-    rates: { type: "string", placeholder: "R1,R2,..", description: "bench workload: request rates to try in order, stopping at the first over the SLO (default 250,500,750,1000,1500,2000,3000,4000)" },
+    rates: { type: "string", placeholder: "R1,R2,..", description: "bench workload: request rates to try in order, stopping at the first over the SLO (default 500,1000,1500,2000,2500,3000,3500,4000)" },
     "step-seconds": { type: "string", placeholder: "S", description: "bench workload: seconds per rate, 5 to 300 (default 20)" },
     json: { type: "boolean", description: "print the figures as JSON" },
   },
@@ -27,7 +27,7 @@ export async function runBench(parsed: Parsed): Promise<number> {
   const roundsText = String(parsed.values.rounds ?? "3");
   const rounds = Number(roundsText);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 10) throw new UsageError(`bench: --rounds got ${JSON.stringify(roundsText)}; allowed: an integer from 1 to 10`);
-  const ratesText = String(parsed.values.rates ?? "250,500,750,1000,1500,2000,3000,4000");
+  const ratesText = String(parsed.values.rates ?? "500,1000,1500,2000,2500,3000,3500,4000");
   const rates = ratesText.split(",").map(Number);
   if (rates.some((r) => !Number.isInteger(r) || r < 1 || r > 20_000)) throw new UsageError(`bench: --rates got ${JSON.stringify(ratesText)}; allowed: comma-separated integers from 1 to 20000`);
   const secondsText = String(parsed.values["step-seconds"] ?? "20");

@@ -1,5 +1,5 @@
-// POST /v1/records and GET /v1/records/:id. An accepted record is written with its outbox row in one
-// transaction before the answer; publishing is the relay's job, so a NATS outage never loses an accepted record.
+// POST /v1/records and GET /v1/records/:id. An accepted record is committed (pending) before the answer; the
+// pending record is the promise to publish it (see accept.ts and relay.ts), so a NATS outage never loses one.
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import { isUnavailable, type Db } from "../../core/db.ts";
@@ -27,7 +27,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface RecordsDeps {
   db: Db;
-  /** Stores a record and its outbox row (in a batch with others), or finds the one stored under its key. */
+  /** Stores a record (in a batch with others), or finds the one stored under its key. */
   accept: (s: Submission) => Promise<Accepted>;
   log: Logger;
   metrics: Metrics;
