@@ -117,7 +117,7 @@ async function k6Step(toolchain: Toolchain, t: Target, rate: number, seconds: nu
       // less of k6's CPU at 2500/s against a server that answers at once). GOMAXPROCS=1: one scheduler thread
       // instead of one per core, which on two busy cores spin and steal work from each other: k6's CPU per
       // request fell from 227-243 to 172 us at 2000/s against such a server, and the knee here moved from
-      // 2,500/s to 3,000/s. The price is k6's own scheduling delay inside each measured latency (p95 0.6 ->
+      // 2,500/s to 3,000-3,500/s. The price is k6's own scheduling delay inside each measured latency (p95 0.6 ->
       // 9 ms at 3000/s against that server), so the latencies reported here are, if anything, too high.
       env: { BASE_URL: t.baseUrl, RATE: String(rate), DURATION: `${seconds}s`, KEY_PREFIX: prefix, GOGC: "400", GOMAXPROCS: "1" },
       summaryFile: path.join(workDir("bench"), `k6-${prefix}.json`),

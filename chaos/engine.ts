@@ -16,10 +16,10 @@ export interface ChaosInspect {
 
 export const inspect = (name: string) => docker.request<ChaosInspect>(`/containers/${encodeURIComponent(name)}/json`);
 
-/** The host PID of the container's init; an error when it is not running (no network namespace to enter). */
-export async function pidOf(name: string): Promise<number> {
+/** The host PID of the container's init; an error saying what cannot be done when it is not running. */
+export async function pidOf(name: string, otherwise = "so its network namespace cannot be entered"): Promise<number> {
   const s = (await inspect(name)).State;
-  if (!s.Running || s.Pid <= 0) throw new Error(`container ${name} is not running (status ${s.Status}), so its network namespace cannot be entered`);
+  if (!s.Running || s.Pid <= 0) throw new Error(`container ${name} is not running (status ${s.Status}), ${otherwise}`);
   return s.Pid;
 }
 
@@ -28,9 +28,7 @@ export async function pidOf(name: string): Promise<number> {
  * same signal through the engine, POST /kill, counts as a manual stop, and the policy leaves it down.)
  */
 export async function crash(name: string): Promise<void> {
-  const s = (await inspect(name)).State;
-  if (!s.Running || s.Pid <= 0) throw new Error(`${name} is not running (${s.Status}), nothing to kill`);
-  process.kill(s.Pid, "SIGKILL");
+  process.kill(await pidOf(name, "nothing to kill"), "SIGKILL");
 }
 
 /** The container's address on a network (by the network's full name), if attached. */

@@ -1,5 +1,5 @@
-// The integrity checker can fail: on a real stack whose workers ack before they commit (the test-only setting)
-// crash mid-stream and are restarted, with the reconciler out of reach, and with result rows deleted behind its back,
+// The integrity checker can fail: on a real stack whose workers ack before they commit (the test-only setting),
+// crash mid-stream and are restarted, with the reconciler out of reach and result rows deleted behind its back,
 // `cp3 check` names exactly the acknowledged keys that have no result and exits 1.
 import * as fs from "node:fs";
 import * as os from "node:os";
