@@ -5,7 +5,7 @@ import versionsJson from "./versions.json";
 
 export const versions = versionsJson;
 
-export type ToolId = "pulumi" | "language-nodejs" | "docker-provider" | "nats-server" | "natscli" | "k6" | "toxiproxy";
+export type ToolId = "pulumi" | "language-nodejs" | "docker-provider" | "nats-server" | "natscli" | "toxiproxy";
 
 export interface GoTool {
   id: ToolId;
@@ -86,17 +86,6 @@ export const goTools: GoTool[] = [
     ldflags: [`-X main.version=${v.natsCli.version}`],
     versionArgs: ["--version"],
     minimum: "0.1.0",
-    reuseFromPath: true,
-  },
-  {
-    id: "k6",
-    binary: "k6",
-    version: v.k6.version,
-    moduleDir: path.join(toolchainDir, "k6"),
-    goPackage: v.k6.package,
-    ldflags: [],
-    versionArgs: ["version"],
-    minimum: "1.0.0",
     reuseFromPath: true,
   },
   {
