@@ -13,7 +13,7 @@ export default tseslint.config(
   {
     // k6 scripts run in k6's own JavaScript runtime.
     files: ["loadtests/**/*.js"],
-    languageOptions: { globals: { __ENV: "readonly", __VU: "readonly", __ITER: "readonly", console: "readonly" } },
+    languageOptions: { globals: { __ENV: "readonly", __VU: "readonly", __ITER: "readonly", console: "readonly", open: "readonly" } },
   },
   {
     rules: {

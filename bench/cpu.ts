@@ -13,7 +13,7 @@ export interface CpuSnapshot {
   atNs: bigint;
   /** Container (short name) -> CPU ns used, and ns throttled at its limit. */
   containers: Map<string, { usageNs: number; throttledNs: number }>;
-  /** Host process group (dockerd, k6, ...) -> CPU ns. */
+  /** Host process group (dockerd, loadgen, ...) -> CPU ns. */
   host: Map<string, number>;
   /** The whole machine: busy ns (everything but idle and iowait), and of it what ran at a lower priority. */
   machineBusyNs: number;
@@ -66,7 +66,7 @@ function machine(): { busyNs: number; niceNs: number } {
 
 /**
  * Host processes that work for this stack: dockerd and containerd (all of them: they are shared, and carry
- * every container's log lines), the shims of this stack's containers, docker-proxy for `hostPorts`, and k6
+ * every container's log lines), the shims of this stack's containers, docker-proxy for `hostPorts`, and loadgen
  * when it is a child of this process.
  */
 function hostProcesses(containerIds: Set<string>, hostPorts: Set<string>): Map<string, number> {
@@ -82,9 +82,9 @@ function hostProcesses(containerIds: Set<string>, hostPorts: Set<string>): Map<s
       if (comm === "docker-proxy") group = hostPorts.has(args[args.indexOf("-host-port") + 1] ?? "") ? "docker-proxy" : undefined;
       else group = containerIds.has(args[args.indexOf("-id") + 1] ?? "") ? "containerd-shim" : undefined;
     }
-    const cpu = comm === "k6" || group !== undefined ? processCpuNs(pid) : undefined;
+    const cpu = comm === "loadgen" || group !== undefined ? processCpuNs(pid) : undefined;
     if (!cpu) continue;
-    if (comm === "k6" && cpu.ppid === process.pid) group = "k6";
+    if (comm === "loadgen" && cpu.ppid === process.pid) group = "loadgen";
     if (group !== undefined) add(group, cpu.ns);
   }
   return out;

@@ -4,9 +4,16 @@
 // ceilings (JetStream publish with `nats bench`, single-row insert transactions with `pgbench`), so the figure
 // reads as a fraction of the limit. The sweep runs as ci stacks run (the flows reach NATS and PostgreSQL
 // through Toxiproxy, `chaos.proxy: true`), then again from that knee up with the flows connected directly.
+// The load comes from loadgen (the default engine) on the host, to the gateway's port published on 127.0.0.1.
+import * as fs from "node:fs";
 import * as path from "node:path";
-import { runK6 } from "../pipeline/k6";
+import { forEachLedgerEntry } from "../integrity/ledger";
+import { FigureBuilder } from "../load/figures";
+import type { Loadgen } from "../load/loadgen";
+import { planFor, type Slo } from "../load/plan";
+import type { EngineInfo } from "../load/types";
 import { during, formatSplit, type CpuSplit } from "./cpu";
+import { startInstantServer } from "./instant-server";
 import { destroyAlways, openStack, upStack } from "../cli/stacks";
 import * as docker from "../lib/docker-api";
 import { workDir } from "../lib/paths";
@@ -25,8 +32,11 @@ export interface StepResult {
   p95Ms: number;
   p99Ms: number;
   failedRate: number;
-  dropped: number;
+  /** How late loadgen started requests against the plan's schedule (p99): coordinated omission shows here. */
+  lagP99Ms: number;
   passed: boolean;
+  /** loadgen's CPU per request, in microseconds, when the CPU split could be read. */
+  engineUsPerRequest?: number;
   /** Where the CPU went during the step (% of one core), when it could be read. */
   cpu?: CpuSplit;
 }
@@ -40,8 +50,11 @@ export interface Sweep {
 }
 
 export interface BenchWorkloadFigures {
-  /** How k6 reached the gateway. */
+  /** How loadgen reached the gateway. */
   target: string;
+  engine: EngineInfo;
+  /** loadgen alone, against a server that answers at once. */
+  engineOnInstantServer: { rate: number; achievedRps: number; usPerRequest: number; lagP99Ms: number };
   /** As ci runs (through Toxiproxy): the headline figure. */
   steps: StepResult[];
   bestRate: number;
@@ -55,6 +68,22 @@ export interface BenchWorkloadFigures {
 }
 
 const GOAL_RPS = 3000;
+/** The bench's SLO: p95 under 99 ms, no failed request (p99 is reported, not gated). */
+const BENCH_SLO: Slo = { p95Ms: 99, p99Ms: 1e9, maxFailedRate: 0 };
+
+/** How a port published on 127.0.0.1 reaches a container: the kernel's NAT, or a docker-proxy process per port. */
+async function publishedPortPath(): Promise<string> {
+  const proxies = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p) && readComm(p) === "docker-proxy").length;
+  return proxies === 0 ? "published port through the kernel's NAT, no docker-proxy" : `published port; ${proxies} docker-proxy process(es) running: this dockerd uses the userland proxy`;
+}
+
+function readComm(pid: string): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}
 
 async function psql(container: string, sql: string): Promise<string> {
   const r = await docker.exec(container, ["psql", "-tA", "-c", sql]);
@@ -102,55 +131,63 @@ interface Target {
   stack: string;
   baseUrl: string;
   pg: string;
-  /** The gateway's published port, whose docker-proxy the CPU split shows. */
-  hostPort: string;
 }
 
-async function k6Step(toolchain: Toolchain, t: Target, rate: number, seconds: number, prefix: string): Promise<StepResult> {
-  // The load profile's shape at the asked rate; no ledger (nobody checks it here, and its JSON line per
-  // request cost k6 about 40 us, a sixth of k6's CPU per request, measured against an instant local server).
-  const { result: k6, cpu } = await during(t.stack, [t.hostPort], seconds, () =>
-    runK6({
-      k6: path.join(toolchain.binDir, "k6"),
-      script: "load.js",
-      // k6 shares the two cores with what it measures. GOGC=400: its Go collector runs a quarter as often (5-10 %
-      // less of k6's CPU at 2500/s against a server that answers at once). GOMAXPROCS=1: one scheduler thread
-      // instead of one per core, which on two busy cores spin and steal work from each other: k6's CPU per
-      // request fell from 227-243 to 172 us at 2000/s against such a server, and the knee here moved from
-      // 2,500/s to 3,000-3,500/s. The price is k6's own scheduling delay inside each measured latency (p95 0.6 ->
-      // 9 ms at 3000/s against that server), so the latencies reported here are, if anything, too high.
-      env: { BASE_URL: t.baseUrl, RATE: String(rate), DURATION: `${seconds}s`, KEY_PREFIX: prefix, GOGC: "400", GOMAXPROCS: "1" },
-      summaryFile: path.join(workDir("bench"), `k6-${prefix}.json`),
-      logName: `bench-k6-${prefix}`,
-    }),
+/** One rate for `seconds`, constant, through loadgen; figures from its ledger, as a run computes them. */
+async function loadStep(engine: Loadgen, t: Target, rate: number, seconds: number, prefix: string): Promise<StepResult> {
+  const dir = workDir("bench");
+  const ledger = path.join(dir, `ledger-${prefix}.jsonl`);
+  const plan = { ...planFor({ profile: "load", rate, durationSeconds: seconds, baseUrl: t.baseUrl, keyPrefix: prefix }), slo: BENCH_SLO };
+  const started = Date.now();
+  const { result: run, cpu } = await during(t.stack, [], seconds, () =>
+    engine.run({ plan, scenario: "load", planFile: path.join(dir, `plan-${prefix}.json`), summaryFile: path.join(dir, `summary-${prefix}.json`), ledgerFile: ledger, logName: `bench-loadgen-${prefix}` }),
   );
-  // Exit 99 means a threshold failed: a measured answer, not an error.
-  if (!k6.summary || ![0, 99].includes(k6.exitCode)) throw new Error(`k6 at ${rate}/s: ${k6.outcome} (exit ${k6.exitCode}); log: ${k6.log}`);
-  const data = k6.summary;
-  const duration = data.metrics["http_req_duration{expected_response:true}"]?.values ?? data.metrics.http_req_duration!.values;
+  if (run.status !== "completed") throw new Error(`loadgen at ${rate}/s: ${run.outcome} (exit ${run.exitCode}); log: ${run.log}`);
+  const figures = new FigureBuilder(started, plan);
+  await forEachLedgerEntry([ledger], (e) => figures.add(e));
+  fs.rmSync(ledger, { force: true });
+  const f = figures.figures();
+  const [, p95, p99] = figures.thresholds();
+  const achievedRps = f.requests / seconds;
+  const engineCore = cpu?.percent.loadgen;
   const result: StepResult = {
     rate,
-    achievedRps: data.metrics.http_reqs?.values.rate ?? 0,
-    p95Ms: duration["p(95)"] ?? Infinity,
-    p99Ms: duration["p(99)"] ?? Infinity,
-    failedRate: data.metrics.http_req_failed?.values.rate ?? 1,
-    dropped: data.metrics.dropped_iterations?.values.count ?? 0,
+    achievedRps,
+    p95Ms: p95!.observed ?? Infinity,
+    p99Ms: p99!.observed ?? Infinity,
+    failedRate: f.requests === 0 ? 1 : (f.requests - f.acknowledged) / f.requests,
+    lagP99Ms: run.lagMs?.p99 ?? 0,
     passed: false,
     cpu,
+    ...(engineCore !== undefined && achievedRps > 0 ? { engineUsPerRequest: Math.round((engineCore / 100) * 1e6 / achievedRps) } : {}),
   };
-  // The SLO: p95 under 99 ms, no failed request, and the rate really delivered (k6 itself shares the two cores
-  // and may start a few iterations late; those are reported as dropped).
+  // The SLO: p95 under 99 ms, no failed request, and the rate really delivered.
   result.passed = result.p95Ms < 99 && result.failedRate === 0 && result.achievedRps >= 0.97 * rate;
   return result;
 }
 
+/** loadgen's own cost, against a server that answers at once: CPU per request and the rate kept. */
+async function engineCost(engine: Loadgen, rate: number, seconds: number): Promise<BenchWorkloadFigures["engineOnInstantServer"]> {
+  const server = await startInstantServer();
+  try {
+    const dir = workDir("bench");
+    const plan = planFor({ profile: "load", rate, durationSeconds: seconds, baseUrl: server.url, keyPrefix: "instant" });
+    const { result: run, cpu } = await during("none", [], seconds, () => engine.run({ plan, scenario: "load", planFile: path.join(dir, "plan-instant.json"), summaryFile: path.join(dir, "summary-instant.json"), logName: "bench-loadgen-instant" }));
+    if (run.status !== "completed") throw new Error(`loadgen against the instant server: ${run.outcome} (exit ${run.exitCode}); log: ${run.log}`);
+    const core = cpu?.percent.loadgen ?? Number.NaN;
+    return { rate, achievedRps: server.count() / seconds, usPerRequest: Math.round((core / 100) * 1e6 / rate), lagP99Ms: run.lagMs?.p99 ?? 0 };
+  } finally {
+    await server.stop();
+  }
+}
+
 /** Steps up through `rates`, stopping at the first over the SLO; then the accept-to-processed latency at the best. */
-async function sweep(toolchain: Toolchain, t: Target, rates: number[], stepSeconds: number, label: string, proxy: boolean): Promise<Sweep> {
+async function sweep(engine: Loadgen, t: Target, rates: number[], stepSeconds: number, label: string, proxy: boolean): Promise<Sweep> {
   const steps: StepResult[] = [];
   for (const rate of rates) {
-    const step = await k6Step(toolchain, t, rate, stepSeconds, `${label}${rate}`);
+    const step = await loadStep(engine, t, rate, stepSeconds, `${label}${rate}`);
     steps.push(step);
-    say(`bench: ${rate}/s -> ${step.achievedRps.toFixed(0)}/s achieved, p95 ${step.p95Ms.toFixed(1)} ms, failed ${(step.failedRate * 100).toFixed(2)} %, dropped ${step.dropped}: ${step.passed ? "within the SLO" : "over the SLO"}`);
+    say(`bench: ${rate}/s -> ${step.achievedRps.toFixed(0)}/s achieved, p95 ${step.p95Ms.toFixed(1)} ms, failed ${(step.failedRate * 100).toFixed(2)} %, start lag p99 ${step.lagP99Ms} ms: ${step.passed ? "within the SLO" : "over the SLO"}`);
     if (step.cpu) say(`bench:   ${formatSplit(step.cpu)}`);
     await waitDrained(t.pg, 180_000).catch((err: unknown) => {
       throw new Error(`after the step at ${rate}/s PostgreSQL did not answer: ${(err as Error).message}`);
@@ -171,17 +208,7 @@ async function sweep(toolchain: Toolchain, t: Target, rates: number[], stepSecon
   return { proxy, steps, bestRate: best?.rate ?? 0, acceptToProcessedMs: latency };
 }
 
-/**
- * The gateway's address on the edge network. k6 goes there directly rather than through the published port on
- * 127.0.0.1, whose docker-proxy (the engine's userland proxy) would take a share of the two cores that no
- * client on the network pays.
- */
-async function edgeUrl(o: Outputs): Promise<string> {
-  const ip = (await docker.inspectContainer(o.containers.gateway[0]!)).NetworkSettings.Networks[o.networks.edge]?.IPAddress;
-  return ip ? `http://${ip}:8080` : o.gatewayUrl;
-}
-
-export async function benchWorkload(toolchain: Toolchain, options: { rates: number[]; stepSeconds: number }): Promise<BenchWorkloadFigures> {
+export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, options: { rates: number[]; stepSeconds: number }): Promise<BenchWorkloadFigures> {
   const name = `ci-benchwl-${Date.now().toString(36)}`;
   const stack = await openStack(name, toolchain);
   try {
@@ -191,8 +218,12 @@ export async function benchWorkload(toolchain: Toolchain, options: { rates: numb
     let o = (await upStack(stack)).outputs as unknown as Outputs;
     const nats = o.containers.nats[0]!;
     const pg = o.containers.postgres;
-    let t: Target = { stack: name, baseUrl: await edgeUrl(o), pg, hostPort: new URL(o.gatewayUrl).port };
-    say(`bench: k6 reaches the gateway at ${t.baseUrl}`);
+    // The published port on 127.0.0.1 (load from the host goes nowhere else); cp3's dockerd runs without the
+    // userland proxy, so the port is the kernel's NAT, not a docker-proxy process taking CPU.
+    let t: Target = { stack: name, baseUrl: o.gatewayUrl, pg };
+    say(`bench: loadgen reaches the gateway at ${t.baseUrl}`);
+    say("bench: loadgen against an instant local server at 2000/s");
+    const engineOnInstantServer = await engineCost(engine, 2000, 10);
 
     say("bench: ceilings (nats bench, pgbench)");
     const natsAsync = await natsPublish(nats, "async", 100_000);
@@ -202,11 +233,11 @@ export async function benchWorkload(toolchain: Toolchain, options: { rates: numb
     // Warm up (JIT, connection pools, caches) at half the first rate; not measured.
     const warmRate = Math.max(10, Math.floor(options.rates[0]! / 2));
     say(`bench: warm-up at ${warmRate}/s (not measured)`);
-    await k6Step(toolchain, t, warmRate, 10, "warmup");
+    await loadStep(engine, t, warmRate, 10, "warmup");
     await waitDrained(pg, 120_000);
 
     say("bench: flows through Toxiproxy (chaos.proxy: true, as ci runs)");
-    const proxied = await sweep(toolchain, t, options.rates, options.stepSeconds, "p", true);
+    const proxied = await sweep(engine, t, options.rates, options.stepSeconds, "p", true);
 
     // The same stack with the flows connected straight to NATS and PostgreSQL (they are replaced; the data
     // stays), from the knee found above up: what the proxy costs.
@@ -216,13 +247,15 @@ export async function benchWorkload(toolchain: Toolchain, options: { rates: numb
       say("bench: flows connected directly (chaos.proxy: false)");
       await stack.setConfig("cp3:chaos", { value: JSON.stringify({ proxy: false }) });
       o = (await upStack(stack)).outputs as unknown as Outputs;
-      t = { ...t, baseUrl: await edgeUrl(o), hostPort: new URL(o.gatewayUrl).port };
-      await k6Step(toolchain, t, warmRate, 10, "warmup2");
+      t = { ...t, baseUrl: o.gatewayUrl };
+      await loadStep(engine, t, warmRate, 10, "warmup2");
       await waitDrained(pg, 120_000);
-      direct = await sweep(toolchain, t, from, options.stepSeconds, "d", false);
+      direct = await sweep(engine, t, from, options.stepSeconds, "d", false);
     }
     return {
-      target: t.baseUrl.startsWith("http://127.0.0.1") ? "the published port (docker-proxy)" : "the gateway's edge-network address (no docker-proxy)",
+      target: `${t.baseUrl} (${await publishedPortPath()})`,
+      engine: engine.info,
+      engineOnInstantServer,
       steps: proxied.steps,
       bestRate: proxied.bestRate,
       acceptToProcessedMs: proxied.acceptToProcessedMs,
@@ -238,9 +271,9 @@ export async function benchWorkload(toolchain: Toolchain, options: { rates: numb
 }
 
 function stepLines(steps: StepResult[]): string[] {
-  const lines = ["rate/s  achieved/s  p95 ms  p99 ms  failed  dropped  SLO"];
+  const lines = ["rate/s  achieved/s  p95 ms  p99 ms  failed  lag p99  loadgen us/req  SLO"];
   for (const s of steps) {
-    lines.push(`${String(s.rate).padStart(6)}  ${s.achievedRps.toFixed(0).padStart(10)}  ${s.p95Ms.toFixed(1).padStart(6)}  ${s.p99Ms.toFixed(1).padStart(6)}  ${(s.failedRate * 100).toFixed(2).padStart(5)}%  ${String(s.dropped).padStart(7)}  ${s.passed ? "ok" : "over"}`);
+    lines.push(`${String(s.rate).padStart(6)}  ${s.achievedRps.toFixed(0).padStart(10)}  ${s.p95Ms.toFixed(1).padStart(6)}  ${s.p99Ms.toFixed(1).padStart(6)}  ${(s.failedRate * 100).toFixed(2).padStart(5)}%  ${s.lagP99Ms.toFixed(1).padStart(7)}  ${String(s.engineUsPerRequest ?? "-").padStart(14)}  ${s.passed ? "ok" : "over"}`);
     if (s.cpu) lines.push(`        ${formatSplit(s.cpu)}`);
   }
   return lines;
@@ -249,7 +282,12 @@ function stepLines(steps: StepResult[]): string[] {
 const latencyText = (l: Sweep["acceptToProcessedMs"]) => (l ? `p50 ${l.p50} ms, p95 ${l.p95} ms` : "n/a (no step within the SLO)");
 
 export function formatBenchWorkload(f: BenchWorkloadFigures): string {
-  const lines = [`k6 -> ${f.target}; flows through Toxiproxy (chaos.proxy: true, as ci runs):`, ...stepLines(f.steps)];
+  const i = f.engineOnInstantServer;
+  const lines = [
+    `engine: ${f.engine.name} ${f.engine.version}; against an instant local server at ${i.rate}/s: ${i.achievedRps.toFixed(0)}/s delivered, ${i.usPerRequest} us of CPU per request, start lag p99 ${i.lagP99Ms} ms`,
+    `loadgen -> ${f.target}; flows through Toxiproxy (chaos.proxy: true, as ci runs):`,
+    ...stepLines(f.steps),
+  ];
   lines.push(
     "",
     `highest rate within p95 < 99 ms and no errors: ${f.bestRate}/s (goal ${f.goalRps}/s; ${((f.bestRate / f.goalRps) * 100).toFixed(0)} % of it)`,

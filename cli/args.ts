@@ -1,13 +1,9 @@
 // Command-line parsing for `cp3 <verb> [flags]`. Every mistake becomes one UsageError line that names what
 // was wrong and what is accepted; the CLI exits 2 on it before touching anything.
 import { parseArgs } from "node:util";
+import { UsageError } from "../lib/usage-error";
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+export { UsageError };
 
 export type FlagSpec = Record<string, { type: "string" | "boolean"; description: string; placeholder?: string }>;
 

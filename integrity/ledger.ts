@@ -1,4 +1,4 @@
-// The ledger: one JSON line per request, written by the k6 scenarios (loadtests/lib/ledger.js) and by the
+// The ledger: one JSON line per request, written by the load engine (loadgen, or k6 through loadtests/lib/ledger.js) and by the
 // driver's seeding step. It is the client's side of the truth: what was attempted and what was acknowledged.
 import * as fs from "node:fs";
 import * as readline from "node:readline";
@@ -12,7 +12,7 @@ export interface LedgerEntry {
   s: number;
   /** Duration in ms. */
   d: number;
-  /** k6's error code when there was no answer (1050: timeout). */
+  /** Why there was no answer, in k6's error codes (both engines use them): 1050 timeout, 1212 refused, 1220 reset. */
   e?: number;
 }
 
@@ -40,9 +40,8 @@ export function parseLedgerLine(line: string, where: string): LedgerEntry | unde
   return e as LedgerEntry;
 }
 
-/** Reads ledger files line by line (a soak's ledger can hold millions of lines). */
-export async function readLedger(files: string[]): Promise<LedgerEntry[]> {
-  const entries: LedgerEntry[] = [];
+/** Hands every entry of the ledger files to `each`, line by line, keeping none (a soak's ledger can hold millions). */
+export async function forEachLedgerEntry(files: string[], each: (e: LedgerEntry) => void): Promise<void> {
   for (const file of files) {
     if (!fs.existsSync(file)) throw new Error(`ledger ${file} does not exist`);
     const lines = readline.createInterface({ input: fs.createReadStream(file, "utf8"), crlfDelay: Infinity });
@@ -50,14 +49,20 @@ export async function readLedger(files: string[]): Promise<LedgerEntry[]> {
     for await (const line of lines) {
       n++;
       const entry = parseLedgerLine(line, `${file}:${n}`);
-      if (entry) entries.push(entry);
+      if (entry) each(entry);
     }
   }
+}
+
+/** Reads ledger files whole, for the integrity check, which needs every key. */
+export async function readLedger(files: string[]): Promise<LedgerEntry[]> {
+  const entries: LedgerEntry[] = [];
+  await forEachLedgerEntry(files, (e) => entries.push(e));
   return entries;
 }
 
 /**
- * Follows a ledger while k6 writes it, for live progress and for the chaos probes' client error rate.
+ * Follows a ledger while the engine writes it, for live progress and for the chaos probes' client error rate.
  * Only whole lines are taken; a half-written last line waits for the next poll.
  */
 export class LedgerTail {

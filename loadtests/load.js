@@ -1,10 +1,9 @@
-// The load scenario: the expected production rate at a constant arrival rate: are the SLOs kept?
-// Rate and duration come from RATE and DURATION (see lib/profiles.js for the defaults).
-import { profileOptions } from "./lib/profiles.js";
-import { gate, postNext, writeSummary } from "./lib/scenario.js";
-import { sloThresholds } from "./lib/thresholds.js";
+// The load scenario: the expected production rate for a while: are the SLOs kept?
+// Rates, stages and thresholds come from the plan the driver wrote (load/plan.ts, PROFILE_SPECS.load).
+import { options as planned } from "./lib/plan.js";
+import { gate, sendNext, writeSummary } from "./lib/scenario.js";
 
-export const options = profileOptions("load", sloThresholds);
+export const options = planned;
 export const setup = gate;
-export default postNext;
+export default sendNext;
 export const handleSummary = writeSummary;

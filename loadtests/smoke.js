@@ -1,10 +1,9 @@
 // The smoke scenario: a minute at a gentle rate: does everything work end to end, under the chosen faults?
-// Rate and duration come from RATE and DURATION (see lib/profiles.js for the defaults).
-import { profileOptions } from "./lib/profiles.js";
-import { gate, postNext, writeSummary } from "./lib/scenario.js";
-import { sloThresholds } from "./lib/thresholds.js";
+// Rates, stages and thresholds come from the plan the driver wrote (load/plan.ts, PROFILE_SPECS.smoke).
+import { options as planned } from "./lib/plan.js";
+import { gate, sendNext, writeSummary } from "./lib/scenario.js";
 
-export const options = profileOptions("smoke", sloThresholds);
+export const options = planned;
 export const setup = gate;
-export default postNext;
+export default sendNext;
 export const handleSummary = writeSummary;

@@ -1,10 +1,9 @@
-// The soak scenario: a moderate constant rate for hours (24 h and beyond): leaks, drifts, growing tables.
-// Rate and duration come from RATE and DURATION (see lib/profiles.js for the defaults).
-import { profileOptions } from "./lib/profiles.js";
-import { gate, postNext, writeSummary } from "./lib/scenario.js";
-import { sloThresholds } from "./lib/thresholds.js";
+// The soak scenario: a moderate rate for hours: leaks, slow drifts, growing tables.
+// Rates, stages and thresholds come from the plan the driver wrote (load/plan.ts, PROFILE_SPECS.soak).
+import { options as planned } from "./lib/plan.js";
+import { gate, sendNext, writeSummary } from "./lib/scenario.js";
 
-export const options = profileOptions("soak", sloThresholds);
+export const options = planned;
 export const setup = gate;
-export default postNext;
+export default sendNext;
 export const handleSummary = writeSummary;

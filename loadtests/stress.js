@@ -1,10 +1,9 @@
-// The stress scenario: a ramping arrival rate in six steps to well past the expected rate: where is the knee?
-// Rate and duration come from RATE and DURATION (see lib/profiles.js for the defaults).
-import { profileOptions } from "./lib/profiles.js";
-import { gate, postNext, writeSummary } from "./lib/scenario.js";
-import { sloThresholds } from "./lib/thresholds.js";
+// The stress scenario: six steps to well past the expected rate: where is the knee?
+// Rates, stages and thresholds come from the plan the driver wrote (load/plan.ts, PROFILE_SPECS.stress).
+import { options as planned } from "./lib/plan.js";
+import { gate, sendNext, writeSummary } from "./lib/scenario.js";
 
-export const options = profileOptions("stress", sloThresholds);
+export const options = planned;
 export const setup = gate;
-export default postNext;
+export default sendNext;
 export const handleSummary = writeSummary;

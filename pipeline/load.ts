@@ -1,15 +1,17 @@
-// The load step: k6 runs the profile's scenario while the chaos schedule runs alongside it and reads during the
+// The load step: the engine carries out the plan while the chaos schedule runs alongside it and reads during the
 // load note what was processed. Progress every 10 s; the ledger gives the chaos probes the client's error rate.
+// Every figure and the SLO verdict come from the ledger, the same code whichever engine sent the requests.
 import * as path from "node:path";
 import type { ChaosTargets } from "../chaos";
 import type { ReadsDuringLoad } from "../integrity/check";
-import { kneeRps, ledgerFigures } from "../integrity/figures";
-import { LedgerTail, readLedger } from "../integrity/ledger";
+import { forEachLedgerEntry, LedgerTail } from "../integrity/ledger";
 import { say } from "../lib/progress";
-import type { ExperimentResult, LoadResult } from "../reporting/model";
-import type { Toolchain } from "../toolchain/setup";
+import type { LoadEngine } from "../load/engine";
+import { FigureBuilder, kneeRps } from "../load/figures";
+import { planFor } from "../load/plan";
+import type { LoadResult } from "../load/types";
+import type { ExperimentResult } from "../reporting/model";
 import { runChaosSchedule } from "./chaos-phase";
-import { runK6, thresholdResults } from "./k6";
 import type { RunOptions } from "./options";
 import { startReads } from "./reads";
 
@@ -19,8 +21,8 @@ export interface LoadPhase {
   reads: ReadsDuringLoad;
 }
 
-export async function loadWithChaos(o: { toolchain: Toolchain; opts: RunOptions; targets: ChaosTargets; schedule: { experiment: string; startAt: number }[]; runId: string; reportDir: string; ledger: string; signal: AbortSignal }): Promise<LoadPhase> {
-  const script = `${o.opts.profile}.js`;
+export async function loadWithChaos(o: { engine: LoadEngine; opts: RunOptions; targets: ChaosTargets; schedule: { experiment: string; startAt: number }[]; runId: string; reportDir: string; ledger: string; signal: AbortSignal }): Promise<LoadPhase> {
+  const plan = planFor({ profile: o.opts.profile, rate: o.opts.rate, durationSeconds: o.opts.durationSeconds, baseUrl: o.targets.gatewayUrl, keyPrefix: o.runId });
   const tail = new LedgerTail(o.ledger);
   const loadStart = Date.now();
   const clock = () => (Date.now() - loadStart) / 1000;
@@ -29,37 +31,40 @@ export async function loadWithChaos(o: { toolchain: Toolchain; opts: RunOptions;
     tail.poll();
     say(`load: ${clock().toFixed(0)} s of ${o.opts.durationSeconds}, ${tail.total} requests, ${tail.acknowledged} acknowledged, ${(tail.errorRate(10) * 100).toFixed(1)} % errors in the last 10 s`);
   }, 10_000);
-  // When k6 ends early (an error), the remaining experiments are called off; their rollbacks still run.
+  // When the engine ends early (an error), the remaining experiments are called off; their rollbacks still run.
   const loadOver = new AbortController();
   try {
-    const k6Run = runK6({
-      k6: path.join(o.toolchain.binDir, "k6"),
-      script,
-      env: { BASE_URL: o.targets.gatewayUrl, KEY_PREFIX: o.runId, DURATION: `${o.opts.durationSeconds}s`, ...(o.opts.rate !== undefined ? { RATE: String(o.opts.rate) } : {}) },
-      summaryFile: path.join(o.reportDir, "k6-summary.json"),
-      ledgerFile: o.ledger,
-      logName: `k6-${o.runId}`,
-      signal: o.signal,
-    }).then((r) => {
-      if (![0, 99].includes(r.exitCode)) loadOver.abort();
-      return r;
-    });
+    say(`load: ${o.engine.info.name} ${o.engine.info.version} (${o.engine.info.path})`);
+    const engineRun = o.engine
+      .run({ plan, scenario: o.opts.profile, planFile: path.join(o.reportDir, "plan.json"), summaryFile: path.join(o.reportDir, `${o.engine.info.name}-summary.json`), ledgerFile: o.ledger, logName: `${o.engine.info.name}-${o.runId}`, signal: o.signal })
+      .then((r) => {
+        if (r.status !== "completed") loadOver.abort();
+        return r;
+      });
     const chaosRun = runChaosSchedule(o.schedule, o.opts.definitions, o.targets, { signal: AbortSignal.any([o.signal, loadOver.signal]), clock, log: say, errorRate: (w) => tail.errorRate(w) });
-    const [k6, experiments] = await Promise.all([k6Run, chaosRun]);
+    const [run, experiments] = await Promise.all([engineRun, chaosRun]);
     const seconds = clock();
-    const figures = ledgerFigures(await readLedger([o.ledger]).catch(() => []), loadStart);
-    say(`k6: ${k6.outcome} (exit ${k6.exitCode}); log: ${k6.log}`);
+    const figures = new FigureBuilder(loadStart, plan);
+    await forEachLedgerEntry([o.ledger], (e) => figures.add(e)).catch((err: unknown) => say(`ledger ${o.ledger} could not be read whole: ${err instanceof Error ? err.message : String(err)}`));
+    const counts = figures.figures();
+    say(`${o.engine.info.name}: ${run.outcome} (exit ${run.exitCode}); log: ${run.log}`);
     return {
       load: {
         profile: o.opts.profile,
-        script: `loadtests/${script}`,
+        engine: o.engine.info,
+        engineExitCode: run.exitCode,
+        engineOutcome: run.outcome,
+        engineStatus: run.status,
+        ...(run.script ? { script: run.script } : {}),
+        plan: { startRate: plan.startRate, stages: [...plan.stages], timeoutSeconds: plan.timeoutSeconds, slo: plan.slo },
         durationSeconds: Math.round(seconds * 10) / 10,
-        k6ExitCode: k6.exitCode,
-        k6Outcome: k6.outcome,
-        ...figures,
-        achievedRps: Math.round((figures.requests / Math.max(1, o.opts.durationSeconds)) * 10) / 10,
-        thresholds: thresholdResults(k6.summary),
-        ...(o.opts.profile === "stress" ? { kneeRps: kneeRps(figures.timeline) } : {}),
+        ...counts,
+        achievedRps: Math.round((counts.requests / Math.max(1, o.opts.durationSeconds)) * 10) / 10,
+        thresholds: figures.thresholds(),
+        ...(run.engineThresholds ? { engineThresholds: run.engineThresholds } : {}),
+        scheduleKept: figures.scheduleKept(plan),
+        ...(run.lagMs ? { lagMs: run.lagMs } : {}),
+        ...(o.opts.profile === "stress" ? { kneeRps: kneeRps(counts.timeline) } : {}),
       },
       experiments,
       reads: await reads.stop(),

@@ -1,17 +1,17 @@
 // The CP3 run's options, checked before anything is created: each mistake names the flag, what it got and
 // what is allowed.
-import { UsageError } from "../cli/args";
 import { checkStackName } from "../cli/stacks";
 import { findExperiment, loadExperimentFile, planSchedule, type Experiment } from "../chaos";
+import { UsageError } from "../lib/usage-error";
+import type { EngineName } from "../load/engine";
+import { PROFILE_SPECS, PROFILES, type Profile } from "../load/plan";
+import { engineName } from "../load/select";
 
-export const PROFILES = ["smoke", "load", "stress", "soak"] as const;
-export type Profile = (typeof PROFILES)[number];
+export { PROFILES, type Profile };
 
 /** The experiments `npm run cp3` runs by default: faults the workload must ride out with no client error. */
 export const DEFAULT_EXPERIMENTS = ["worker-kill", "nats-restart"];
 
-/** Default load length per profile, in seconds (the k6 profiles carry the same defaults). */
-const DEFAULT_SECONDS: Record<Profile, number> = { smoke: 60, load: 300, stress: 180, soak: 3600 };
 
 export interface RunOptions {
   /** Undefined: a fresh ci stack named after the run. */
@@ -29,6 +29,10 @@ export interface RunOptions {
   schedule: { experiment: string; startAt: number }[];
   keep: boolean;
   reportDir: string;
+  /** The load engine: loadgen (default) or the user's own k6. */
+  engine: EngineName;
+  /** --k6: the k6 binary, with --engine k6. */
+  k6?: string;
 }
 
 export function parseDurationFlag(text: string): number {
@@ -46,7 +50,7 @@ export function parseRunOptions(values: Record<string, string | boolean | undefi
   if (!PROFILES.includes(profile as Profile)) throw new UsageError(`--profile: got "${profile}"; allowed: ${PROFILES.join(", ")}`);
   const stack = str("stack");
   if (stack !== undefined) checkStackName(stack);
-  const durationSeconds = str("duration") !== undefined ? parseDurationFlag(str("duration")!) : DEFAULT_SECONDS[profile as Profile];
+  const durationSeconds = str("duration") !== undefined ? parseDurationFlag(str("duration")!) : PROFILE_SPECS[profile as Profile].seconds;
   let rate: number | undefined;
   if (str("rate") !== undefined) {
     rate = Number(str("rate"));
@@ -75,5 +79,6 @@ export function parseRunOptions(values: Record<string, string | boolean | undefi
   } catch (err) {
     throw new UsageError(`--experiments with --duration: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return { stack, profile: profile as Profile, durationSeconds, rate, experiments, definitions, seed, schedule, keep: values.keep === true, reportDir: str("report-dir") ?? "report" };
+  const engine = engineName({ engine: str("engine"), k6: str("k6") });
+  return { stack, profile: profile as Profile, durationSeconds, rate, experiments, definitions, seed, schedule, keep: values.keep === true, reportDir: str("report-dir") ?? "report", engine, ...(str("k6") !== undefined ? { k6: str("k6") } : {}) };
 }

@@ -21,6 +21,7 @@ import type { RunReport } from "../reporting/model";
 import { writeReport } from "../reporting/write";
 import { versions } from "../toolchain/tools";
 import type { Toolchain } from "../toolchain/setup";
+import type { LoadEngine } from "../load/engine";
 import { healthGate } from "./health";
 import { loadWithChaos } from "./load";
 import type { RunOptions } from "./options";
@@ -38,7 +39,7 @@ function toolVersions(): Record<string, string> {
   return out;
 }
 
-export async function runCp3(toolchain: Toolchain, opts: RunOptions): Promise<number> {
+export async function runCp3(toolchain: Toolchain, opts: RunOptions, engine: LoadEngine): Promise<number> {
   const runId = newRunId();
   const stackName = opts.stack ?? `ci-${runId}`;
   const reportDir = path.resolve(projectRoot, opts.reportDir, runId);
@@ -57,7 +58,7 @@ export async function runCp3(toolchain: Toolchain, opts: RunOptions): Promise<nu
     profile: opts.profile,
     schedule,
     experiments: [],
-    versions: toolVersions(),
+    versions: { ...toolVersions(), [`load engine (${engine.info.name})`]: engine.info.version },
     steps: [],
   };
   say(`run ${runId}: stack ${stackName}, profile ${opts.profile} for ${opts.durationSeconds} s, seed ${opts.seed}, experiments ${opts.experiments.join(", ") || "none"}`);
@@ -97,7 +98,7 @@ export async function runCp3(toolchain: Toolchain, opts: RunOptions): Promise<nu
     const seedLedger = path.join(reportDir, "seed-ledger.jsonl");
     await timed("seed data", () => seedRecords({ gatewayUrl: targets.gatewayUrl, postgres, prefix: runId, count: SEED_RECORDS, ledgerFile: seedLedger, signal }));
     const ledger = path.join(reportDir, "ledger.jsonl");
-    const phase = await timed(`load (${opts.profile}) with chaos`, () => loadWithChaos({ toolchain, opts, targets, schedule, runId, reportDir, ledger, signal }));
+    const phase = await timed(`load (${opts.profile}) with chaos`, () => loadWithChaos({ engine, opts, targets, schedule, runId, reportDir, ledger, signal }));
     report.load = phase.load;
     report.experiments = phase.experiments;
     pendingAfterDrain = await timed("drain", () => waitDrained(postgres, DRAIN_SECONDS * 1000, signal));

@@ -1,5 +1,5 @@
-// The verdict from everything a run found. "error" is reserved for the testbed failing (up, health gate, k6
-// script errors, the chaos engine), not the system under test; "not-ready" is the system failing a gate.
+// The verdict from everything a run found. "error" is reserved for the testbed failing (up, health gate, the
+// load engine, the chaos engine), not the system under test; "not-ready" is the system failing a gate.
 import { integrityReasons } from "../integrity/check";
 import type { RunReport, Verdict } from "../reporting/model";
 
@@ -9,14 +9,13 @@ export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integ
   if (extra.infrastructureError) return { verdict: "error", reasons: [extra.infrastructureError] };
   let infrastructure = false;
   if (r.load) {
-    if (![0, 99].includes(r.load.k6ExitCode)) {
+    if (r.load.engineStatus !== "completed") {
       infrastructure = true;
-      reasons.push(`k6 exited ${r.load.k6ExitCode}: ${r.load.k6Outcome}`);
+      reasons.push(`the load engine ${r.load.engine.name} exited ${r.load.engineExitCode}: ${r.load.engineOutcome}`);
     }
-    // Exit 0 is not enough: thresholds can pass when the script throws (k6 #4283), and a threshold can be
-    // missing from a summary; each one must be there and have passed.
-    for (const t of r.load.thresholds) if (!t.passed) reasons.push(`threshold ${t.metric} ${t.condition} failed${t.observed !== undefined ? ` (observed ${round(t.observed)})` : ""}`);
-    if (r.load.thresholds.length === 0 && !infrastructure) reasons.push("k6 reported no thresholds: the SLO gates were not evaluated");
+    // Every gate must be there and have passed; the gates are evaluated from the ledger, whatever the engine.
+    for (const t of r.load.thresholds) if (!t.passed) reasons.push(`SLO ${t.name}: ${t.condition} failed: ${t.detail ?? `observed ${t.observed}`}`);
+    if (r.load.thresholds.length === 0 && !infrastructure) reasons.push("no SLO gate was evaluated");
     if (r.load.acknowledged === 0) reasons.push("no request was acknowledged during the load");
   }
   for (const e of r.experiments) {
@@ -32,7 +31,5 @@ export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integ
   if (infrastructure) return { verdict: "error", reasons };
   return { verdict: reasons.length === 0 ? "ready" : "not-ready", reasons };
 }
-
-const round = (v: number) => Math.round(v * 1000) / 1000;
 
 export const exitCodeFor = (v: Verdict): number => ({ ready: 0, "not-ready": 1, error: 2, interrupted: 130 })[v];

@@ -3,7 +3,7 @@
 // charts.browser.js from the report JSON embedded below them.
 import { CHARTS, chartFigure, chartScript } from "./charts";
 import { escapeAttribute, escapeMarkup, jsonForScript } from "./escape";
-import type { ExperimentResult, IntegrityResult, LoadResult, ProbeResult, RunReport } from "./model";
+import type { ExperimentResult, IntegrityResult, LoadResult, ProbeResult, RunReport, ThresholdResult } from "./model";
 import { STYLE } from "./style";
 
 /** Rows of offending keys shown per table; the rest are counted, and all of them are in report.json. */
@@ -77,11 +77,18 @@ function loadSection(load: LoadResult | undefined): string {
   const noscript = `<noscript><p class="missing">The charts are drawn by a script in this page; enable JavaScript to see them.</p></noscript>`;
   if (!load) return `<section id="load"><h2>Load</h2>\n${missing("The load step did not run.")}\n${charts}\n${noscript}</section>`;
   const l = load.latencyMs;
+  const engine = `${load.engine.name} ${load.engine.version}${load.script ? ` (${load.script})` : ""}`;
+  const lag = load.lagMs ? `${num(load.lagMs.p50)} / ${num(load.lagMs.p99)} / ${num(load.lagMs.max)} ms` : "not measured by this engine";
   return `<section id="load"><h2>Load</h2>
-${table("load-summary", ["Profile", "Script", "Duration", "k6 exit", "Requests", "Acknowledged", "4xx", "5xx", "Timeouts", "Achieved rate", "Latency p50 / p95 / p99 / max"], [[
-    load.profile, load.script, seconds(load.durationSeconds), `${load.k6ExitCode} (${load.k6Outcome})`, load.requests, load.acknowledged,
+${table("load-summary", ["Profile", "Engine", "Duration", "Engine exit", "Requests", "Acknowledged", "4xx", "5xx", "Timeouts", "Achieved rate", "Latency p50 / p95 / p99 / max"], [[
+    load.profile, engine, seconds(load.durationSeconds), `${load.engineExitCode} (${load.engineOutcome})`, load.requests, load.acknowledged,
     load.rejected4xx, load.failed5xx, load.timeouts, `${num(load.achievedRps)} req/s`, `${num(l.p50)} / ${num(l.p95)} / ${num(l.p99)} / ${num(l.max)} ms`,
   ]])}
+<h3>Schedule kept</h3>
+<p>Requests started in each stage of the plan against those it scheduled; start lag behind the schedule p50 / p99 / max: ${esc(lag)}.</p>
+${table("schedule-kept", ["Stage", "Window", "Kind", "Target rate", "Planned", "Sent", "Deviation"], load.scheduleKept.map((s, i) => [
+    i + 1, `${num(s.from)}–${num(s.to)} s`, s.kind, `${num(s.targetRps)} req/s`, s.planned, s.sent, `${s.deviationPct > 0 ? "+" : ""}${num(s.deviationPct)} %`,
+  ]))}
 ${charts}
 ${noscript}
 </section>`;
@@ -143,12 +150,19 @@ ${keyTable("unknown-keys", "Unknown keys", i.unknown, ["Key", "Outcome", "Appear
 </section>`;
 }
 
+function thresholdRows(list: ThresholdResult[]): Cell[][] {
+  return list.map((t) => [t.name, t.condition, t.detail ?? (t.observed === undefined ? undefined : String(t.observed)), badge(t.passed)]);
+}
+
 function thresholdsSection(load: LoadResult | undefined): string {
   let body: string;
-  if (!load) body = missing("The load step did not run, so no threshold was checked.");
-  else if (load.thresholds.length === 0) body = missing("The load script declared no thresholds.");
-  else body = table("thresholds", ["Metric", "Condition", "Observed", "Result"], load.thresholds.map((t) => [t.metric, t.condition, t.observed === undefined ? undefined : String(t.observed), badge(t.passed)]));
-  return `<section id="k6-thresholds"><h2>k6 thresholds</h2>\n${body}\n</section>`;
+  if (!load) body = missing("The load step did not run, so no SLO gate was checked.");
+  else if (load.thresholds.length === 0) body = missing("No SLO gate was evaluated.");
+  else body = table("thresholds", ["Measure", "Gate", "Observed", "Result"], thresholdRows(load.thresholds));
+  const k6 = load?.engineThresholds
+    ? `<h3>k6's own thresholds (shown beside; the gates above decide)</h3>\n${load.engineThresholds.length === 0 ? missing("k6 reported no thresholds.") : table("engine-thresholds", ["Metric", "Condition", "Observed", "Result"], thresholdRows(load.engineThresholds))}`
+    : "";
+  return `<section id="thresholds"><h2>SLO gates (from the ledger)</h2>\n${body}\n${k6}\n</section>`;
 }
 
 function versionsSection(r: RunReport): string {

@@ -35,11 +35,11 @@ function verdictSuite(report: RunReport): Suite {
 
 function thresholdSuite(load: LoadResult | undefined): Suite {
   if (!load) {
-    return { name: "thresholds", cases: [{ name: "k6 thresholds", outcome: { kind: "error", message: "the load step did not run, so no threshold was checked" } }] };
+    return { name: "thresholds", cases: [{ name: "SLO gates", outcome: { kind: "error", message: "the load step did not run, so no SLO gate was checked" } }] };
   }
   const cases = load.thresholds.map((t): TestCase => ({
-    name: `${t.metric} ${t.condition}`,
-    outcome: t.passed ? passed : { kind: "failure", message: t.observed === undefined ? "threshold crossed (k6 reported no observed value)" : `observed ${t.observed}, needed ${t.condition}` },
+    name: `${t.name}: ${t.condition}`,
+    outcome: t.passed ? passed : { kind: "failure", message: `${t.detail ?? `observed ${t.observed}`}; needed ${t.condition}` },
   }));
   return { name: "thresholds", cases };
 }

@@ -1,52 +1,11 @@
 // What one CP3 run found, in the shape report.json is written in. The HTML report and junit.xml are both
-// rendered from this one object, so every figure in them is also in the JSON.
+// rendered from this one object, so every figure in them is also in the JSON. The load step's types live with
+// the load library (load/types.ts).
+import type { LoadResult } from "../load/types";
+
+export type { LoadResult, StageKept, ThresholdResult, TimelinePoint } from "../load/types";
 
 export type Verdict = "ready" | "not-ready" | "error" | "interrupted";
-
-/** One second of the load, computed from the ledger (one line per request). */
-export interface TimelinePoint {
-  /** Seconds since the load started. */
-  t: number;
-  /** Requests acknowledged (2xx) in this second. */
-  acknowledged: number;
-  /** Requests that ended in this second, whatever the outcome. */
-  requests: number;
-  /** Share of requests that ended without an acknowledgement (4xx, 5xx, timeouts): 0..1. */
-  errorRate: number;
-  /** 95th percentile latency of the requests that ended in this second, in ms (0 when there were none). */
-  p95Ms: number;
-}
-
-export interface ThresholdResult {
-  /** k6's metric expression, e.g. `http_req_duration{expected_response:true}`. */
-  metric: string;
-  /** The condition, e.g. `p(95)<99`. */
-  condition: string;
-  passed: boolean;
-  /** The observed value the condition was checked against, when k6 reports it. */
-  observed?: number;
-}
-
-export interface LoadResult {
-  profile: string;
-  script: string;
-  /** Seconds the load ran for. */
-  durationSeconds: number;
-  /** k6's exit code and what it means (0 passed, 99 threshold failed, 107 script error, 108 aborted by a threshold...). */
-  k6ExitCode: number;
-  k6Outcome: string;
-  requests: number;
-  acknowledged: number;
-  rejected4xx: number;
-  failed5xx: number;
-  timeouts: number;
-  achievedRps: number;
-  latencyMs: { p50: number; p95: number; p99: number; max: number };
-  thresholds: ThresholdResult[];
-  timeline: TimelinePoint[];
-  /** Stress profile: the highest rate held for 5 s with p95 under 99 ms and no error. */
-  kneeRps?: number;
-}
 
 export interface ProbeResult {
   name: string;

@@ -13,12 +13,16 @@ import { ensureBaseRootImage, baseRootImage } from "./rootfs";
 import { ensureWorkloadDeps, workloadDepsFresh } from "./workload-deps";
 import { atLeast, goTools, parseVersion, versions, type GoTool, type ToolId } from "./tools";
 import * as docker from "../lib/docker-api";
+import { findOnPath } from "../lib/which";
+import { findExternalK6, K6_MINIMUM } from "./external-k6";
 
 export interface ResolvedTool {
-  id: ToolId | "node" | "node-image" | "docker-engine" | "debian-root" | "workload-deps";
+  id: ToolId | "node" | "node-image" | "docker-engine" | "debian-root" | "workload-deps" | "k6";
   path: string;
   version: string;
   source: string;
+  /** The licence of a tool built here (its main module's), for `setup --check`. */
+  licence?: string;
 }
 
 export interface Toolchain {
@@ -69,24 +73,9 @@ export function pluginDir(name: string, version: string): string {
   return path.join(pulumiHome(), "plugins", `resource-${name}-v${version}`);
 }
 
-/** A binary on PATH (outside our own bin folder), if any. */
-function onPath(binary: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (dir === "" || dir === binDir()) continue;
-    const candidate = path.join(dir, binary);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 async function existingTool(tool: GoTool, pulumiFromPath: boolean): Promise<ResolvedTool | undefined> {
   if (!tool.reuseFromPath) return undefined;
-  const found = onPath(tool.binary);
+  const found = findOnPath(tool.binary, binDir());
   if (!found) return undefined;
   if (tool.id === "language-nodejs") {
     // It cannot report its version by itself; pair it only with a Pulumi CLI that also came from PATH.
@@ -176,6 +165,8 @@ export async function setup(options: SetupOptions): Promise<{ toolchain: Toolcha
     if (tool.id !== "docker-provider") linkInto(binDir(), tool.binary, resolved.path);
   }
 
+  tools.push(await optionalK6());
+
   if (build) await step("workload dependencies (npm ci --omit=dev in workload/)", ensureWorkloadDeps);
   if (workloadDepsFresh()) tools.push({ id: "workload-deps", path: "workload/node_modules", version: "package-lock.json", source: "npm registry" });
   else missing.push("workload-deps: workload/node_modules is missing or stale (cp3 setup installs it)");
@@ -195,8 +186,15 @@ export async function setup(options: SetupOptions): Promise<{ toolchain: Toolcha
   return { toolchain: { binDir: binDir(), tools, env }, missing };
 }
 
+/** k6 is never built or shipped here (AGPL-3.0); a user's own k6 >= 1.0 on PATH can be chosen with --engine k6. */
+async function optionalK6(): Promise<ResolvedTool> {
+  const k6 = await findExternalK6(undefined, binDir());
+  if (!k6?.version) return { id: "k6", path: "-", version: "not installed", source: "optional: the default engine (loadgen) is used" };
+  return { id: "k6", path: k6.path, version: k6.version, source: k6.usable ? "PATH (your own install; used with --engine k6)" : `PATH, too old for --engine k6 (needs ${K6_MINIMUM})` };
+}
+
 export function formatTools(tools: ResolvedTool[]): string {
-  const rows = tools.map((t) => [t.id, t.version, t.source, t.path]);
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), 4));
-  return rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join("  ")).join("\n");
+  const rows = tools.map((t) => [t.id, t.version, t.licence ?? "", t.source, t.path]);
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), 4));
+  return rows.map((r) => r.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c)).join("  ")).join("\n");
 }

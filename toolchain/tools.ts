@@ -5,7 +5,7 @@ import versionsJson from "./versions.json";
 
 export const versions = versionsJson;
 
-export type ToolId = "pulumi" | "language-nodejs" | "docker-provider" | "nats-server" | "natscli" | "toxiproxy";
+export type ToolId = "pulumi" | "language-nodejs" | "docker-provider" | "nats-server" | "natscli" | "loadgen" | "toxiproxy";
 
 export interface GoTool {
   id: ToolId;
@@ -87,6 +87,18 @@ export const goTools: GoTool[] = [
     versionArgs: ["--version"],
     minimum: "0.1.0",
     reuseFromPath: true,
+  },
+  {
+    // The default load engine: our command on vegeta's library (MIT); k6 is AGPL-3.0 and never built here.
+    id: "loadgen",
+    binary: "loadgen",
+    version: v.loadgen.version,
+    moduleDir: path.join(toolchainDir, "loadgen"),
+    ldflags: [`-X main.version=${v.loadgen.version}`],
+    versionArgs: ["--version"],
+    minimum: v.loadgen.version,
+    // Ours: always the build from this checkout's module.
+    reuseFromPath: false,
   },
   {
     id: "toxiproxy",

@@ -1,8 +1,9 @@
 // `cp3 run` (and the main job, `npm run cp3` with no verb): the whole CP3 run on one stack.
 import type { Parsed, VerbSpec } from "../args";
+import { findK6 } from "../../load/select";
 import { parseRunOptions, PROFILES } from "../../pipeline/options";
 import { runCp3 } from "../../pipeline/run";
-import { ensureToolchain } from "./setup";
+import { ensureToolchain, loadgenOf } from "./setup";
 
 const runFlags: VerbSpec["flags"] = {
   stack: { type: "string", placeholder: "S", description: "stack to run on (default: a fresh ci-<run-id>); destroyed at the end either way" },
@@ -13,13 +14,15 @@ const runFlags: VerbSpec["flags"] = {
   seed: { type: "string", placeholder: "N", description: "seed of the chaos schedule; the same seed replays the same schedule (default: random, printed)" },
   keep: { type: "boolean", description: "keep the stack when the verdict is not ready, for debugging (remove it with cp3 destroy)" },
   "report-dir": { type: "string", placeholder: "DIR", description: "where report/<run-id>/ goes (default: report)" },
+  engine: { type: "string", placeholder: "E", description: "load engine: loadgen (ours, on vegeta's library; the default) or k6 (your own install, >= 1.0); also CP3_LOAD_ENGINE" },
+  k6: { type: "string", placeholder: "PATH", description: "with --engine k6: the k6 binary (default: the first k6 on PATH)" },
 };
 
 const exits = "Exit 0 ready, 1 verdict failed (a threshold, a steady state or an invariant), 2 infrastructure or usage error, 130 interrupted.";
 
 export const runSpec: VerbSpec = {
   name: "run",
-  summary: `The CP3 run: up a stack, health gate, seed data, k6 load with chaos experiments alongside, drain, integrity check, destroy, report (JSON, JUnit, HTML) in report/<run-id>/. ${exits}`,
+  summary: `The CP3 run: up a stack, health gate, seed data, load (loadgen or your k6) with chaos experiments alongside, drain, integrity check, destroy, report (JSON, JUnit, HTML) in report/<run-id>/. ${exits}`,
   flags: runFlags,
 };
 
@@ -32,5 +35,7 @@ export const mainJobSpec: VerbSpec = {
 export async function runRun(parsed: Parsed): Promise<number> {
   // Flags first: a mistake is reported before anything is installed or created.
   const options = parseRunOptions(parsed.values);
-  return runCp3(await ensureToolchain(), options);
+  const k6 = options.engine === "k6" ? await findK6(options.k6) : undefined;
+  const toolchain = await ensureToolchain();
+  return runCp3(toolchain, options, k6 ?? loadgenOf(toolchain));
 }

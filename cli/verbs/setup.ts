@@ -1,23 +1,37 @@
 import type { Parsed, VerbSpec } from "../args";
 import { say } from "../../lib/progress";
 import { passphraseEnv } from "../../lib/pulumi-env";
+import { syncStackFiles } from "../../lib/stack-files";
+import { Loadgen } from "../../load/loadgen";
 import { formatTools, setup, type Toolchain } from "../../toolchain/setup";
 
 export const setupSpec: VerbSpec = {
   name: "setup",
-  summary: "Install and start what the testbed needs: Docker engine, Pulumi CLI and providers, k6, nats-server, Toxiproxy, the Debian root image. Cached; a warm run takes seconds.",
+  summary: "Install and start what the testbed needs: Docker engine, Pulumi CLI and providers, the load generator, nats-server, Toxiproxy, the Debian root image; k6 is optional (your own install). Cached; a warm run takes seconds.",
   flags: {
     check: { type: "boolean", description: "only report each tool's version and source; exit 0 only when everything is ready" },
     env: { type: "boolean", description: 'print shell lines that put the toolchain into your shell: eval "$(npm run -s cp3 -- setup --env)"' },
   },
 };
 
-/** Sets everything up and makes this process use the toolchain (PATH, offline Pulumi settings). */
+/**
+ * Sets everything up and makes this process use the toolchain (PATH, offline Pulumi settings). The stack files
+ * are generated from their templates here too, so they are in place before any Pulumi command: ours, or a
+ * user's own after `eval "$(npm run -s cp3 -- setup --env)"`.
+ */
 export async function ensureToolchain(): Promise<Toolchain> {
   const { toolchain, missing } = await setup({ checkOnly: false });
   if (missing.length > 0) throw new Error(`set-up left things missing:\n  ${missing.join("\n  ")}`);
   Object.assign(process.env, toolchain.env, { CP3_TOOLCHAIN_BIN: toolchain.binDir });
+  for (const note of syncStackFiles()) say(note);
   return toolchain;
+}
+
+/** The default load engine, as `cp3 setup` built it. */
+export function loadgenOf(toolchain: Toolchain): Loadgen {
+  const tool = toolchain.tools.find((t) => t.id === "loadgen");
+  if (!tool) throw new Error("set-up did not resolve loadgen, the default load engine");
+  return new Loadgen(tool.path, tool.version);
 }
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -1,25 +1,39 @@
-// What every scenario does per iteration: post one record under a key unique to this run, and write the
-// outcome to the ledger. Environment: BASE_URL, KEY_PREFIX (unique per run), SUMMARY_FILE.
+// What every scenario does per iteration: one request from the plan's template under a key unique to the run
+// (`<keyPrefix>-<n>`, in the idempotency header and in the URL's `k` parameter, as the default engine sends it),
+// and its outcome in the ledger.
+import http from "k6/http";
 import exec from "k6/execution";
-import { postRecord, requireReady } from "./records.js";
+import { check } from "k6";
+import { plan, summaryFile } from "./plan.js";
+import { recordOutcome } from "./ledger.js";
 
-function required(name) {
-  const value = __ENV[name];
-  if (value === undefined || value === "") throw new Error(`environment variable ${name} is missing`);
-  return value;
-}
+const template = plan.request;
+const url = `${plan.baseUrl}${template.path}${template.path.includes("?") ? "&" : "?"}k=`;
+const fill = (text, key, n) => text.replaceAll("{{key}}", key).replaceAll("{{n}}", String(n)).replaceAll("{{now}}", String(Date.now()));
 
-/** setup(): the health gate. A gateway that is not ready fails the run before any load is offered. */
+/** setup(): the health gate. A system that is not ready fails the run before any load is offered. */
 export function gate() {
-  requireReady(required("BASE_URL"));
+  const res = http.get(`${plan.baseUrl}${plan.healthPath}`, { timeout: "5s" });
+  if (res.status !== 200) throw new Error(`${plan.baseUrl}${plan.healthPath} answered ${res.status}: ${res.body}`);
 }
 
-export function postNext() {
+export function sendNext() {
   const n = exec.scenario.iterationInTest;
-  postRecord(__ENV.BASE_URL, `${__ENV.KEY_PREFIX}-${n}`, n);
+  const key = `${plan.keyPrefix}-${n}`;
+  const headers = { ...template.headers };
+  if (template.idempotencyHeader) headers[template.idempotencyHeader] = key;
+  const started = Date.now();
+  const res = http.request(template.method, url + encodeURIComponent(key), template.body === undefined ? null : fill(template.body, key, n), {
+    headers,
+    tags: { name: `${template.method} ${template.path}` },
+    timeout: `${plan.timeoutSeconds}s`,
+    responseType: "none",
+  });
+  recordOutcome(key, started, res);
+  check(res, { acknowledged: (r) => r.status >= 200 && r.status < 300 });
 }
 
-/** handleSummary(): the machine-readable summary the driver reads thresholds and figures from. */
+/** handleSummary(): the machine-readable summary the driver reads k6's own threshold verdict from. */
 export function writeSummary(data) {
-  return { [required("SUMMARY_FILE")]: JSON.stringify(data) };
+  return { [summaryFile]: JSON.stringify(data) };
 }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { checkIntegrity, integrityReasons } from "../../integrity/check";
 import type { FinalRead } from "../../integrity/database";
-import { kneeRps, ledgerFigures, percentile } from "../../integrity/figures";
+import { kneeRps, ledgerFigures, percentile } from "../../load/figures";
 import { outcomeOf, parseLedgerLine, type LedgerEntry } from "../../integrity/ledger";
 
 const T0 = 1_800_000_000_000;

@@ -27,8 +27,8 @@ describe("junit.xml", () => {
     expect(xml.split("\n").slice(0, 2)).toEqual(['<?xml version="1.0" encoding="UTF-8"?>', '<testsuites name="cp3 ci 20250101T120000Z-7f3a" tests="8" failures="4" errors="0" skipped="0" time="190.400">']);
     expect(junitCases(xml)).toEqual([
       ["run", "verdict", "failure", "verdict not-ready: experiment db-latency failed: the consumer lag stayed above 100; 1 acknowledged record lost"],
-      ["thresholds", "http_req_duration{expected_response:true} p(95)&lt;99", "failure", "observed 180.25, needed p(95)&lt;99"],
-      ["thresholds", "http_req_failed rate&lt;0.05", "passed", ""],
+      ["thresholds", "latency p95: p95 &lt; 99 ms (acknowledged requests)", "failure", "p95 180.25 ms over 5,400 acknowledged requests; needed p95 &lt; 99 ms (acknowledged requests)"],
+      ["thresholds", "failed requests: at most 5 % failed", "passed", ""],
       ["experiments", "broker-partition", "passed", ""],
       ["experiments", "db-latency", "failure", "The consumer lag stayed above 100 after the fault was removed."],
       ["invariants", "no acknowledged record lost", "failure", `acknowledged but never processed (1): ${LOST_KEY}`],
@@ -55,14 +55,14 @@ describe("junit.xml", () => {
     const report = sampleReport();
     report.integrity!.duplicates = [{ key: HOSTILE_XML_KEY, effects: 2 }];
     report.integrity!.unexpected = ["bell\u0007key", HOSTILE_HTML_KEY];
-    report.load!.thresholds[1]!.metric = `http_req_failed{name:"a&b"}`;
+    report.load!.thresholds[1]!.name = `failed{name:"a&b"}`;
     const xml = renderJunit(report);
     expect(junitCases(xml).filter(([suite]) => suite === "invariants").map((c) => c[3])).toEqual([
       `acknowledged but never processed (1): ${LOST_KEY}`,
       "keys with more than one effect (1): k&lt;&amp;&quot;&gt;&#39;]]&gt;",
       "processed but never attempted (2): bell\\u0007key, &lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;",
     ]);
-    expect(xml).toContain('name="http_req_failed{name:&quot;a&amp;b&quot;} rate&lt;0.05"');
+    expect(xml).toContain('name="failed{name:&quot;a&amp;b&quot;}: at most 5 % failed"');
     expect(xml).not.toContain(HOSTILE_XML_KEY);
     expect(xml).not.toContain("]]>");
     expect(xml).not.toContain("\u0007");
@@ -82,7 +82,7 @@ describe("junit.xml", () => {
     const xml = renderJunit(report);
     expect(junitCases(xml)).toEqual([
       ["run", "verdict", "error", "verdict error: step up failed: dockerd did not answer"],
-      ["thresholds", "k6 thresholds", "error", "the load step did not run, so no threshold was checked"],
+      ["thresholds", "SLO gates", "error", "the load step did not run, so no SLO gate was checked"],
       ["experiments", "broker-partition", "passed", ""],
       ["experiments", "db-latency", "error", "scheduled at 38 s but did not run"],
       ["invariants", "integrity check", "error", "the integrity check did not run, so no invariant was checked"],
@@ -115,9 +115,14 @@ describe("report.html", () => {
     expect(page.match(/<script/g)).toHaveLength(2);
   });
 
-  it("lists k6's observed values unrounded, the lost keys' Jepsen split and a fault left behind", () => {
-    const page = renderHtml(sampleReport());
-    expect(page).toContain("<tr><td>http_req_failed</td><td>rate&lt;0.05</td><td>0.0305</td><td><span class=\"badge ok\">passed</span></td></tr>");
+  it("lists the SLO gates with what was observed, the schedule kept, k6's own verdict beside, the lost keys' Jepsen split and a fault left behind", () => {
+    const report = sampleReport();
+    report.load!.engineThresholds = [{ name: "http_req_failed", condition: "rate<=0.05", passed: true, observed: 0.0305, detail: "k6 observed rate = 0.0305" }];
+    const page = renderHtml(report);
+    expect(page).toContain("<tr><td>failed requests</td><td>at most 5 % failed</td><td>170 of 5,570 failed (3.1 %)</td><td><span class=\"badge ok\">passed</span></td></tr>");
+    expect(page).toContain("<tr><td>1</td><td>0–60 s</td><td>hold</td><td>90 req/s</td><td>5,400</td><td>5,570</td><td>+3.1 %</td></tr>");
+    expect(page).toContain("<h3>k6's own thresholds (shown beside; the gates above decide)</h3>");
+    expect(page).toContain("<tr><td>http_req_failed</td><td>rate&lt;=0.05</td><td>k6 observed rate = 0.0305</td><td><span class=\"badge ok\">passed</span></td></tr>");
     expect(page).toContain("<tr><td>lost (acknowledged, never processed)</td><td>1</td><td>acknowledged before the first read 0, between reads 1, after the last read 0; seen then gone 0</td></tr>");
     expect(page).toContain("<tr><td>unknown (timeout or 5xx)</td><td>2</td><td>appeared 1, did not appear 1</td></tr>");
     expect(page).toContain('<td><span class="badge bad">left behind</span> toxic latency_downstream still on proxy postgres</td>');
@@ -130,7 +135,7 @@ describe("report.html", () => {
     expect(page).toContain('<section class="verdict verdict-interrupted" id="verdict">\n<h2>Verdict: <span id="verdict-value">interrupted</span></h2>\n<ul id="reasons"><li>interrupted by SIGINT</li></ul>');
     expect(page).toContain('<p class="missing">The load step did not run.</p>');
     expect(page).toContain('<p class="missing">The integrity check did not run.</p>');
-    expect(page).toContain('<p class="missing">The load step did not run, so no threshold was checked.</p>');
+    expect(page).toContain('<p class="missing">The load step did not run, so no SLO gate was checked.</p>');
     expect([...page.matchAll(/<figure class="chart" id="(chart-[a-z]+)" data-field="(\w+)" data-scale="(\d+)"/g)].map((m) => m.slice(1))).toEqual([
       ["chart-throughput", "acknowledged", "1"],
       ["chart-latency", "p95Ms", "1"],

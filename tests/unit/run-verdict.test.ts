@@ -1,5 +1,5 @@
 // The run's options and verdict: bad flags are refused before anything exists, and the verdict follows the
-// k6 exit code, each threshold, each experiment and the integrity check.
+// load engine's outcome, each SLO gate, each experiment and the integrity check.
 import { describe, expect, it } from "vitest";
 import { parseRunOptions } from "../../pipeline/options";
 import { decideVerdict, exitCodeFor } from "../../pipeline/verdict";
@@ -7,10 +7,12 @@ import type { LoadResult, RunReport } from "../../reporting/model";
 
 const load = (over: Partial<LoadResult> = {}): LoadResult => ({
   profile: "smoke",
-  script: "loadtests/smoke.js",
+  engine: { name: "loadgen", version: "0.1.0", path: "/bin/loadgen" },
+  engineExitCode: 0,
+  engineOutcome: "the plan was carried out",
+  engineStatus: "completed",
+  plan: { startRate: 50, stages: [{ target: 50, seconds: 60 }], timeoutSeconds: 10, slo: { p95Ms: 99, p99Ms: 500, maxFailedRate: 0 } },
   durationSeconds: 60,
-  k6ExitCode: 0,
-  k6Outcome: "passed",
   requests: 3000,
   acknowledged: 3000,
   rejected4xx: 0,
@@ -18,7 +20,8 @@ const load = (over: Partial<LoadResult> = {}): LoadResult => ({
   timeouts: 0,
   achievedRps: 50,
   latencyMs: { p50: 5, p95: 20, p99: 40, max: 90 },
-  thresholds: [{ metric: "http_req_failed", condition: "rate==0", passed: true, observed: 0 }],
+  thresholds: [{ name: "failed requests", condition: "none failed", passed: true, observed: 0, detail: "0 of 3,000 failed (0 %)" }],
+  scheduleKept: [],
   timeline: [],
   ...over,
 });
@@ -27,13 +30,13 @@ const base: Pick<RunReport, "load" | "experiments" | "integrity"> = { load: load
 describe("parseRunOptions", () => {
   it("applies the defaults of the main job", () => {
     const o = parseRunOptions({});
-    expect(o).toMatchObject({ profile: "smoke", durationSeconds: 60, experiments: ["worker-kill", "nats-restart"], keep: false, reportDir: "report", stack: undefined, rate: undefined });
+    expect(o).toMatchObject({ profile: "smoke", durationSeconds: 60, experiments: ["worker-kill", "nats-restart"], keep: false, reportDir: "report", stack: undefined, rate: undefined, engine: "loadgen" });
     expect(Number.isInteger(o.seed)).toBe(true);
   });
 
   it("takes every flag", () => {
     expect(parseRunOptions({ profile: "soak", duration: "24h", rate: "80", experiments: "none", seed: "42", keep: true, "report-dir": "out", stack: "ci-x1" })).toEqual({
-      stack: "ci-x1", profile: "soak", durationSeconds: 86_400, rate: 80, experiments: [], definitions: [], seed: 42, schedule: [], keep: true, reportDir: "out",
+      stack: "ci-x1", profile: "soak", durationSeconds: 86_400, rate: 80, experiments: [], definitions: [], seed: 42, schedule: [], keep: true, reportDir: "out", engine: "loadgen",
     });
   });
 
@@ -67,14 +70,17 @@ describe("decideVerdict", () => {
     expect(decideVerdict(base, {})).toEqual({ verdict: "ready", reasons: [] });
   });
 
-  it("fails on a failed threshold, even when k6 exited 0", () => {
-    const v = decideVerdict({ ...base, load: load({ thresholds: [{ metric: "http_req_duration{expected_response:true}", condition: "p(95)<99", passed: false, observed: 120.5 }] }) }, {});
-    expect(v).toEqual({ verdict: "not-ready", reasons: ["threshold http_req_duration{expected_response:true} p(95)<99 failed (observed 120.5)"] });
+  it("fails on a failed SLO gate, naming what was observed, even when the engine exited 0", () => {
+    const failed = { name: "failed requests", condition: "none failed", passed: false, observed: 17 / 140_657, detail: "17 of 140,657 failed (0.012 %)" };
+    const v = decideVerdict({ ...base, load: load({ thresholds: [failed] }) }, {});
+    expect(v).toEqual({ verdict: "not-ready", reasons: ["SLO failed requests: none failed failed: 17 of 140,657 failed (0.012 %)"] });
   });
 
-  it("treats a k6 script error as an error of the testbed, and missing thresholds as not evaluated", () => {
-    expect(decideVerdict({ ...base, load: load({ k6ExitCode: 107, k6Outcome: "the script threw an exception" }) }, {}).verdict).toBe("error");
-    expect(decideVerdict({ ...base, load: load({ thresholds: [] }) }, {}).reasons).toEqual(["k6 reported no thresholds: the SLO gates were not evaluated"]);
+  it("treats an engine error as an error of the testbed, and missing gates as not evaluated", () => {
+    const k6Threw = load({ engine: { name: "k6", version: "1.4.2", path: "/usr/bin/k6" }, engineExitCode: 107, engineOutcome: "the script threw an exception", engineStatus: "error" });
+    expect(decideVerdict({ ...base, load: k6Threw }, {})).toEqual({ verdict: "error", reasons: ["the load engine k6 exited 107: the script threw an exception"] });
+    expect(decideVerdict({ ...base, load: load({ engineExitCode: 3, engineOutcome: "stopped by a signal", engineStatus: "interrupted" }) }, {}).verdict).toBe("error");
+    expect(decideVerdict({ ...base, load: load({ thresholds: [] }) }, {}).reasons).toEqual(["no SLO gate was evaluated"]);
   });
 
   it("fails on a failed experiment, a leftover fault, pending records and lost keys", () => {
