@@ -6,6 +6,7 @@ import * as docker from "../lib/docker-api";
 import { projectRoot } from "../lib/paths";
 import { passphraseEnv, stackKind } from "../lib/pulumi-env";
 import { say } from "../lib/progress";
+import { dropEncryptionSalt, stackFile, syncStackFile, templateFile } from "../lib/stack-files";
 import type { Toolchain } from "../toolchain/setup";
 import { UsageError } from "./args";
 import { claimStack, readOwners, releaseStack } from "./owners";
@@ -20,38 +21,39 @@ export function checkStackName(stack: string): void {
   }
 }
 
-function configFile(stack: string): string {
-  return path.join(projectRoot, "stacks", `Pulumi.${stack}.yaml`);
-}
-
 /** How long an ephemeral stack may live before the orphan sweep may remove what it left. */
 export const EPHEMERAL_HOURS = 6;
 
 /**
- * An ephemeral ci-<suffix> stack takes its configuration from Pulumi.ci.yaml, plus the run it belongs to and
- * when it expires (labels cp3.run and cp3.expires on everything it creates).
+ * Every stack's file is generated from its template (lib/stack-files.ts). An ephemeral ci-<suffix> stack takes
+ * the ci template, plus the run it belongs to and when it expires (labels cp3.run and cp3.expires on everything
+ * it creates).
  */
 async function ensureStackConfig(stack: string): Promise<void> {
-  if (stack.startsWith("ci-") && !fs.existsSync(configFile(stack))) {
+  if (!stack.startsWith("ci-")) {
+    const note = syncStackFile(stackKind(stack)!);
+    if (note) say(note);
+  } else if (!fs.existsSync(stackFile(stack))) {
     const expires = new Date(Date.now() + EPHEMERAL_HOURS * 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
     // A gateway port fixed for the stack's life: an engine-picked one changes whenever the container restarts
     // (a chaos experiment), and the load would lose its target.
     const gatewayPort = await freeLocalPort();
     const text = fs
-      .readFileSync(configFile("ci"), "utf8")
+      .readFileSync(templateFile("ci"), "utf8")
       .replace(/^config:\n/m, `config:\n  cp3:run: ${stack}\n  cp3:expires: "${expires}"\n`)
       .replace(/^( {2}cp3:gateway:\n {4}hostPort: )0$/m, `$1${gatewayPort}`);
-    fs.writeFileSync(configFile(stack), text);
+    fs.mkdirSync(path.dirname(stackFile(stack)), { recursive: true });
+    fs.writeFileSync(stackFile(stack), text);
   }
 }
-
 
 /** Opens a stack; `create: false` only selects one that exists (destroy, outputs never create a stack). */
 export async function openStack(stack: string, toolchain: Toolchain, options = { create: true }): Promise<Stack> {
   checkStackName(stack);
-  // Only a stack being created gets a config file; selecting one must never leave a file behind.
+  // Only a stack being created gets a ci-<suffix> file; selecting one must never leave a file behind. A base
+  // stack's file is brought up to date either way.
+  if (options.create || !stack.startsWith("ci-")) await ensureStackConfig(stack);
   if (options.create) {
-    await ensureStackConfig(stack);
     // Until this process ends or destroys it; `cp3 up` and --keep hand it over as kept (and a kept stack
     // stays kept when it is opened again).
     if (readOwners().get(stack)?.kind !== "kept") claimStack(stack, "session");
@@ -110,31 +112,19 @@ export async function destroyStack(stack: Stack, options: { remove: boolean; sig
   await stack.destroy({ onOutput: pulumiOutput(stack.name), color: "never", signal: options.signal });
   releaseStack(stack.name);
   if (!options.remove) return;
-  // `pulumi stack rm` deletes the stack's config file too: right for a generated ci-<suffix> file, wrong for
-  // the committed stacks/Pulumi.ci.yaml.
-  const generated = stack.name.startsWith("ci-");
-  await stack.workspace.removeStack(stack.name, { preserveConfig: !generated });
-  if (generated) fs.rmSync(configFile(stack.name), { force: true });
-  else dropEncryptionSalt(configFile(stack.name));
-}
-
-/**
- * Pulumi writes the passphrase provider's salt into the stack file (pulumi/pulumi#8408). For the committed
- * stacks/Pulumi.ci.yaml that salt belongs to one clone's generated passphrase; once the stack is removed it
- * means nothing, so it goes too and the committed file is left as it was.
- */
-function dropEncryptionSalt(file: string): void {
-  if (!fs.existsSync(file)) return;
-  const text = fs.readFileSync(file, "utf8");
-  const kept = text.replace(/^encryptionsalt:.*\n?/m, "");
-  if (kept !== text) fs.writeFileSync(file, kept);
+  // `pulumi stack rm` deletes the stack's file too: right for a ci-<suffix> file, made for that stack alone.
+  // The ci stack's file keeps the settings a user gave it; only its salt goes with the stack.
+  const ephemeral = stack.name.startsWith("ci-");
+  await stack.workspace.removeStack(stack.name, { preserveConfig: !ephemeral });
+  if (ephemeral) fs.rmSync(stackFile(stack.name), { force: true });
+  else dropEncryptionSalt(stackFile(stack.name));
 }
 
 /** Removes a stack's state without a destroy (its objects are already gone), and its generated config file. */
 export async function forgetStack(stack: string, toolchain: Toolchain): Promise<void> {
   const opened = await openStack(stack, toolchain, { create: false });
   await opened.workspace.removeStack(stack, { force: true, preserveConfig: !stack.startsWith("ci-") });
-  if (stack.startsWith("ci-")) fs.rmSync(configFile(stack), { force: true });
+  if (stack.startsWith("ci-")) fs.rmSync(stackFile(stack), { force: true });
   releaseStack(stack);
 }
 

@@ -104,6 +104,12 @@ export function parseConfig(all: Record<string, string>, stack: string): Testbed
     else own[key] = value;
   }
 
+  // No cp3: key at all: a plain `pulumi stack select --create` made the stack file before cp3 generated it.
+  if (Object.keys(all).every((k) => !k.startsWith(`${NS}:`))) {
+    throw new ConfigError([
+      `${NS}:kind: got nothing (the stack file of "${stack}" has no ${NS}: settings at all); allowed: ${KINDS.join(", ")}, with the settings cp3 generates from stacks/templates/Pulumi.<kind>.yaml: run \`eval "$(npm run -s cp3 -- setup --env)"\` (or any cp3 verb), then pulumi again`,
+    ]);
+  }
   const kind = own.kind as StackKind | undefined;
   if (kind === undefined || !KINDS.includes(kind)) problems.push(`${NS}:kind: got ${JSON.stringify(own.kind)}; allowed: ${KINDS.join(", ")} (required)`);
   const expires = own.expires ?? "";

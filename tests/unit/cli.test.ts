@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "../../lib/paths";
+import { stackFile } from "../../lib/stack-files";
 
 function cp3(...args: string[]) {
   const result = spawnSync(process.execPath, ["--import", "tsx", path.join(projectRoot, "cli", "main.ts"), ...args], {
@@ -44,7 +45,7 @@ describe("cp3 command line", () => {
     const { code, stderr } = cp3("destroy", "--stack", "ci-never-created");
     expect(code).toBe(2);
     expect(stderr).toContain('cp3: stack "ci-never-created" does not exist in file://');
-    expect(fs.existsSync(path.join(projectRoot, "stacks", "Pulumi.ci-never-created.yaml"))).toBe(false);
+    expect(fs.existsSync(stackFile("ci-never-created"))).toBe(false);
   }, 120_000);
 
   it("prints help for every verb, naming its flags", () => {

@@ -1,8 +1,7 @@
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { projectRoot } from "../../lib/paths";
-import { ConfigError, parseConfig } from "../../stacks/config";
+import { templateFile } from "../../lib/stack-files";
+import { ConfigError, parseConfig, type StackKind } from "../../stacks/config";
 
 const obj = (v: unknown) => JSON.stringify(v);
 
@@ -16,9 +15,9 @@ function problems(all: Record<string, string>, stack = "ci"): string[] {
   return [];
 }
 
-/** A committed stack file's config, in the flat "ns:key" -> text form Pulumi hands to a program. */
-function stackFile(stack: string): Record<string, string> {
-  const text = fs.readFileSync(path.join(projectRoot, "stacks", `Pulumi.${stack}.yaml`), "utf8");
+/** A stack template's config, in the flat "ns:key" -> text form Pulumi hands to a program. */
+function stackTemplate(kind: StackKind): Record<string, string> {
+  const text = fs.readFileSync(templateFile(kind), "utf8");
   const out: Record<string, string> = {};
   // The files are simple: top-level keys with scalar values or one level of nested mappings.
   let current: string | undefined;
@@ -56,8 +55,14 @@ describe("parseConfig", () => {
     expect(c.chaos.proxy).toBe(true);
   });
 
-  it.each(["ci", "dev", "staging"])("accepts the committed stacks/Pulumi.%s.yaml", (stack) => {
-    expect(problems(stackFile(stack), stack)).toEqual([]);
+  it.each(["ci", "dev", "staging"] as const)("accepts the template stacks/templates/Pulumi.%s.yaml", (kind) => {
+    expect(problems(stackTemplate(kind), kind)).toEqual([]);
+  });
+
+  it("says where the settings come from when a stack file has none (pulumi ran before cp3 generated it)", () => {
+    expect(problems({ "other:key": "x" }, "dev")).toEqual([
+      'cp3:kind: got nothing (the stack file of "dev" has no cp3: settings at all); allowed: ci, dev, staging, with the settings cp3 generates from stacks/templates/Pulumi.<kind>.yaml: run `eval "$(npm run -s cp3 -- setup --env)"` (or any cp3 verb), then pulumi again',
+    ]);
   });
 
   it("keeps a zero it was given instead of replacing it with a default", () => {
