@@ -1,6 +1,7 @@
 // The default engine: `loadgen`, our small command on vegeta's library (toolchain/loadgen), built from Go modules
 // by `cp3 setup`. It reads the plan, writes the ledger, and a summary with the schedule it kept.
 import * as fs from "node:fs";
+import type { Toolchain } from "../toolchain/setup";
 import { runEngineProcess, writePlan, type EngineRun, type EngineRunOptions, type LoadEngine } from "./engine";
 import type { EngineInfo } from "./types";
 
@@ -48,4 +49,11 @@ function readSummary(file: string): LoadgenSummary | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The default engine, as `cp3 setup` built it. */
+export function loadgenFrom(toolchain: Toolchain): Loadgen {
+  const tool = toolchain.tools.find((t) => t.id === "loadgen");
+  if (!tool) throw new Error("set-up did not resolve loadgen, the default load engine (run: npm run cp3 -- setup)");
+  return new Loadgen(tool.path, tool.version);
 }

@@ -3,7 +3,8 @@ import type { Parsed, VerbSpec } from "../args";
 import { UsageError } from "../args";
 import { benchUp, formatBenchUp } from "../../bench/up";
 import { benchWorkload, formatBenchWorkload } from "../../bench/workload";
-import { ensureToolchain, loadgenOf } from "./setup";
+import { ensureToolchain } from "./setup";
+import { loadgenFrom } from "../../load/loadgen";
 
 const BENCHES = ["up", "workload"];
 
@@ -35,7 +36,7 @@ export async function runBench(parsed: Parsed): Promise<number> {
   if (!Number.isInteger(stepSeconds) || stepSeconds < 5 || stepSeconds > 300) throw new UsageError(`bench: --step-seconds got ${JSON.stringify(secondsText)}; allowed: an integer from 5 to 300`);
   const toolchain = await ensureToolchain();
   if (name === "workload") {
-    const figures = await benchWorkload(toolchain, loadgenOf(toolchain), { rates, stepSeconds });
+    const figures = await benchWorkload(toolchain, loadgenFrom(toolchain), { rates, stepSeconds });
     process.stdout.write(`${parsed.values.json ? JSON.stringify(figures, null, 2) : formatBenchWorkload(figures)}\n`);
     return 0;
   }

@@ -3,7 +3,8 @@ import type { Parsed, VerbSpec } from "../args";
 import { findK6 } from "../../load/select";
 import { parseRunOptions, PROFILES } from "../../pipeline/options";
 import { runCp3 } from "../../pipeline/run";
-import { ensureToolchain, loadgenOf } from "./setup";
+import { ensureToolchain } from "./setup";
+import { loadgenFrom } from "../../load/loadgen";
 
 const runFlags: VerbSpec["flags"] = {
   stack: { type: "string", placeholder: "S", description: "stack to run on (default: a fresh ci-<run-id>); destroyed at the end either way" },
@@ -37,5 +38,5 @@ export async function runRun(parsed: Parsed): Promise<number> {
   const options = parseRunOptions(parsed.values);
   const k6 = options.engine === "k6" ? await findK6(options.k6) : undefined;
   const toolchain = await ensureToolchain();
-  return runCp3(toolchain, options, k6 ?? loadgenOf(toolchain));
+  return runCp3(toolchain, options, k6 ?? loadgenFrom(toolchain));
 }

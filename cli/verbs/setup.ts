@@ -2,7 +2,6 @@ import type { Parsed, VerbSpec } from "../args";
 import { say } from "../../lib/progress";
 import { passphraseEnv } from "../../lib/pulumi-env";
 import { syncStackFiles } from "../../lib/stack-files";
-import { Loadgen } from "../../load/loadgen";
 import { formatTools, setup, type Toolchain } from "../../toolchain/setup";
 
 export const setupSpec: VerbSpec = {
@@ -25,13 +24,6 @@ export async function ensureToolchain(): Promise<Toolchain> {
   Object.assign(process.env, toolchain.env, { CP3_TOOLCHAIN_BIN: toolchain.binDir });
   for (const note of syncStackFiles()) say(note);
   return toolchain;
-}
-
-/** The default load engine, as `cp3 setup` built it. */
-export function loadgenOf(toolchain: Toolchain): Loadgen {
-  const tool = toolchain.tools.find((t) => t.id === "loadgen");
-  if (!tool) throw new Error("set-up did not resolve loadgen, the default load engine");
-  return new Loadgen(tool.path, tool.version);
 }
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
