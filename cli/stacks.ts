@@ -6,7 +6,7 @@ import * as docker from "../lib/docker-api";
 import { projectRoot } from "../lib/paths";
 import { passphraseEnv, stackKind } from "../lib/pulumi-env";
 import { say } from "../lib/progress";
-import { dropEncryptionSalt, stackFile, syncStackFile, templateFile } from "../lib/stack-files";
+import { dropEncryptionSalt, generatedHeader, stackFile, syncStackFile, templateFile } from "../lib/stack-files";
 import type { Toolchain } from "../toolchain/setup";
 import { UsageError } from "./args";
 import { claimStack, readOwners, releaseStack } from "./owners";
@@ -38,8 +38,7 @@ async function ensureStackConfig(stack: string): Promise<void> {
     // A gateway port fixed for the stack's life: an engine-picked one changes whenever the container restarts
     // (a chaos experiment), and the load would lose its target.
     const gatewayPort = await freeLocalPort();
-    const text = fs
-      .readFileSync(templateFile("ci"), "utf8")
+    const text = (generatedHeader("ci") + fs.readFileSync(templateFile("ci"), "utf8"))
       .replace(/^config:\n/m, `config:\n  cp3:run: ${stack}\n  cp3:expires: "${expires}"\n`)
       .replace(/^( {2}cp3:gateway:\n {4}hostPort: )0$/m, `$1${gatewayPort}`);
     fs.mkdirSync(path.dirname(stackFile(stack)), { recursive: true });
@@ -120,11 +119,12 @@ export async function destroyStack(stack: Stack, options: { remove: boolean; sig
   else dropEncryptionSalt(stackFile(stack.name));
 }
 
-/** Removes a stack's state without a destroy (its objects are already gone), and its generated config file. */
+/** Removes a stack's state without a destroy (its objects are already gone): a ci-<suffix> file with it, a base stack's salt. */
 export async function forgetStack(stack: string, toolchain: Toolchain): Promise<void> {
   const opened = await openStack(stack, toolchain, { create: false });
   await opened.workspace.removeStack(stack, { force: true, preserveConfig: !stack.startsWith("ci-") });
   if (stack.startsWith("ci-")) fs.rmSync(stackFile(stack), { force: true });
+  else dropEncryptionSalt(stackFile(stack));
   releaseStack(stack);
 }
 

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { projectRoot } from "../../lib/paths";
-import { stackConfigDir, stackFile, syncStackFile, syncStackFiles, templateFile } from "../../lib/stack-files";
+import { generatedHeader, stackConfigDir, stackFile, syncStackFile, syncStackFiles, templateFile } from "../../lib/stack-files";
 
 const git = (...args: string[]) => spawnSync("git", args, { cwd: projectRoot, encoding: "utf8" });
 
@@ -30,6 +30,7 @@ describe("syncStackFile", () => {
   let root: string;
   const salt = "encryptionsalt: v1:c2FsdA==:v1:abc:def\n";
   const template = (kind: string, extra = "") => `# ${kind} template\nconfig:\n  cp3:kind: ${kind}\n${extra}`;
+  const generated = (kind: "ci" | "dev" | "staging", extra = "") => `${generatedHeader(kind)}${template(kind, extra)}`;
   const read = (file: string) => fs.readFileSync(file, "utf8");
   const sync = (exists = true) => syncStackFile("dev", { root, stackExists: () => exists });
 
@@ -43,12 +44,12 @@ describe("syncStackFile", () => {
 
   it("writes every base stack's file from its template into stackConfigDir", () => {
     expect(syncStackFiles({ root, stackExists: () => false })).toEqual([]);
-    for (const kind of ["ci", "dev", "staging"]) expect(read(path.join(root, ".gen", "stacks", `Pulumi.${kind}.yaml`))).toBe(template(kind));
+    for (const kind of ["ci", "dev", "staging"] as const) expect(read(path.join(root, ".gen", "stacks", `Pulumi.${kind}.yaml`))).toBe(generated(kind));
   });
 
   it("leaves a generated file alone while its template is unchanged: the salt and the user's settings stay", () => {
     sync();
-    const edited = `${template("dev", "  cp3:worker:\n    replicas: 3\n")}${salt}`;
+    const edited = `${generated("dev", "  cp3:worker:\n    replicas: 3\n")}${salt}`;
     fs.writeFileSync(stackFile("dev", root), edited);
     expect(sync()).toBeUndefined();
     expect(read(stackFile("dev", root))).toBe(edited);
@@ -56,13 +57,13 @@ describe("syncStackFile", () => {
 
   it("generates the file again when its template changed, keeping the salt and a copy of the previous file", () => {
     sync();
-    const edited = `${template("dev", "  cp3:worker:\n    replicas: 3\n")}${salt}`;
+    const edited = `${generated("dev", "  cp3:worker:\n    replicas: 3\n")}${salt}`;
     fs.writeFileSync(stackFile("dev", root), edited);
     fs.writeFileSync(templateFile("dev", root), template("dev", "  cp3:gateway:\n    hostPort: 18081\n"));
     expect(sync()).toBe(
       "stacks/templates/Pulumi.dev.yaml changed: .gen/stacks/Pulumi.dev.yaml is generated from it again (the previous copy, with any settings of your own: .gen/stacks/Pulumi.dev.yaml.bak)",
     );
-    expect(read(stackFile("dev", root))).toBe(`${template("dev", "  cp3:gateway:\n    hostPort: 18081\n")}${salt}`);
+    expect(read(stackFile("dev", root))).toBe(`${generated("dev", "  cp3:gateway:\n    hostPort: 18081\n")}${salt}`);
     expect(read(`${stackFile("dev", root)}.bak`)).toBe(edited);
   });
 
@@ -70,7 +71,7 @@ describe("syncStackFile", () => {
     fs.mkdirSync(path.dirname(stackFile("dev", root)), { recursive: true });
     fs.writeFileSync(stackFile("dev", root), salt);
     expect(sync()).toBeUndefined();
-    expect(read(stackFile("dev", root))).toBe(`${template("dev")}${salt}`);
+    expect(read(stackFile("dev", root))).toBe(`${generated("dev")}${salt}`);
     expect(fs.existsSync(`${stackFile("dev", root)}.bak`)).toBe(false);
   });
 
@@ -80,6 +81,6 @@ describe("syncStackFile", () => {
     sync(true);
     expect(read(stackFile("dev", root))).toContain("encryptionsalt:");
     sync(false);
-    expect(read(stackFile("dev", root))).toBe(template("dev"));
+    expect(read(stackFile("dev", root))).toBe(generated("dev"));
   });
 });
