@@ -101,7 +101,10 @@ export function syncStackFile(kind: StackKind, options: SyncOptions = {}): strin
   const file = stackFile(kind, root);
   const previous = readOrUndefined(file);
   let note: string | undefined;
-  if (previous === undefined || readOrUndefined(stampFile(file))?.trim() !== hash) {
+  // A file without any cp3: setting was not made by cp3 (a plain `pulumi stack select --create` after the stack's
+  // file was removed with `pulumi stack rm`), whatever the stamp beside it says.
+  const ours = previous !== undefined && /^\s*cp3:/m.test(previous) && readOrUndefined(stampFile(file))?.trim() === hash;
+  if (!ours) {
     const salt = previous === undefined ? undefined : SALT.exec(previous)?.[0];
     if (previous !== undefined && settings(previous) !== "" && settings(previous) !== settings(template)) {
       fs.copyFileSync(file, `${file}.bak`);

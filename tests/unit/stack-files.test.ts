@@ -67,7 +67,14 @@ describe("syncStackFile", () => {
     expect(read(`${stackFile("dev", root)}.bak`)).toBe(edited);
   });
 
-  it("fills in a file that a plain `pulumi stack select --create` made before cp3, without a needless copy", () => {
+  it.each([
+    ["before cp3 ever ran", false],
+    ["after `pulumi stack rm` removed the generated file", true],
+  ])("fills in a file that a plain `pulumi stack select --create` made %s, without a needless copy", (_when, generatedBefore) => {
+    if (generatedBefore) {
+      sync();
+      fs.rmSync(stackFile("dev", root));
+    }
     fs.mkdirSync(path.dirname(stackFile("dev", root)), { recursive: true });
     fs.writeFileSync(stackFile("dev", root), salt);
     expect(sync()).toBeUndefined();
