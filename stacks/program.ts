@@ -13,7 +13,10 @@ import { workloadPath } from "./build-context";
 import { parseConfig } from "./config";
 import { declareImages } from "./images";
 
-const config = parseConfig(pulumi.runtime.allConfig(), pulumi.getStack());
+// Our language host hands over a stack with no settings at all as JSON null, on which allConfig() throws a
+// bare TypeError; with an empty map instead, parseConfig names the command that generates the stack file.
+const settings = process.env.PULUMI_CONFIG === "null" ? {} : pulumi.runtime.allConfig();
+const config = parseConfig(settings, pulumi.getStack());
 const owner: Ownership = { stack: pulumi.getStack(), run: config.run, expires: config.expires };
 const images = declareImages(config.images.base);
 
