@@ -15,6 +15,7 @@ import { atLeast, goTools, parseVersion, versions, type GoTool, type ToolId } fr
 import * as docker from "../lib/docker-api";
 import { findOnPath } from "../lib/which";
 import { findExternalK6, K6_MINIMUM } from "./external-k6";
+import { toolLicence } from "./licences";
 
 export interface ResolvedTool {
   id: ToolId | "node" | "node-image" | "docker-engine" | "debian-root" | "workload-deps" | "k6";
@@ -161,6 +162,8 @@ export async function setup(options: SetupOptions): Promise<{ toolchain: Toolcha
       continue;
     }
     if (tool.id === "pulumi") pulumiFromPath = resolved.source === "PATH";
+    // What we build, we answer for: its licence from the module cache (no download), shown by `setup --check`.
+    if (options.checkOnly && resolved.source.startsWith("built from Go modules")) resolved.licence = toolLicence(tool.moduleDir, tool.goPackage).licence;
     tools.push(resolved);
     if (tool.id !== "docker-provider") linkInto(binDir(), tool.binary, resolved.path);
   }
