@@ -22,7 +22,11 @@ export function stateDir(): string {
 }
 
 export function backendUrl(): string {
-  return process.env.PULUMI_BACKEND_URL ?? `file://${stateDir()}`;
+  if (process.env.PULUMI_BACKEND_URL !== undefined) return process.env.PULUMI_BACKEND_URL;
+  // Pulumi's file backend refuses a folder that does not exist ("unable to open state directory"), and a fresh
+  // clone has none until a ci stack's generated passphrase goes there: its first stack may well be dev.
+  fs.mkdirSync(stateDir(), { recursive: true });
+  return `file://${stateDir()}`;
 }
 
 /** ci stacks share one generated passphrase kept beside their state; it is created on first use. */
