@@ -13,8 +13,15 @@ export interface CliProcess {
   waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>;
 }
 
-export function startCli(args: string[]): CliProcess {
-  const child = spawn(process.execPath, [path.join(projectRoot, "bin", "cp3.cjs"), ...args], { cwd: projectRoot, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+/** Where to run it: another checkout (a fresh clone) and its environment; by default this one, inheriting ours. */
+export interface CliPlace {
+  root?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function startCli(args: string[], place: CliPlace = {}): CliProcess {
+  const root = place.root ?? projectRoot;
+  const child = spawn(process.execPath, [path.join(root, "bin", "cp3.cjs"), ...args], { cwd: root, env: place.env ?? process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   const collect = (b: Buffer) => (log += b.toString());
   child.stdout!.on("data", collect);
@@ -42,8 +49,8 @@ export function cliMainPid(bootstrapPid: number): number | undefined {
   return children[0];
 }
 
-export async function runCli(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  const p = startCli(args);
+export async function runCli(args: string[], timeoutMs: number, place: CliPlace = {}): Promise<{ code: number | null; output: string }> {
+  const p = startCli(args, place);
   const timer = setTimeout(() => process.kill(-p.child.pid!, "SIGTERM"), timeoutMs);
   const code = await p.exited;
   clearTimeout(timer);
