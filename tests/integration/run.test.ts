@@ -68,7 +68,7 @@ describe("cp3 run", () => {
     const stack = stackOf(p.output())!;
     const main = cliMainPid(p.child.pid!);
     expect(main).toBeDefined();
-    process.kill(-main!, "SIGKILL"); // the driver and k6 with it, with no chance to clean up
+    process.kill(-main!, "SIGKILL"); // the driver and its load engine with it, with no chance to clean up
     process.kill(p.child.pid!, "SIGKILL");
     await p.exited;
     expect((await leftovers(stack)).length).toBeGreaterThan(5);
