@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { destroyAlways, destroyStack, openStack, upStack } from "../cli/stacks";
+import { destroyAlways, destroyStack, openStack, upStack } from "../lifecycle/stacks";
 import * as docker from "../lib/docker-api";
 import { run } from "../lib/exec";
 import { projectRoot, workDir } from "../lib/paths";

@@ -14,7 +14,7 @@ import { planFor, type Slo } from "../load/plan";
 import type { EngineInfo } from "../load/types";
 import { during, formatSplit, type CpuSplit } from "./cpu";
 import { startInstantServer } from "./instant-server";
-import { destroyAlways, openStack, upStack } from "../cli/stacks";
+import { destroyAlways, openStack, upStack } from "../lifecycle/stacks";
 import * as docker from "../lib/docker-api";
 import { workDir } from "../lib/paths";
 import { say } from "../lib/progress";

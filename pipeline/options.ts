@@ -1,6 +1,6 @@
 // The CP3 run's options, checked before anything is created: each mistake names the flag, what it got and
 // what is allowed.
-import { checkStackName } from "../cli/stacks";
+import { checkStackName } from "../lifecycle/stacks";
 import { findExperiment, loadExperimentFile, planSchedule, type Experiment } from "../chaos";
 import { UsageError } from "../lib/usage-error";
 import type { EngineName } from "../load/engine";

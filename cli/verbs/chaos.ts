@@ -5,7 +5,7 @@ import type { ExperimentResult } from "../../reporting/model";
 import { onInterrupt } from "../../lib/interrupt";
 import { say, step } from "../../lib/progress";
 import { UsageError, type Parsed, type VerbSpec } from "../args";
-import { checkStackName, openStack, stackOutputs } from "../stacks";
+import { checkStackName, openStack, stackOutputs } from "../../lifecycle/stacks";
 import { ensureToolchain } from "./setup";
 
 export const chaosSpec: VerbSpec = {

@@ -5,7 +5,7 @@ import { checkIntegrity, integrityReasons } from "../../integrity/check";
 import { finalRead } from "../../integrity/database";
 import { readLedger } from "../../integrity/ledger";
 import { step } from "../../lib/progress";
-import { checkStackName, openStack, stackOutputs } from "../stacks";
+import { checkStackName, openStack, stackOutputs } from "../../lifecycle/stacks";
 import { ensureToolchain } from "./setup";
 
 export const checkSpec: VerbSpec = {

@@ -1,9 +1,9 @@
 // up, destroy and outputs for one named stack.
 import type { Parsed, VerbSpec } from "../args";
-import { destroyStack, formatOutputs, openStack, removeAfterDestroy, stackOutputs, upStack, checkStackName } from "../stacks";
+import { destroyStack, formatOutputs, openStack, removeAfterDestroy, stackOutputs, upStack, checkStackName } from "../../lifecycle/stacks";
 import { onInterrupt } from "../../lib/interrupt";
 import { say, step } from "../../lib/progress";
-import { claimStack } from "../owners";
+import { claimStack } from "../../lifecycle/owners";
 import { ensureToolchain } from "./setup";
 
 const stackFlag = { stack: { type: "string", placeholder: "S", description: "stack: ci, ci-<suffix>, dev or staging" } } as const;

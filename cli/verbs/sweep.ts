@@ -1,7 +1,7 @@
-// `cp3 sweep`: remove what runs left behind (see cli/sweep.ts for what counts as an orphan).
+// `cp3 sweep`: remove what runs left behind (see lifecycle/sweep.ts for what counts as an orphan).
 import type { Parsed, VerbSpec } from "../args";
 import { say, step } from "../../lib/progress";
-import { sweepOrphans } from "../sweep";
+import { sweepOrphans } from "../../lifecycle/sweep";
 import { ensureToolchain } from "./setup";
 
 export const sweepSpec: VerbSpec = {

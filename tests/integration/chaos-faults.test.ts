@@ -9,7 +9,7 @@ import { diskUsage, inspect, pidOf } from "../../chaos/engine";
 import { TAG_PREFIX, taggedRules, ourQdisc, interfaceWith } from "../../chaos/netns";
 import { BAD_STARTUP, connectSeries, conversation, SSL_REQUEST, throughput } from "../../chaos/tcp-probe";
 import * as toxiproxy from "../../chaos/toxiproxy-api";
-import { destroyStack, openStack, upStack } from "../../cli/stacks";
+import { destroyStack, openStack, upStack } from "../../lifecycle/stacks";
 import * as docker from "../../lib/docker-api";
 import { newRunId } from "../../lib/run-id";
 import type { ExperimentResult } from "../../reporting/model";

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { crash } from "../../chaos/engine";
-import { destroyStack, openStack, upStack } from "../../cli/stacks";
+import { destroyStack, openStack, upStack } from "../../lifecycle/stacks";
 import * as docker from "../../lib/docker-api";
 import { newRunId } from "../../lib/run-id";
 import { setup } from "../../toolchain/setup";

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { leftovers } from "../../cli/stacks";
+import { leftovers } from "../../lifecycle/stacks";
 import { getJson } from "../../lib/http-probe";
 import { runCli } from "./cli-process";
 import { freshClone, type Clone } from "./fresh-clone";

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { leftovers } from "../../cli/stacks";
+import { leftovers } from "../../lifecycle/stacks";
 import { projectRoot } from "../../lib/paths";
 
 describe("an interrupted main job", () => {

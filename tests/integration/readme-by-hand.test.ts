@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { leftovers, removeLabeled } from "../../cli/stacks";
+import { leftovers, removeLabeled } from "../../lifecycle/stacks";
 import { projectRoot } from "../../lib/paths";
 import { freshClone, type Clone } from "./fresh-clone";
 

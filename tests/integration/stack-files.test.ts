@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { destroyStack, openStack } from "../../cli/stacks";
+import { destroyStack, openStack } from "../../lifecycle/stacks";
 import { projectRoot } from "../../lib/paths";
 import { stackFile, templateFile } from "../../lib/stack-files";
 import { setup } from "../../toolchain/setup";

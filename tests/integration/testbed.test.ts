@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { destroyStack, leftovers, openStack, upStack } from "../../cli/stacks";
+import { destroyStack, leftovers, openStack, upStack } from "../../lifecycle/stacks";
 import { newRunId } from "../../lib/run-id";
 import * as docker from "../../lib/docker-api";
 import { getJson } from "../../lib/http-probe";

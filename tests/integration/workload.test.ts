@@ -3,7 +3,7 @@
 // when NATS (its tmpfs store wiped) or a worker is killed mid-stream.
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { destroyStack, openStack, upStack } from "../../cli/stacks";
+import { destroyStack, openStack, upStack } from "../../lifecycle/stacks";
 import { newRunId } from "../../lib/run-id";
 import * as docker from "../../lib/docker-api";
 import { setup } from "../../toolchain/setup";

@@ -1,8 +1,8 @@
 // Which stacks the orphan sweep removes, and which it leaves alone, with the reason it gives.
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { Owner } from "../../cli/owners";
-import { decide } from "../../cli/sweep";
+import type { Owner } from "../../lifecycle/owners";
+import { decide } from "../../lifecycle/sweep";
 
 const NOW = Date.parse("2026-11-24T12:00:00Z");
 const alive: Owner = { stack: "ci-a", kind: "session", pid: process.pid, pidStart: "", projectRoot: "/nowhere", since: "2026-11-24T11:00:00Z" };

@@ -8,7 +8,7 @@ import { passphraseEnv, stackKind } from "../lib/pulumi-env";
 import { say } from "../lib/progress";
 import { dropEncryptionSalt, generatedHeader, stackFile, syncStackFile, templateFile } from "../lib/stack-files";
 import type { Toolchain } from "../toolchain/setup";
-import { UsageError } from "./args";
+import { UsageError } from "../lib/usage-error";
 import { claimStack, readOwners, releaseStack } from "./owners";
 import { freeLocalPort } from "../lib/free-port";
 
