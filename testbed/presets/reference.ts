@@ -1,0 +1,96 @@
+// The reference workload (gateway → JetStream → workers → PostgreSQL, exactly once), expressed entirely as a
+// system description: the example cp3 proves by default, and its benchmark. Its sizes and knobs come from the
+// stack's settings (stacks/config.ts), so `cp3:gateway`, `cp3:worker`, `cp3:nats`... keep their meaning.
+import { consumerConfig, streamConfig } from "../../components/jetstream";
+import type { TestbedConfig } from "../../stacks/config";
+import type { TestbedSpecInput } from "../spec";
+
+/** The gateway publishes on the stream's first subject, its trailing wildcard made concrete. */
+export const publishSubject = (subject: string) => subject.replace(/(^|\.)(>|\*)$/, "$1new");
+
+/** Which records the reference workload holds, and how many committed effects each has (its oracle). */
+export const REFERENCE_ORACLE_QUERY = `SELECT r.idempotency_key AS key,
+       (SELECT count(*) FROM processing_attempts a WHERE a.record_id = r.id AND a.outcome = 'processed') AS effect_count,
+       r.state
+  FROM records r`;
+
+export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | "postgres" | "toxiproxy" | "gateway" | "worker" | "dev">, workloadDir: string): TestbedSpecInput {
+  const j = c.jetstream;
+  const stream = { name: j.stream, subjects: j.subjects, maxMsgs: j.maxMsgs, maxBytesMiB: j.maxBytesMiB, maxAgeSeconds: j.maxAgeSeconds, duplicateWindowSeconds: j.duplicateWindowSeconds, discard: j.discard };
+  const consumer = { stream: j.stream, name: j.consumer, maxAckPending: j.maxAckPending, ackWaitSeconds: j.ackWaitSeconds, maxDeliver: j.maxDeliver };
+  // Settings both flows read (CONTAINER_* for the workload's core library); the flows recreate the stream and
+  // the consumer from these after a NATS server lost its tmpfs store.
+  const common = {
+    CONTAINER_NATS__URL: { from: "nats.url" as const },
+    CONTAINER_NATS__STREAM: j.stream,
+    CONTAINER_NATS__CONSUMER: j.consumer,
+    CONTAINER_NATS__SUBJECT: publishSubject(j.subjects[0]!),
+    CONTAINER_NATS__STREAM_CONFIG: JSON.stringify(streamConfig({ ...stream, replicas: c.nats.replicas })),
+    CONTAINER_NATS__CONSUMER_CONFIG: JSON.stringify(consumerConfig({ name: j.consumer, maxAckPending: j.maxAckPending, ackWaitSeconds: j.ackWaitSeconds, maxDeliver: j.maxDeliver })),
+    CONTAINER_POSTGRES__HOST: { from: "postgres.host" as const },
+    CONTAINER_POSTGRES__PORT: { from: "postgres.port" as const },
+    CONTAINER_POSTGRES__PASSWORD: { from: "postgres.password" as const },
+  };
+  const hotReload = (flow: string) =>
+    c.dev.hotReload
+      ? [
+          { source: `${workloadDir}/core`, target: "/app/core" },
+          { source: `${workloadDir}/flows/${flow}`, target: `/app/flows/${flow}` },
+        ]
+      : [];
+  const ready = (port: number) => ({ http: { port, path: "/readyz" } });
+  return {
+    name: "reference",
+    nats: { replicas: c.nats.replicas as 1 | 3, storeMiB: c.nats.storeMiB, memoryMiB: c.nats.memoryMiB, cpus: c.nats.cpus, streams: [stream], consumers: [consumer] },
+    postgres: { ...c.postgres, databases: [] },
+    toxiproxy: { memoryMiB: c.toxiproxy.memoryMiB, cpus: c.toxiproxy.cpus },
+    services: [
+      {
+        name: "gateway",
+        roles: ["gateway", "entry"],
+        image: { flow: "gateway" },
+        env: { ...common, CONTAINER_GATEWAY__MAX_BACKLOG: String(c.gateway.maxBacklog), CONTAINER_GATEWAY__RECONCILE_AFTER_SECONDS: String(c.gateway.reconcileAfterSeconds) },
+        ports: [{ port: 8080, entry: true }],
+        readiness: ready(8080),
+        memoryMiB: c.gateway.memoryMiB,
+        cpus: c.gateway.cpus,
+        tmpfs: [{ path: "/tmp", sizeMiB: 32 }],
+        dependsOn: ["nats", "postgres", "migrations"],
+        networks: ["edge", "data"],
+        hotReload: hotReload("gateway"),
+      },
+      {
+        name: "worker",
+        roles: ["worker", "consumer"],
+        image: { flow: "worker" },
+        replicas: c.worker.replicas,
+        env: {
+          ...common,
+          CONTAINER_WORKER__CONCURRENCY: String(c.worker.concurrency),
+          CONTAINER_WORKER__CPU_ROUNDS: String(c.worker.cpuRounds),
+          CONTAINER_WORKER__OUTPUT_BYTES: String(c.worker.outputBytes),
+          CONTAINER_WORKER__TEST_ONLY_ACK_BEFORE_COMMIT: String(c.worker.testOnlyAckBeforeCommit),
+        },
+        ports: [{ port: 8081 }],
+        readiness: ready(8081),
+        memoryMiB: c.worker.memoryMiB,
+        cpus: c.worker.cpus,
+        tmpfs: [{ path: "/tmp", sizeMiB: 32 }],
+        dependsOn: ["nats", "postgres", "migrations"],
+        networks: ["data"],
+        hotReload: hotReload("worker"),
+      },
+    ],
+    drive: {
+      entry: "gateway",
+      request: { method: "POST", path: "/v1/records", headers: { "content-type": "application/json" }, idempotencyHeader: "idempotency-key", body: '{"payload":{"n":{{n}},"at":{{now}}}}' },
+      healthPath: "/readyz",
+    },
+    oracle: { sql: { database: "postgres", query: REFERENCE_ORACLE_QUERY } },
+    probes: [
+      { http: { service: "gateway", port: 8080, path: "/readyz" } },
+      { consumerLag: { stream: j.stream, consumer: j.consumer, max: 1000 } },
+      { clientErrorRate: { windowSeconds: 10, max: 0.05 } },
+    ],
+  };
+}
