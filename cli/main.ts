@@ -1,11 +1,10 @@
 // cp3: the command line of cp3-testbed. Run it as `npm run cp3 -- <verb> [flags]`.
-// Exit codes: 0 success, 1 verdict failed, 2 infrastructure or usage error, 130 interrupted.
+// Exit codes: lib/exit-codes.ts (0 success, 1 verdict failed, 2 infrastructure or usage error, 130 interrupted).
 import { parseVerbArgs, UsageError, verbHelp, type VerbSpec } from "./args";
+import { describeExitCodes, EXIT } from "../lib/exit-codes";
 import { StepError } from "../lib/progress";
 import { PassphraseError } from "../lib/pulumi-env";
 import { verbs } from "./verbs";
-
-export const EXIT = { ok: 0, verdict: 1, usage: 2, interrupted: 130 } as const;
 
 function overview(): string {
   const lines = verbs.map((v) => `  ${(v.spec.name || "(none)").padEnd(10)} ${v.spec.summary}`);
@@ -18,7 +17,7 @@ function overview(): string {
     ...lines,
     "",
     "`npm run cp3 -- <verb> --help` describes a verb's flags.",
-    "exit codes: 0 success, 1 verdict failed, 2 infrastructure or usage error, 130 interrupted",
+    `exit codes: ${describeExitCodes()}`,
   ].join("\n");
 }
 

@@ -1,6 +1,7 @@
 // The verdict from everything a run found. "error" is reserved for the testbed failing (up, health gate, the
 // load engine, the chaos engine), not the system under test; "not-ready" is the system failing a gate.
 import { integrityReasons } from "../integrity/check";
+import { EXIT, type ExitCode } from "../lib/exit-codes";
 import type { RunReport, Verdict } from "../reporting/model";
 
 export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integrity">, extra: { infrastructureError?: string; interrupted?: boolean; pendingAfterDrain?: number }): { verdict: Verdict; reasons: string[] } {
@@ -32,4 +33,6 @@ export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integ
   return { verdict: reasons.length === 0 ? "ready" : "not-ready", reasons };
 }
 
-export const exitCodeFor = (v: Verdict): number => ({ ready: 0, "not-ready": 1, error: 2, interrupted: 130 })[v];
+const EXIT_FOR: Record<Verdict, ExitCode> = { ready: EXIT.ok, "not-ready": EXIT.verdict, error: EXIT.usage, interrupted: EXIT.interrupted };
+
+export const exitCodeFor = (v: Verdict): ExitCode => EXIT_FOR[v];

@@ -3,6 +3,7 @@ import type { Parsed, VerbSpec } from "../args";
 import { UsageError } from "../args";
 import { benchUp, formatBenchUp } from "../../bench/up";
 import { benchWorkload, formatBenchWorkload } from "../../bench/workload";
+import { EXIT } from "../../lib/exit-codes";
 import { ensureToolchain } from "./setup";
 import { loadgenFrom } from "../../load/loadgen";
 
@@ -38,9 +39,9 @@ export async function runBench(parsed: Parsed): Promise<number> {
   if (name === "workload") {
     const figures = await benchWorkload(toolchain, loadgenFrom(toolchain), { rates, stepSeconds });
     process.stdout.write(`${parsed.values.json ? JSON.stringify(figures, null, 2) : formatBenchWorkload(figures)}\n`);
-    return 0;
+    return EXIT.ok;
   }
   const figures = await benchUp(toolchain, rounds);
   process.stdout.write(`${parsed.values.json ? JSON.stringify(figures, null, 2) : formatBenchUp(figures)}\n`);
-  return 0;
+  return EXIT.ok;
 }

@@ -2,6 +2,7 @@
 // printed, and the exit code says how it went (0 passed, 1 failed, 2 usage or infrastructure, 130 interrupted).
 import { builtInExperiments, chaosTargetsFromOutputs, ExperimentError, findExperiment, loadExperimentFile, runExperiment, sweep, withDuration, type Experiment } from "../../chaos";
 import type { ExperimentResult } from "../../reporting/model";
+import { EXIT, type ExitCode } from "../../lib/exit-codes";
 import { onInterrupt } from "../../lib/interrupt";
 import { say, step } from "../../lib/progress";
 import { UsageError, type Parsed, type VerbSpec } from "../args";
@@ -52,13 +53,13 @@ function describe(r: ExperimentResult): string {
   return `${lines.join("\n")}\n`;
 }
 
-const EXIT_FOR: Record<ExperimentResult["status"], number> = { passed: 0, failed: 1, skipped: 2, error: 2 };
+const EXIT_FOR: Record<ExperimentResult["status"], ExitCode> = { passed: EXIT.ok, failed: EXIT.verdict, skipped: EXIT.usage, error: EXIT.usage };
 
 export async function runChaos(parsed: Parsed): Promise<number> {
   const v = parsed.values;
   if (v.list) {
     process.stdout.write(builtInExperiments().map((e) => `${e.name}\n`).join(""));
-    return 0;
+    return EXIT.ok;
   }
   if (typeof v.stack !== "string") throw new UsageError(`chaos: --stack is required (${chaosSpec.flags.stack!.description})`);
   checkStackName(v.stack);
@@ -69,14 +70,14 @@ export async function runChaos(parsed: Parsed): Promise<number> {
   if (!exp) {
     const found = await step(`sweep ${v.stack}`, () => sweep(targets));
     process.stdout.write(found.length === 0 ? "nothing left behind\n" : `${found.join("\n")}\n`);
-    return 0;
+    return EXIT.ok;
   }
   const interrupt = onInterrupt(say);
   const t0 = Date.now();
   try {
     const result = await runExperiment(exp, targets, { signal: interrupt.signal, clock: () => Number(((Date.now() - t0) / 1000).toFixed(1)), log: say });
     process.stdout.write(v.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
-    return interrupt.received() ? 130 : EXIT_FOR[result.status];
+    return interrupt.received() ? EXIT.interrupted : EXIT_FOR[result.status];
   } finally {
     interrupt.dispose();
   }

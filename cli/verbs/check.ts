@@ -4,6 +4,7 @@ import { UsageError } from "../args";
 import { checkIntegrity, integrityReasons } from "../../integrity/check";
 import { finalRead } from "../../integrity/database";
 import { readLedger } from "../../integrity/ledger";
+import { EXIT } from "../../lib/exit-codes";
 import { step } from "../../lib/progress";
 import { checkStackName, openStack, stackOutputs } from "../../lifecycle/stacks";
 import { ensureToolchain } from "./setup";
@@ -38,5 +39,5 @@ export async function runCheck(parsed: Parsed): Promise<number> {
     for (const reason of integrityReasons(result)) process.stdout.write(`  - ${reason}\n`);
     for (const l of result.lost.slice(0, 100)) process.stdout.write(`  lost ${l.key} (acknowledged ${new Date(l.acknowledgedAt).toISOString()}, ${l.when}${l.seenThenGone ? ", seen processed earlier" : ""})\n`);
   }
-  return result.passed ? 0 : 1;
+  return result.passed ? EXIT.ok : EXIT.verdict;
 }

@@ -1,5 +1,6 @@
 // `cp3 run` (and the main job, `npm run cp3` with no verb): the whole CP3 run on one stack.
 import type { Parsed, VerbSpec } from "../args";
+import { describeExitCodes } from "../../lib/exit-codes";
 import { findK6 } from "../../load/select";
 import { parseRunOptions, PROFILES } from "../../pipeline/options";
 import { runCp3 } from "../../pipeline/run";
@@ -19,7 +20,7 @@ const runFlags: VerbSpec["flags"] = {
   k6: { type: "string", placeholder: "PATH", description: "with --engine k6: the k6 binary (default: the first k6 on PATH)" },
 };
 
-const exits = "Exit 0 ready, 1 verdict failed (a threshold, a steady state or an invariant), 2 infrastructure or usage error, 130 interrupted.";
+const exits = `Exit ${describeExitCodes({ ok: "ready", verdict: "verdict failed (a threshold, a steady state or an invariant)" })}.`;
 
 export const runSpec: VerbSpec = {
   name: "run",

@@ -1,4 +1,5 @@
 import type { Parsed, VerbSpec } from "../args";
+import { EXIT } from "../../lib/exit-codes";
 import { say } from "../../lib/progress";
 import { passphraseEnv } from "../../lib/pulumi-env";
 import { syncStackFiles } from "../../lib/stack-files";
@@ -33,7 +34,7 @@ export async function runSetup(parsed: Parsed): Promise<number> {
     const { toolchain, missing } = await setup({ checkOnly: true });
     process.stdout.write(`${formatTools(toolchain.tools)}\n`);
     for (const m of missing) process.stdout.write(`MISSING ${m}\n`);
-    return missing.length === 0 ? 0 : 2;
+    return missing.length === 0 ? EXIT.ok : EXIT.usage;
   }
   const toolchain = await ensureToolchain();
   if (parsed.values.env) {
@@ -42,9 +43,9 @@ export async function runSetup(parsed: Parsed): Promise<number> {
     const exported = { ...toolchain.env, CP3_TOOLCHAIN_BIN: toolchain.binDir, ...passphraseEnv("ci") };
     const lines = Object.entries(exported).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
     process.stdout.write(`${lines.join("\n")}\n`);
-    return 0;
+    return EXIT.ok;
   }
   process.stdout.write(`${formatTools(toolchain.tools)}\n`);
   say("setup complete");
-  return 0;
+  return EXIT.ok;
 }

@@ -1,6 +1,7 @@
 // up, destroy and outputs for one named stack.
 import type { Parsed, VerbSpec } from "../args";
 import { destroyStack, formatOutputs, openStack, removeAfterDestroy, stackOutputs, upStack, checkStackName } from "../../lifecycle/stacks";
+import { EXIT } from "../../lib/exit-codes";
 import { onInterrupt } from "../../lib/interrupt";
 import { say, step } from "../../lib/progress";
 import { claimStack } from "../../lifecycle/owners";
@@ -51,9 +52,9 @@ export async function runUp(parsed: Parsed): Promise<number> {
     const { outputs } = await step(`up ${name}`, () => upStack(stack, interrupt.signal));
     claimStack(name, "kept");
     printOutputs(outputs, false);
-    return 0;
+    return EXIT.ok;
   } catch (err) {
-    if (interrupt.received()) return 130;
+    if (interrupt.received()) return EXIT.interrupted;
     throw err;
   } finally {
     interrupt.dispose();
@@ -66,7 +67,7 @@ export async function runDestroy(parsed: Parsed): Promise<number> {
   const toolchain = await ensureToolchain();
   const stack = await step(`open stack ${name}`, () => openStack(name, toolchain, { create: false }));
   await step(`destroy ${name}`, () => destroyStack(stack, { remove: removeAfterDestroy(name) }));
-  return 0;
+  return EXIT.ok;
 }
 
 export async function runOutputs(parsed: Parsed): Promise<number> {
@@ -75,5 +76,5 @@ export async function runOutputs(parsed: Parsed): Promise<number> {
   const toolchain = await ensureToolchain();
   const stack = await openStack(name, toolchain, { create: false });
   printOutputs(await stackOutputs(stack, parsed.values["show-secrets"] === true), parsed.values.json === true);
-  return 0;
+  return EXIT.ok;
 }

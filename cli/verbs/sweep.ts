@@ -1,5 +1,6 @@
 // `cp3 sweep`: remove what runs left behind (see lifecycle/sweep.ts for what counts as an orphan).
 import type { Parsed, VerbSpec } from "../args";
+import { EXIT } from "../../lib/exit-codes";
 import { say, step } from "../../lib/progress";
 import { sweepOrphans } from "../../lifecycle/sweep";
 import { ensureToolchain } from "./setup";
@@ -21,5 +22,5 @@ export async function runSweep(parsed: Parsed): Promise<number> {
     process.stdout.write(`${d.orphan ? (dryRun ? "would remove" : "removed") : "kept"}  ${d.stack}  ${d.reason}\n`);
   }
   if (decisions.length === 0) process.stdout.write("nothing carries a cp3 stack label\n");
-  return 0;
+  return EXIT.ok;
 }

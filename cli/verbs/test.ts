@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import type { Parsed, VerbSpec } from "../args";
 import { projectRoot } from "../../lib/paths";
+import { EXIT } from "../../lib/exit-codes";
 import { say } from "../../lib/progress";
 import { ensureToolchain } from "./setup";
 
@@ -20,6 +21,6 @@ export async function runTests(parsed: Parsed): Promise<number> {
   const vitest = path.join(projectRoot, "node_modules", "vitest", "vitest.mjs");
   const child = spawn(process.execPath, [vitest, "run", ...parsed.rest], { cwd: projectRoot, stdio: "inherit", env: process.env });
   return new Promise((resolve) => {
-    child.on("exit", (code, signal) => resolve(code ?? (signal ? 130 : 2)));
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? EXIT.interrupted : EXIT.usage)));
   });
 }
