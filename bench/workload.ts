@@ -17,6 +17,7 @@ import { startInstantServer } from "./instant-server";
 import { destroyAlways, openStack, upStack } from "../lifecycle/stacks";
 import * as docker from "../lib/docker-api";
 import { workDir } from "../lib/paths";
+import { poll } from "../lib/poll";
 import { say } from "../lib/progress";
 import type { Toolchain } from "../toolchain/setup";
 
@@ -92,12 +93,8 @@ async function psql(container: string, sql: string): Promise<string> {
 }
 
 async function waitDrained(pg: string, timeoutMs: number): Promise<void> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    if ((await psql(pg, "SELECT count(*) FROM records WHERE state = 'pending'")) === "0") return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  say(`bench: records still pending after ${timeoutMs / 1000} s; the next step starts anyway`);
+  const r = await poll(async () => ((await psql(pg, "SELECT count(*) FROM records WHERE state = 'pending'")) === "0" ? true : undefined), { timeoutMs, intervalMs: 500, what: "no record pending" });
+  if (!r.done) say(`bench: records still pending after ${timeoutMs / 1000} s; the next step starts anyway`);
 }
 
 /** `nats bench js pub` inside the NATS container, on a file stream of its own (the store is a tmpfs, and the

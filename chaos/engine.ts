@@ -1,7 +1,7 @@
 // What the chaos engine reads from the Docker engine about a container: the fields inspect has that
 // lib/docker-api's ContainerInspect does not type (PID, paused, aliases, exposed ports, limits).
 import * as docker from "../lib/docker-api";
-import { sleep } from "./sleep";
+import { poll } from "../lib/poll";
 
 export interface ChaosInspect {
   Id: string;
@@ -52,17 +52,19 @@ export async function exposedTcpPorts(name: string): Promise<number[]> {
 /** Waits until the container runs (not restarting, not paused); returns the ms it took, or undefined at the deadline. */
 export async function waitRunning(name: string, timeoutMs: number, signal?: AbortSignal): Promise<number | undefined> {
   const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    try {
-      const s = (await inspect(name)).State;
-      if (s.Running && !s.Restarting && !s.Paused) return Date.now() - t0;
-    } catch {
-      // the engine may answer 404 for a moment while a restart replaces the process; ask again
-    }
-    if (signal?.aborted) return undefined;
-    await sleep(200, signal);
-  }
-  return undefined;
+  const r = await poll(
+    async () => {
+      try {
+        const s = (await inspect(name)).State;
+        if (s.Running && !s.Restarting && !s.Paused) return Date.now() - t0;
+      } catch {
+        // the engine may answer 404 for a moment while a restart replaces the process; ask again
+      }
+      return undefined;
+    },
+    { timeoutMs, intervalMs: 200, signal, what: `container ${name} running` },
+  );
+  return r.done ? r.value : undefined;
 }
 
 /** Runs a command in the container (as its own user) and fails with its output when it exits non-zero. */

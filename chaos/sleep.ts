@@ -1,19 +1,8 @@
 // Waiting that an interrupt cuts short: faults are held by sleeping, and SIGINT must end the hold at once so
-// the rollback runs.
+// the rollback runs. The sleep itself is lib/poll's, the one every poll pauses with.
+import { sleep } from "../lib/poll";
 
-/** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
+export { sleep };
 
 /** The promise's value, or `fallback` once `ms` pass or `signal` aborts, whichever comes first. */
 export async function within<T>(work: Promise<T>, ms: number, fallback: T, signal?: AbortSignal): Promise<T> {

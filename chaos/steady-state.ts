@@ -2,8 +2,8 @@
 // and polled after it until they hold again or a deadline passes.
 import type { ProbeResult } from "../reporting/model";
 import { getJson } from "../lib/http-probe";
+import { poll } from "../lib/poll";
 import { currentHostUrl } from "./engine";
-import { sleep } from "./sleep";
 import type { ChaosOptions, ChaosTargets, ProbeSpec } from "./types";
 
 interface Jsz {
@@ -77,11 +77,13 @@ export const deviations = (results: ProbeResult[]) =>
  * and the clock time at which they held.
  */
 export async function awaitSteadyState(probes: ProbeSpec[], t: ChaosTargets, opts: ChaosOptions, deadlineSeconds: number): Promise<{ results: ProbeResult[]; heldAt?: number }> {
-  const deadline = Date.now() + deadlineSeconds * 1000;
-  for (;;) {
-    const results = await checkSteadyState(probes, t, opts);
-    if (holds(results)) return { results, heldAt: opts.clock() };
-    if (Date.now() >= deadline || opts.signal.aborted) return { results };
-    await sleep(Math.min(1000, deadline - Date.now()), opts.signal);
-  }
+  let results: ProbeResult[] = [];
+  const r = await poll(
+    async () => {
+      results = await checkSteadyState(probes, t, opts);
+      return holds(results) ? { results, heldAt: opts.clock() } : undefined;
+    },
+    { timeoutMs: deadlineSeconds * 1000, intervalMs: 1000, signal: opts.signal, what: "the steady state" },
+  );
+  return r.done ? r.value : { results };
 }

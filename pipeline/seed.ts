@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import type { LedgerEntry } from "../integrity/ledger";
 import { pendingCount } from "../integrity/database";
+import { poll } from "../lib/poll";
 
 async function post(gatewayUrl: string, key: string, n: number, signal: AbortSignal): Promise<LedgerEntry> {
   const t = Date.now();
@@ -43,17 +44,18 @@ export async function seedRecords(o: { gatewayUrl: string; postgres: string; pre
 
 /** Waits until no record is pending; returns how many still are at the deadline (0 when drained). */
 export async function waitDrained(postgres: string, timeoutMs: number, signal: AbortSignal): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
   let pending = Number.NaN;
-  while (!signal.aborted) {
-    try {
-      pending = await pendingCount(postgres);
-    } catch {
-      pending = Number.NaN; // PostgreSQL still restarting: ask again
-    }
-    if (pending === 0 || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  if (signal.aborted) throw signal.reason;
+  const r = await poll(
+    async () => {
+      try {
+        pending = await pendingCount(postgres);
+      } catch {
+        pending = Number.NaN; // PostgreSQL still restarting: ask again
+      }
+      return pending === 0 ? pending : undefined;
+    },
+    { timeoutMs, intervalMs: 1000, signal, what: "no record pending" },
+  );
+  if (!r.done && r.why === "aborted") throw signal.reason;
   return pending;
 }

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import { run, succeeds } from "../lib/exec";
 import * as docker from "../lib/docker-api";
 import { logFile } from "../lib/paths";
+import { poll } from "../lib/poll";
 import { say, StepError } from "../lib/progress";
 
 export interface EngineInfo {
@@ -35,12 +36,8 @@ export async function ensureDebianPackages(commands: Record<string, string>, ste
 }
 
 async function waitForEngine(timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await docker.ping()) return true;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return false;
+  const r = await poll(async () => ((await docker.ping()) ? true : undefined), { timeoutMs, intervalMs: 500, what: "the Docker engine on its socket" });
+  return r.done;
 }
 
 export async function ensureEngine(options: { startIfMissing: boolean }): Promise<EngineInfo | undefined> {

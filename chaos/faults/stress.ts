@@ -4,6 +4,7 @@
 // the tagged processes and their process groups (found through the cgroup's process list from the host) and
 // verifies they are gone.
 import * as docker from "../../lib/docker-api";
+import { poll } from "../../lib/poll";
 import { cmdline, cpuSeconds, memoryBytes, pgid, processes, throttling } from "../cgroup";
 import { inspect, mib } from "../engine";
 import { sleep } from "../sleep";
@@ -125,8 +126,7 @@ export const memoryStress = (ctx: FaultContext): ActiveFault => {
           const i = await inspect(n);
           const target = (i.HostConfig.Memory * percent) / 100;
           // Wait (bounded) for the holder to read its share in.
-          const deadline = Date.now() + Math.min(5000, budgetMs / 2);
-          while (Date.now() < deadline && memoryBytes(i.State.Pid) < target * 0.95 && !ctx.signal.aborted) await sleep(250, ctx.signal);
+          await poll(async () => (memoryBytes(i.State.Pid) >= target * 0.95 ? true : undefined), { timeoutMs: Math.min(5000, budgetMs / 2), intervalMs: 250, signal: ctx.signal, what: `${n}'s memory at 95 % of the target` });
           const now = memoryBytes(i.State.Pid);
           return `${short(n)}: memory ${mib(before[n] ?? 0)} -> ${mib(now)} MiB of ${mib(i.HostConfig.Memory)} MiB limit (${((100 * now) / i.HostConfig.Memory).toFixed(0)} %)`;
         }),

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { projectRoot } from "../../lib/paths";
+import { poll } from "../../lib/poll";
 
 export interface CliProcess {
   child: ChildProcess;
@@ -32,13 +33,18 @@ export function startCli(args: string[], place: CliPlace = {}): CliProcess {
     output: () => log,
     exited,
     async waitFor(pattern, timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const m = pattern.exec(log);
-        if (m) return m;
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`output never matched ${pattern} within ${timeoutMs / 1000} s; output:\n${log.slice(-3000)}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      const never = () => new Error(`output never matched ${pattern} within ${timeoutMs / 1000} s; output:\n${log.slice(-3000)}`);
+      const r = await poll(
+        async () => {
+          const m = pattern.exec(log);
+          if (m) return m;
+          if (child.exitCode !== null) throw never();
+          return undefined;
+        },
+        { timeoutMs, intervalMs: 200, what: `output matching ${pattern}` },
+      );
+      if (!r.done) throw never();
+      return r.value;
     },
   };
 }

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { leftovers } from "../../lifecycle/stacks";
 import { getJson } from "../../lib/http-probe";
+import { poll } from "../../lib/poll";
 import { runCli } from "./cli-process";
 import { freshClone, type Clone } from "./fresh-clone";
 
@@ -31,13 +32,14 @@ const ready = async () => (await getJson(`${gatewayUrl}/readyz`, 1_000).catch(()
 
 /** Polls (every 50 ms, up to `deadlineMs`) until the gateway runs a process other than `before` and is ready. */
 async function restartedAndReady(before: string | undefined, deadlineMs: number): Promise<boolean> {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
-    const start = await gatewayStart();
-    if (start !== undefined && start !== before && (await ready())) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
+  const r = await poll(
+    async () => {
+      const start = await gatewayStart();
+      return start !== undefined && start !== before && (await ready()) ? true : undefined;
+    },
+    { timeoutMs: deadlineMs, intervalMs: 50, what: "a restarted, ready gateway" },
+  );
+  return r.done;
 }
 
 /** Whether something on this machine already listens on 127.0.0.1:`port`. */

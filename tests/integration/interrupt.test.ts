@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { leftovers } from "../../lifecycle/stacks";
 import { projectRoot } from "../../lib/paths";
+import { poll } from "../../lib/poll";
 
 describe("an interrupted main job", () => {
   it("destroys its stack and exits 130 after SIGINT during up", async () => {
@@ -24,8 +25,7 @@ describe("an interrupted main job", () => {
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
 
     // Interrupt once Pulumi is creating resources.
-    const deadline = Date.now() + 120_000;
-    while (!/creating/.test(log) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await poll(async () => (/creating/.test(log) ? true : undefined), { timeoutMs: 120_000, intervalMs: 100, what: "Pulumi creating resources" });
     expect(log, "the run never reached `up`").toMatch(/creating/);
     const stack = /step open stack (ci-[a-z0-9-]+)/.exec(log)?.[1];
     expect(stack).toBeDefined();

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { destroyStack, openStack, upStack } from "../../lifecycle/stacks";
 import { newRunId } from "../../lib/run-id";
 import * as docker from "../../lib/docker-api";
+import { poll } from "../../lib/poll";
 import { setup } from "../../toolchain/setup";
 
 interface Outputs {
@@ -65,10 +66,8 @@ async function sql(query: string): Promise<string> {
 /** Waits until no record is pending; returns the seconds it took. */
 async function drained(timeoutMs: number): Promise<number> {
   const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    if ((await sql("SELECT count(*) FROM records WHERE state = 'pending'")) === "0") return (Date.now() - t0) / 1000;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  const r = await poll(async () => ((await sql("SELECT count(*) FROM records WHERE state = 'pending'")) === "0" ? (Date.now() - t0) / 1000 : undefined), { timeoutMs, intervalMs: 500, what: "no record pending" });
+  if (r.done) return r.value;
   throw new Error(`records still pending after ${timeoutMs / 1000} s: ${await sql("SELECT count(*) FROM records WHERE state = 'pending'")}`);
 }
 
@@ -83,13 +82,8 @@ async function expectExactlyOnce(ids: string[]): Promise<void> {
 async function killAndWaitRunning(container: string): Promise<void> {
   await docker.request(`/containers/${container}/kill?signal=KILL`, { method: "POST" });
   // The restart policy (on-failure) brings it back; start it if the engine has not yet.
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const s = (await docker.inspectContainer(container)).State;
-    if (s.Running) return;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  await docker.request(`/containers/${container}/start`, { method: "POST" });
+  const r = await poll(async () => ((await docker.inspectContainer(container)).State.Running ? true : undefined), { timeoutMs: 30_000, intervalMs: 300, what: `${container} running` });
+  if (!r.done) await docker.request(`/containers/${container}/start`, { method: "POST" });
 }
 
 beforeAll(async () => {
@@ -127,13 +121,15 @@ describe(`the workload on a real ci stack (${name})`, () => {
       { encoding: "utf8", timeout: 30_000, env: { ...process.env, HOME: process.env.HOME ?? "/tmp" } },
     );
     expect(nats.status, nats.stderr).toBe(0);
-    const deadline = Date.now() + 30_000;
     let dead = 0;
-    while (Date.now() < deadline && dead < 3) {
-      const metrics = await Promise.all(o.containers.worker.map((w) => docker.exec(w, ["curl", "-fsS", "http://127.0.0.1:8081/metrics"])));
-      dead = metrics.map((m) => Number(/^records_dead_lettered_total\{[^}]*\} (\d+)/m.exec(m.output)?.[1] ?? 0)).reduce((a, b) => a + b, 0);
-      if (dead < 3) await new Promise((r) => setTimeout(r, 500));
-    }
+    await poll(
+      async () => {
+        const metrics = await Promise.all(o.containers.worker.map((w) => docker.exec(w, ["curl", "-fsS", "http://127.0.0.1:8081/metrics"])));
+        dead = metrics.map((m) => Number(/^records_dead_lettered_total\{[^}]*\} (\d+)/m.exec(m.output)?.[1] ?? 0)).reduce((a, b) => a + b, 0);
+        return dead >= 3 ? dead : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: "3 records dead-lettered" },
+    );
     expect(dead).toBe(3);
     const gateway = await (await fetch(`${o.gatewayUrl}/metrics`)).text();
     expect(Number(/^records_accepted_total\{[^}]*\} (\d+)/m.exec(gateway)?.[1])).toBeGreaterThanOrEqual(2000);

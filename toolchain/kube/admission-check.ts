@@ -7,6 +7,7 @@
 //
 // Bounded: everything is stopped after at most 4 minutes, whatever happens. Exit code 0 only if every check passed.
 import { execFileSync } from "node:child_process";
+import { poll } from "../../lib/poll";
 import { startTestCluster, type ApiResponse, type TestCluster } from "./test-cluster";
 
 const NS = "cp3-restricted";
@@ -155,17 +156,19 @@ async function main(): Promise<void> {
 
     if (kcm) {
       // With controllers, templates become real pods, and those go through enforcement.
-      const deadline = Date.now() + 60_000;
       let goodPods = 0;
       let failedCreate = "";
-      while (Date.now() < deadline && (goodPods === 0 || failedCreate === "")) {
-        const pods = await cluster.request("GET", `/api/v1/namespaces/${NS}/pods?labelSelector=app%3Dgood-template`);
-        goodPods = pods.body.items?.length ?? 0;
-        const events = await cluster.request("GET", `/api/v1/namespaces/${NS}/events?fieldSelector=reason%3DFailedCreate`);
-        const ev = (events.body.items ?? []).find((e: { message?: string }) => (e.message ?? "").includes("bad-template"));
-        failedCreate = ev?.message ?? "";
-        if (goodPods === 0 || failedCreate === "") await new Promise((r) => setTimeout(r, 1000));
-      }
+      await poll(
+        async () => {
+          const pods = await cluster.request("GET", `/api/v1/namespaces/${NS}/pods?labelSelector=app%3Dgood-template`);
+          goodPods = pods.body.items?.length ?? 0;
+          const events = await cluster.request("GET", `/api/v1/namespaces/${NS}/events?fieldSelector=reason%3DFailedCreate`);
+          const ev = (events.body.items ?? []).find((e: { message?: string }) => (e.message ?? "").includes("bad-template"));
+          failedCreate = ev?.message ?? "";
+          return goodPods !== 0 && failedCreate !== "" ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000, what: "the template's pod and the FailedCreate event" },
+      );
       check("compliant template: the ReplicaSet's pod was admitted", goodPods === 1, `${goodPods} pod(s) with app=good-template`);
       check(
         "non-compliant template: the ReplicaSet's pod was REJECTED",

@@ -12,6 +12,7 @@ import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import { freeLocalPort } from "../../lib/free-port";
+import { poll } from "../../lib/poll";
 
 export interface TestClusterOptions {
   etcd: string;
@@ -93,14 +94,16 @@ async function stopProcess(m: Managed): Promise<void> {
 
 /** Polls `probe` until it returns true, failing early when `m` exits. */
 async function waitFor(m: Managed, what: string, deadline: number, probe: () => Promise<boolean>): Promise<void> {
-  for (;;) {
-    if (m.child.exitCode !== null || m.child.signalCode !== null) {
-      throw new Error(`${m.name} exited (${m.child.exitCode ?? m.child.signalCode}) before ${what}; log ${m.log}:\n${logTail(m)}`);
-    }
-    if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; log ${m.log}:\n${logTail(m)}`);
-    await sleep(250);
-  }
+  const r = await poll(
+    async () => {
+      if (m.child.exitCode !== null || m.child.signalCode !== null) {
+        throw new Error(`${m.name} exited (${m.child.exitCode ?? m.child.signalCode}) before ${what}; log ${m.log}:\n${logTail(m)}`);
+      }
+      return (await probe().catch(() => false)) ? true : undefined;
+    },
+    { timeoutMs: deadline - Date.now(), intervalMs: 250, what },
+  );
+  if (!r.done) throw new Error(`timed out waiting for ${what}; log ${m.log}:\n${logTail(m)}`);
 }
 
 function httpGetOk(url: string): Promise<boolean> {
