@@ -4,11 +4,7 @@
 import type { ContainerInspect } from "../lib/docker-api";
 
 export interface ScriptContainer {
-  inspect: ContainerInspect & {
-    Config: ContainerInspect["Config"] & { Image: string; Env: string[] | null; Entrypoint: string[] | null; Cmd: string[] | null; Hostname: string };
-    HostConfig: ContainerInspect["HostConfig"] & { ShmSize: number; Ulimits: { Name: string; Soft: number; Hard: number }[] | null; RestartPolicy: { Name: string; MaximumRetryCount: number } };
-    NetworkSettings: ContainerInspect["NetworkSettings"] & { Networks: Record<string, { Aliases: string[] | null }> };
-  };
+  inspect: ContainerInspect;
   /** Jobs run in the foreground, to completion, between the services and the flows. */
   job: boolean;
 }

@@ -22,7 +22,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function scriptFor(stackName: string, prefix: string): Promise<{ script: string; containers: string[]; networks: string[] }> {
   const summaries = await docker.containersWithLabels({ "cp3.stack": stackName });
-  const inspected = await Promise.all(summaries.map((s) => docker.request<ScriptContainer["inspect"]>(`/containers/${s.Id}/json`)));
+  const inspected = await Promise.all(summaries.map((s) => docker.inspectContainer(s.Id)));
   const role = (c: ScriptContainer["inspect"]) => c.Config.Labels["cp3.component"] ?? "";
   const byName = (a: ScriptContainer, b: ScriptContainer) => a.inspect.Name.localeCompare(b.inspect.Name);
   const all = inspected.map((inspect) => ({ inspect, job: ["jetstream-setup", "migration-apply"].includes(role(inspect)) }));
@@ -91,11 +91,11 @@ export async function benchUp(toolchain: Toolchain, rounds: number): Promise<Ben
     }
     // A full build: drop every image the stack built (the Debian root stays: it is set-up's, not a build).
     await destroyStack(stack, { remove: false });
-    const images = await docker.request<{ RepoTags: string[] | null }[]>("/images/json");
+    const images = await docker.listImages();
     for (const tag of images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith("cp3/") && !t.startsWith("cp3/debian:"))) {
-      await docker.request(`/images/${encodeURIComponent(tag)}?force=true`, { method: "DELETE" });
+      await docker.removeImage(tag);
     }
-    await docker.request("/build/prune?all=true", { method: "POST", timeoutMs: 120_000 }).catch(() => undefined);
+    await docker.pruneBuildCache().catch(() => undefined);
     f.fullBuildUpSeconds = await seconds(() => upStack(stack));
     f.buildRatio = f.fullBuildUpSeconds / f.flowOnlyUpSeconds;
     return f;

@@ -1,20 +1,9 @@
-// What the chaos engine reads from the Docker engine about a container: the fields inspect has that
-// lib/docker-api's ContainerInspect does not type (PID, paused, aliases, exposed ports, limits).
+// What the chaos engine reads from the Docker engine about a container (PID, state, aliases, exposed ports,
+// limits, disk use), all through lib/docker-api, the project's one engine client.
 import * as docker from "../lib/docker-api";
 import { poll } from "../lib/poll";
 
-export interface ChaosInspect {
-  Id: string;
-  Name: string;
-  RestartCount: number;
-  State: { Status: string; Running: boolean; Paused: boolean; Restarting: boolean; Pid: number; ExitCode: number; Health?: { Status: string } };
-  Config: { User: string; Hostname: string; ExposedPorts?: Record<string, unknown> | null };
-  HostConfig: { Tmpfs?: Record<string, string> | null; Memory: number; NanoCpus: number };
-  Mounts: { Type: string; Destination: string; RW: boolean }[];
-  NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases: string[] | null; NetworkID: string }> };
-}
-
-export const inspect = (name: string) => docker.request<ChaosInspect>(`/containers/${encodeURIComponent(name)}/json`);
+export const inspect = docker.inspectContainer;
 
 /** The host PID of the container's init; an error saying what cannot be done when it is not running. */
 export async function pidOf(name: string, otherwise = "so its network namespace cannot be entered"): Promise<number> {
@@ -103,7 +92,7 @@ export const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
  */
 export async function currentHostUrl(url: string, container: string): Promise<{ url: string; moved: boolean }> {
   const u = new URL(url);
-  const i = await docker.request<{ NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null } }>(`/containers/${encodeURIComponent(container)}/json`).catch(() => undefined);
+  const i = await inspect(container).catch(() => undefined);
   const bindings = Object.values(i?.NetworkSettings.Ports ?? {}).flatMap((b) => b ?? []).filter((b) => b.HostIp === u.hostname);
   if (bindings.length === 0 || bindings.some((b) => b.HostPort === u.port)) return { url, moved: false };
   // The gateway publishes one port; with several, which one the URL meant cannot be told apart.

@@ -1,5 +1,14 @@
-// A small client for the Docker Engine API over its unix socket. The project talks to the engine through its
-// API rather than by parsing CLI output: the answers are typed JSON and do not change with the client version.
+// The project's one client for the Docker Engine API, over its unix socket. The project talks to the engine
+// through its API rather than by parsing CLI output: the answers are typed JSON and do not change with the client
+// version. Every call of the engine API in cp3 (lifecycle, chaos, bench, toolchain, tests) goes through here.
+//
+// Why our own and not dockerode (Apache-2.0): dockerode 5 brings docker-modem, ssh2, cpu-features, nan,
+// @grpc/grpc-js, @grpc/proto-loader, protobufjs and tar-fs with it. Their licences are permissive (Apache-2.0,
+// MIT, BSD-3-Clause, ISC), but ssh2 and cpu-features declare none in their package.json (the licence guard would
+// need them reviewed by hand), and both run node-gyp when installed, which fetches Node.js headers from outside
+// the package registries, the one place this project's machines reach. All of that for SSH and TLS transports,
+// BuildKit sessions and stream helpers cp3 does not use: it needs a unix socket, some twenty endpoints and the
+// exec stream's framing, which is this file, typed to the fields cp3 reads.
 import * as http from "node:http";
 import type { Readable } from "node:stream";
 
@@ -31,9 +40,11 @@ interface RequestOptions {
   timeoutMs?: number;
 }
 
-export async function request<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
+/** The one place a request goes to the engine: the answer's content type and raw bytes, or an EngineError. */
+function send(path: string, options: RequestOptions): Promise<{ contentType: string; body: Buffer }> {
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-  return new Promise<T>((resolve, reject) => {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  return new Promise((resolve, reject) => {
     const req = http.request(
       {
         socketPath: socketPath(),
@@ -44,15 +55,16 @@ export async function request<T = unknown>(path: string, options: RequestOptions
           : options.stream
             ? { "content-type": "application/x-tar" }
             : {},
-        timeout: options.timeoutMs ?? 30_000,
+        timeout: timeoutMs,
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
+          const body = Buffer.concat(chunks);
           const status = res.statusCode ?? 0;
           if (status >= 400) {
+            const text = body.toString("utf8");
             let message = text;
             try {
               message = (JSON.parse(text) as { message?: string }).message ?? text;
@@ -62,24 +74,33 @@ export async function request<T = unknown>(path: string, options: RequestOptions
             reject(new EngineError(status, path, message.trim()));
             return;
           }
-          if (text === "" || !(res.headers["content-type"] ?? "").includes("json")) {
-            resolve(text as T);
-            return;
-          }
-          try {
-            resolve(JSON.parse(text) as T);
-          } catch {
-            // Streaming endpoints (image import) answer with one JSON object per line.
-            resolve(text as T);
-          }
+          resolve({ contentType: res.headers["content-type"] ?? "", body });
         });
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`engine API ${path} timed out`)));
+    req.on("timeout", () => req.destroy(new Error(`engine API ${path} timed out after ${timeoutMs} ms`)));
     req.on("error", reject);
     if (options.stream) options.stream.pipe(req);
     else req.end(payload);
   });
+}
+
+/** A request whose answer is JSON (parsed) or text (as it is). */
+export async function request<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
+  const answer = await send(path, options);
+  const text = answer.body.toString("utf8");
+  if (text === "" || !answer.contentType.includes("json")) return text as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    // Streaming endpoints (image import) answer with one JSON object per line.
+    return text as T;
+  }
+}
+
+/** A request whose answer is kept as raw bytes (the framed streams of exec and logs). */
+async function requestRaw(path: string, options: RequestOptions): Promise<Buffer> {
+  return (await send(path, options)).body;
 }
 
 /** True when an engine answers on the socket. */
@@ -98,6 +119,8 @@ export interface EngineVersion {
 }
 
 export const version = () => request<EngineVersion>("/version");
+
+const containerPath = (idOrName: string) => `/containers/${encodeURIComponent(idOrName)}`;
 
 /** Objects carrying every label given; an empty value matches the label with any value. */
 function labelFilter(labels: Record<string, string>): string {
@@ -130,13 +153,24 @@ export const volumesWithLabels = async (labels: Record<string, string>) =>
     `/volumes?filters=${labelFilter(labels)}`,
   )).Volumes ?? [];
 
+/** What cp3 reads of a container's inspect (GET /containers/{id}/json): the lifecycle, chaos, bench and tests. */
 export interface ContainerInspect {
   Id: string;
   Name: string;
-  State: { Status: string; Running: boolean; Health?: { Status: string } };
-  Config: { User: string; Labels: Record<string, string> };
+  RestartCount: number;
+  State: { Status: string; Running: boolean; Paused: boolean; Restarting: boolean; Pid: number; ExitCode: number; Health?: { Status: string } };
+  Config: {
+    User: string;
+    Hostname: string;
+    Image: string;
+    Env: string[] | null;
+    Entrypoint: string[] | null;
+    Cmd: string[] | null;
+    Labels: Record<string, string>;
+    ExposedPorts?: Record<string, unknown> | null;
+  };
   HostConfig: {
-    Tmpfs?: Record<string, string>;
+    Tmpfs?: Record<string, string> | null;
     ReadonlyRootfs: boolean;
     CapDrop: string[] | null;
     CapAdd: string[] | null;
@@ -144,17 +178,19 @@ export interface ContainerInspect {
     Memory: number;
     NanoCpus: number;
     PidsLimit: number | null;
+    ShmSize: number;
+    Ulimits: { Name: string; Soft: number; Hard: number }[] | null;
+    RestartPolicy: { Name: string; MaximumRetryCount: number };
     PortBindings: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
   };
-  Mounts: { Type: string; Destination: string }[];
+  Mounts: { Type: string; Destination: string; RW: boolean }[];
   NetworkSettings: {
     Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
-    Networks: Record<string, { IPAddress: string }>;
+    Networks: Record<string, { IPAddress: string; Aliases: string[] | null; NetworkID: string }>;
   };
 }
 
-export const inspectContainer = (idOrName: string) =>
-  request<ContainerInspect>(`/containers/${encodeURIComponent(idOrName)}/json`);
+export const inspectContainer = (idOrName: string) => request<ContainerInspect>(`${containerPath(idOrName)}/json`);
 
 export async function imageExists(reference: string): Promise<boolean> {
   try {
@@ -179,11 +215,11 @@ export async function importImage(tar: Readable, repo: string, tag: string): Pro
 
 /** Runs a command inside a running container and returns its combined output and exit code. */
 export async function exec(container: string, cmd: string[], timeoutMs = 30_000): Promise<{ output: string; exitCode: number }> {
-  const created = await request<{ Id: string }>(`/containers/${encodeURIComponent(container)}/exec`, {
+  const created = await request<{ Id: string }>(`${containerPath(container)}/exec`, {
     method: "POST",
     body: { Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false },
   });
-  const raw = await requestRaw("POST", `/exec/${created.Id}/start`, { Detach: false, Tty: false }, timeoutMs);
+  const raw = await requestRaw(`/exec/${created.Id}/start`, { method: "POST", body: { Detach: false, Tty: false }, timeoutMs });
   const inspected = await request<{ ExitCode: number | null }>(`/exec/${created.Id}/json`);
   return { output: demultiplex(raw), exitCode: inspected.ExitCode ?? -1 };
 }
@@ -201,28 +237,10 @@ export function demultiplex(raw: Buffer): string {
 
 /** A container's stdout and stderr, as text (the last `tail` lines). */
 export async function containerLogs(container: string, tail = 5000): Promise<string> {
-  return demultiplex(await requestRaw("GET", `/containers/${encodeURIComponent(container)}/logs?stdout=true&stderr=true&tail=${tail}`, undefined, 30_000));
+  return demultiplex(await requestRaw(`${containerPath(container)}/logs?stdout=true&stderr=true&tail=${tail}`, { timeoutMs: 30_000 }));
 }
 
-/** Sends a request (JSON body, if any) and returns the raw response bytes (for framed streams). */
-function requestRaw(method: string, path: string, body: unknown, timeoutMs: number): Promise<Buffer> {
-  const payload = body === undefined ? "" : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { socketPath: socketPath(), path, method, headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {}, timeout: timeoutMs },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => ((res.statusCode ?? 0) >= 400 ? reject(new EngineError(res.statusCode ?? 0, path, Buffer.concat(chunks).toString("utf8"))) : resolve(Buffer.concat(chunks))));
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`engine API ${path} timed out after ${timeoutMs} ms`)));
-    req.on("error", reject);
-    req.end(payload);
-  });
-}
-
-export const removeContainer = (id: string) => request(`/containers/${encodeURIComponent(id)}?force=true&v=true`, { method: "DELETE" });
+export const removeContainer = (id: string) => request(`${containerPath(id)}?force=true&v=true`, { method: "DELETE" });
 export const removeNetwork = (id: string) => request(`/networks/${encodeURIComponent(id)}`, { method: "DELETE" });
 export const removeVolume = (name: string) => request(`/volumes/${encodeURIComponent(name)}?force=true`, { method: "DELETE" });
 
@@ -230,7 +248,6 @@ export const removeVolume = (name: string) => request(`/volumes/${encodeURICompo
 export const alreadyGoing = (err: unknown) => err instanceof EngineError && (err.status === 404 || (err.status === 409 && /already in progress/.test(err.message)));
 
 // Container lifecycle and network attachment, for the chaos engine's faults and their rollbacks.
-const containerPath = (id: string) => `/containers/${encodeURIComponent(id)}`;
 export const killContainer = (id: string, signal = "KILL") => request(`${containerPath(id)}/kill?signal=${encodeURIComponent(signal)}`, { method: "POST" });
 /** Stops with SIGTERM, then SIGKILL after `graceSeconds`; an already stopped container answers 304, not an error. */
 export const stopContainer = (id: string, graceSeconds = 10) => request(`${containerPath(id)}/stop?t=${graceSeconds}`, { method: "POST", timeoutMs: (graceSeconds + 30) * 1000 });
@@ -250,3 +267,15 @@ export async function execDetached(container: string, cmd: string[]): Promise<st
   await request(`/exec/${created.Id}/start`, { method: "POST", body: { Detach: true, Tty: false } });
   return created.Id;
 }
+
+// Images and the build cache, for `cp3 bench up`'s full-build round.
+export interface ImageSummary {
+  Id: string;
+  RepoTags: string[] | null;
+}
+
+export const listImages = () => request<ImageSummary[]>("/images/json");
+/** Removes an image by tag or id (the tag only, when other tags keep the image). */
+export const removeImage = (reference: string) => request(`/images/${encodeURIComponent(reference)}?force=true`, { method: "DELETE" });
+/** Drops the whole build cache. */
+export const pruneBuildCache = () => request("/build/prune?all=true", { method: "POST", timeoutMs: 120_000 });

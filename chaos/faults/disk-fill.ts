@@ -2,12 +2,12 @@
 // with one file, written through the engine's exec as the container's own user (fallocate, else head from
 // /dev/zero: both in a Debian minbase). Rollback deletes the file; verification checks it is gone.
 import * as docker from "../../lib/docker-api";
-import { diskUsage, execOk, inspect, mib, type ChaosInspect } from "../engine";
+import { diskUsage, execOk, inspect, mib } from "../engine";
 import { FaultSkipped, forEach, leftoversOf, num, str, type ActiveFault, type FaultContext } from "./fault";
 import { short } from "./peer";
 
 /** Writable mounts that hold data: tmpfs mounts and volumes (binds are the host's, never filled). */
-function candidates(i: ChaosInspect): { path: string; tmpfs: boolean }[] {
+function candidates(i: docker.ContainerInspect): { path: string; tmpfs: boolean }[] {
   const tmpfs = Object.keys(i.HostConfig.Tmpfs ?? {}).map((path) => ({ path, tmpfs: true }));
   const volumes = i.Mounts.filter((m) => (m.Type === "volume" || m.Type === "tmpfs") && m.RW).map((m) => ({ path: m.Destination, tmpfs: m.Type === "tmpfs" }));
   return [...tmpfs, ...volumes.filter((v) => !tmpfs.some((t) => t.path === v.path))];

@@ -80,10 +80,10 @@ async function expectExactlyOnce(ids: string[]): Promise<void> {
 }
 
 async function killAndWaitRunning(container: string): Promise<void> {
-  await docker.request(`/containers/${container}/kill?signal=KILL`, { method: "POST" });
+  await docker.killContainer(container);
   // The restart policy (on-failure) brings it back; start it if the engine has not yet.
   const r = await poll(async () => ((await docker.inspectContainer(container)).State.Running ? true : undefined), { timeoutMs: 30_000, intervalMs: 300, what: `${container} running` });
-  if (!r.done) await docker.request(`/containers/${container}/start`, { method: "POST" });
+  if (!r.done) await docker.startContainer(container);
 }
 
 beforeAll(async () => {
@@ -209,12 +209,12 @@ describe(`the workload on a real ci stack (${name})`, () => {
     const before = await record("pg-before", 1);
     expect(before.status).toBe(202);
     const pg = o.containers.postgres;
-    await docker.request(`/containers/${pg}/stop?t=10`, { method: "POST", timeoutMs: 60_000 });
+    await docker.stopContainer(pg, 10);
     try {
       const during = await record("pg-down", 2);
       expect(during).toEqual({ status: 503, retryAfter: "2" });
     } finally {
-      await docker.request(`/containers/${pg}/start`, { method: "POST" });
+      await docker.startContainer(pg);
     }
     // Back: the same key is accepted now (nothing of the failed attempt was stored), and everything drains.
     let after = { status: 0 } as Awaited<ReturnType<typeof record>>;
@@ -229,7 +229,7 @@ describe(`the workload on a real ci stack (${name})`, () => {
 
   it("pushes back with 429 and Retry-After while the backlog is over its bound, and never drops an accepted record", async () => {
     const workers = o.containers.worker;
-    for (const w of workers) await docker.request(`/containers/${w}/pause`, { method: "POST" });
+    for (const w of workers) await docker.pauseContainer(w);
     const accepted: string[] = [];
     let pushedBack: Awaited<ReturnType<typeof record>> | undefined;
     try {
@@ -241,7 +241,7 @@ describe(`the workload on a real ci stack (${name})`, () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     } finally {
-      for (const w of workers) await docker.request(`/containers/${w}/unpause`, { method: "POST" });
+      for (const w of workers) await docker.unpauseContainer(w);
     }
     expect(pushedBack).toEqual({ status: 429, retryAfter: "1" });
     expect(accepted.length).toBeGreaterThan(300);
@@ -262,10 +262,10 @@ describe(`the workload on a real ci stack (${name})`, () => {
   it("shuts a flow down gracefully on SIGTERM: exit 0 within the grace period, after draining", async () => {
     const gateway = o.containers.gateway[0]!;
     const t0 = Date.now();
-    await docker.request(`/containers/${gateway}/stop?t=15`, { method: "POST", timeoutMs: 60_000 });
+    await docker.stopContainer(gateway, 15);
     const seconds = (Date.now() - t0) / 1000;
-    const state = (await docker.request<{ State: { ExitCode: number } }>(`/containers/${gateway}/json`)).State;
-    await docker.request(`/containers/${gateway}/start`, { method: "POST" });
+    const state = (await docker.inspectContainer(gateway)).State;
+    await docker.startContainer(gateway);
     expect(state.ExitCode).toBe(0);
     expect(seconds).toBeLessThan(10);
     expect(await docker.containerLogs(gateway, 200)).toMatch(/"msg":"shutdown complete"/);
