@@ -64,6 +64,11 @@ function settings(text: string): string {
     .join("\n");
 }
 
+/** Whether two stack files hold the same settings (their salts, comments and blank lines aside). */
+export function sameSettings(a: string, b: string): boolean {
+  return settings(a) === settings(b);
+}
+
 /**
  * Whether this clone's state backend holds the stack. Only a file backend can be asked cheaply; for any other
  * the answer is yes, so a salt is never dropped on a guess.

@@ -1,12 +1,12 @@
 // Stack operations through Pulumi's Automation API with the project's toolchain, state backend and passphrase.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
 import * as docker from "../lib/docker-api";
 import { projectRoot } from "../lib/paths";
 import { passphraseEnv, stackKind } from "../lib/pulumi-env";
 import { say } from "../lib/progress";
-import { dropEncryptionSalt, generatedHeader, stackFile, syncStackFile, templateFile } from "../lib/stack-files";
+import { dropEncryptionSalt, generatedHeader, sameSettings, stackFile, syncStackFile, templateFile } from "../lib/stack-files";
 import type { Toolchain } from "../toolchain/setup";
 import { UsageError } from "../lib/usage-error";
 import { claimStack, readOwners, releaseStack } from "./owners";
@@ -25,25 +25,38 @@ export function checkStackName(stack: string): void {
 export const EPHEMERAL_HOURS = 6;
 
 /**
- * Every stack's file is generated from its template (lib/stack-files.ts). An ephemeral ci-<suffix> stack takes
- * the ci template, plus the run it belongs to and when it expires (labels cp3.run and cp3.expires on everything
- * it creates).
+ * Every stack's file is generated from its template (lib/stack-files.ts). An ephemeral ci-<suffix> stack's file
+ * is a copy of the ci template; the settings of its own (ephemeralSettings) are then set through the Automation
+ * API once the stack exists. Returns whether they are still to be set: for a file made now, and for a copy that
+ * never got them (the process that made it ended before it could set them).
  */
-async function ensureStackConfig(stack: string): Promise<void> {
+function ensureStackFile(stack: string): boolean {
   if (!stack.startsWith("ci-")) {
     const note = syncStackFile(stackKind(stack)!);
     if (note) say(note);
-  } else if (!fs.existsSync(stackFile(stack))) {
-    const expires = new Date(Date.now() + EPHEMERAL_HOURS * 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
-    // A gateway port fixed for the stack's life: an engine-picked one changes whenever the container restarts
-    // (a chaos experiment), and the load would lose its target.
-    const gatewayPort = await freeLocalPort();
-    const text = (generatedHeader("ci") + fs.readFileSync(templateFile("ci"), "utf8"))
-      .replace(/^config:\n/m, `config:\n  cp3:run: ${stack}\n  cp3:expires: "${expires}"\n`)
-      .replace(/^( {2}cp3:gateway:\n {4}hostPort: )0$/m, `$1${gatewayPort}`);
-    fs.mkdirSync(path.dirname(stackFile(stack)), { recursive: true });
-    fs.writeFileSync(stackFile(stack), text);
+    return false;
   }
+  const file = stackFile(stack);
+  const copy = generatedHeader("ci") + fs.readFileSync(templateFile("ci"), "utf8");
+  if (fs.existsSync(file)) return sameSettings(fs.readFileSync(file, "utf8"), copy);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, copy);
+  return true;
+}
+
+/**
+ * What a ci-<suffix> stack gets on top of the ci template: the run it belongs to and when it expires (labels
+ * cp3.run and cp3.expires on everything it creates), and a gateway port fixed for the stack's life (an
+ * engine-picked one changes whenever the container restarts, in a chaos experiment, and the load would lose its
+ * target). Keys are config paths (setAllConfig with path: true), so the port lands in cp3:gateway as a number.
+ */
+async function ephemeralSettings(stack: string): Promise<ConfigMap> {
+  const expires = new Date(Date.now() + EPHEMERAL_HOURS * 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
+  return {
+    "cp3:run": { value: stack },
+    "cp3:expires": { value: expires },
+    "cp3:gateway.hostPort": { value: String(await freeLocalPort()) },
+  };
 }
 
 /** Opens a stack; `create: false` only selects one that exists (destroy, outputs never create a stack). */
@@ -51,7 +64,7 @@ export async function openStack(stack: string, toolchain: Toolchain, options = {
   checkStackName(stack);
   // Only a stack being created gets a ci-<suffix> file; selecting one must never leave a file behind. A base
   // stack's file is brought up to date either way.
-  if (options.create || !stack.startsWith("ci-")) await ensureStackConfig(stack);
+  const settingsDue = options.create || !stack.startsWith("ci-") ? ensureStackFile(stack) : false;
   if (options.create) {
     // Until this process ends or destroys it; `cp3 up` and --keep hand it over as kept (and a kept stack
     // stays kept when it is opened again).
@@ -60,7 +73,11 @@ export async function openStack(stack: string, toolchain: Toolchain, options = {
   const envVars: Record<string, string> = { ...toolchain.env, ...passphraseEnv(stack), CP3_TOOLCHAIN_BIN: toolchain.binDir };
   const pulumiCommand = await PulumiCommand.get({ root: path.dirname(toolchain.binDir) });
   const args = { stackName: stack, workDir: projectRoot };
-  if (options.create) return LocalWorkspace.createOrSelectStack(args, { envVars, pulumiCommand });
+  if (options.create) {
+    const opened = await LocalWorkspace.createOrSelectStack(args, { envVars, pulumiCommand });
+    if (settingsDue) await opened.setAllConfig(await ephemeralSettings(stack), true);
+    return opened;
+  }
   try {
     return await LocalWorkspace.selectStack(args, { envVars, pulumiCommand });
   } catch (err) {
