@@ -6,6 +6,8 @@ export interface LocalImageArgs {
   readonly repository: string;
   /** Folder holding the Dockerfile and everything it copies. */
   readonly contextDir: string;
+  /** The Dockerfile, relative to the context. @default "Dockerfile" */
+  readonly dockerfile?: string;
   /** Content hash of the context; it becomes the tag, so an unchanged context rebuilds nothing. */
   readonly contentHash: string;
   /** Build arguments, e.g. BASE_IMAGE. @default {} */
@@ -33,7 +35,7 @@ export class LocalImage extends pulumi.ComponentResource {
       {
         name: `${args.repository}:${args.contentHash.slice(0, 16)}`,
         keepLocally: true,
-        build: { context: args.contextDir, dockerfile: "Dockerfile", buildArgs: args.buildArgs ?? {}, label: { "cp3.image": args.repository } },
+        build: { context: args.contextDir, dockerfile: args.dockerfile ?? "Dockerfile", buildArgs: args.buildArgs ?? {}, label: { "cp3.image": args.repository } },
       },
       { parent: this },
     );

@@ -9,12 +9,14 @@ export interface MigrationArgs {
   readonly networkName: pulumi.Input<string>;
   readonly host: string;
   readonly password: pulumi.Input<string>;
+  /** The database the migrations apply to; created when missing. @default "postgres" */
+  readonly database?: string;
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
   /** ID of the PostgreSQL container: a replaced server on tmpfs starts empty, so the migration runs again. */
   readonly serverId: pulumi.Input<string>;
 }
 
-/** Applies the workload's versioned migrations, explicitly and before any flow starts. */
+/** Applies one database's versioned migrations, explicitly and before any service starts. */
 export class Migration extends pulumi.ComponentResource {
   public readonly done: pulumi.Output<string>;
 
@@ -26,7 +28,7 @@ export class Migration extends pulumi.ComponentResource {
         owner: args.owner,
         image: args.image,
         entrypoint: ["/usr/bin/tini", "--", "/usr/local/bin/migrate"],
-        envs: [`PGHOST=${args.host}`, pulumi.interpolate`PGPASSWORD=${args.password}`],
+        envs: [`PGHOST=${args.host}`, `PGDATABASE=${args.database ?? "postgres"}`, pulumi.interpolate`PGPASSWORD=${args.password}`],
         networkName: args.networkName,
         user: "10003:10003",
         dependsOn: args.dependsOn,

@@ -75,7 +75,13 @@ export const SECTIONS = {
 
 type Sections = typeof SECTIONS;
 
-export type TestbedConfig = { kind: StackKind; run: string; expires: string } & {
+export type TestbedConfig = {
+  kind: StackKind;
+  run: string;
+  expires: string;
+  /** A system description file (YAML or JSON, relative to the project), or empty for the reference workload. */
+  system: string;
+} & {
   [K in keyof Sections]: SectionValue<Sections[K]>;
 };
 
@@ -87,7 +93,7 @@ export class ConfigError extends Error {
 }
 
 const NS = "cp3";
-const SCALARS = ["kind", "run", "expires"];
+const SCALARS = ["kind", "run", "expires", "system"];
 
 /**
  * Parses the project's configuration as Pulumi hands it to a program: a flat map of "cp3:key" to text (objects
@@ -123,7 +129,9 @@ export function parseConfig(all: Record<string, string>, stack: string): Testbed
   for (const [name, spec] of Object.entries(SECTIONS)) {
     sections[name] = readSection(`${NS}:${name}`, spec, parseJsonValue(`${NS}:${name}`, own[name], problems), problems);
   }
-  const config = { kind: kind as StackKind, run, expires, ...sections } as TestbedConfig;
+  const system = own.system ?? "";
+  if (system !== "" && !/\.(ya?ml|json)$/.test(system)) problems.push(`${NS}:system: got ${JSON.stringify(system)}; allowed: a .yaml, .yml or .json system description file, or empty for the reference workload`);
+  const config = { kind: kind as StackKind, run, expires, system, ...sections } as TestbedConfig;
   crossChecks(config, stack, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -64,7 +64,7 @@ const postgres = z.strictObject({
 });
 
 /** Values wired from the testbed; they follow chaos.proxy through Toxiproxy where a link is proxied. */
-export const WIRED = ["nats.url", "postgres.host", "postgres.port", "postgres.user", "postgres.password", "postgres.passwordFile", "postgres.dsn"] as const;
+export const WIRED = ["nats.url", "postgres.host", "postgres.port", "postgres.user", "postgres.password", "postgres.dsn"] as const;
 const wired = z.strictObject({
   from: z.union([z.enum(WIRED), z.string().regex(/^service:[a-z][a-z0-9-]{0,30}\.url$/)], { error: `one of ${WIRED.join(", ")}, or service:<name>.url` }),
 });

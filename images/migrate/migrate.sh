@@ -1,5 +1,5 @@
 #!/bin/sh
-# Applies every migration in /migrations (NNNN_name.sql, in order) that schema_migrations does not list yet,
+# Applies, to $PGDATABASE (default postgres), every migration in /migrations (NNNN_name.sql, in order) that schema_migrations does not list yet,
 # each in one transaction together with its row in schema_migrations. Safe to run again.
 set -eu
 : "${PGHOST:?}" "${PGPASSWORD:?}"
@@ -9,6 +9,11 @@ until pg_isready -q -h "$PGHOST"; do
   i=$((i + 1)); [ "$i" -lt 60 ] || { echo "migrate: $PGHOST did not answer within 60 s" >&2; exit 1; }
   sleep 1
 done
+# A database other than postgres is created on first use (the description names it; its services expect it).
+if [ "$PGDATABASE" != postgres ] && [ -z "$(psql -d postgres -tAq -c "SELECT 1 FROM pg_database WHERE datname = '$PGDATABASE'")" ]; then
+  echo "migrate: creating database $PGDATABASE"
+  psql -d postgres -v ON_ERROR_STOP=1 -q -c "CREATE DATABASE \"$PGDATABASE\""
+fi
 psql -v ON_ERROR_STOP=1 -q -c "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
 for file in /migrations/*.sql; do
   version=$(basename "$file" .sql)

@@ -38,20 +38,25 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
           { source: `${workloadDir}/flows/${flow}`, target: `/app/flows/${flow}` },
         ]
       : [];
-  const ready = (port: number) => ({ http: { port, path: "/readyz" } });
+  // The flows' core library reads its name, instance and port from these; the image's HEALTHCHECK uses the port.
+  const flowEnv = (flow: string, port: number) => ({
+    CONTAINER_FLOW__NAME: flow,
+    CONTAINER_FLOW__INSTANCE: "{{instance}}",
+    CONTAINER_HTTP__PORT: String(port),
+    ...(c.dev.hotReload ? { NODE_OPTIONS_EXTRA: "--watch" } : {}),
+  });
   return {
     name: "reference",
     nats: { replicas: c.nats.replicas as 1 | 3, storeMiB: c.nats.storeMiB, memoryMiB: c.nats.memoryMiB, cpus: c.nats.cpus, streams: [stream], consumers: [consumer] },
-    postgres: { ...c.postgres, databases: [] },
+    postgres: { ...c.postgres, databases: [{ name: "postgres", migrations: `${workloadDir}/migrations` }] },
     toxiproxy: { memoryMiB: c.toxiproxy.memoryMiB, cpus: c.toxiproxy.cpus },
     services: [
       {
         name: "gateway",
         roles: ["gateway", "entry"],
         image: { flow: "gateway" },
-        env: { ...common, CONTAINER_GATEWAY__MAX_BACKLOG: String(c.gateway.maxBacklog), CONTAINER_GATEWAY__RECONCILE_AFTER_SECONDS: String(c.gateway.reconcileAfterSeconds) },
+        env: { ...flowEnv("gateway", 8080), ...common, CONTAINER_GATEWAY__MAX_BACKLOG: String(c.gateway.maxBacklog), CONTAINER_GATEWAY__RECONCILE_AFTER_SECONDS: String(c.gateway.reconcileAfterSeconds) },
         ports: [{ port: 8080, entry: true }],
-        readiness: ready(8080),
         memoryMiB: c.gateway.memoryMiB,
         cpus: c.gateway.cpus,
         tmpfs: [{ path: "/tmp", sizeMiB: 32 }],
@@ -65,6 +70,7 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
         image: { flow: "worker" },
         replicas: c.worker.replicas,
         env: {
+          ...flowEnv("worker", 8081),
           ...common,
           CONTAINER_WORKER__CONCURRENCY: String(c.worker.concurrency),
           CONTAINER_WORKER__CPU_ROUNDS: String(c.worker.cpuRounds),
@@ -72,7 +78,6 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
           CONTAINER_WORKER__TEST_ONLY_ACK_BEFORE_COMMIT: String(c.worker.testOnlyAckBeforeCommit),
         },
         ports: [{ port: 8081 }],
-        readiness: ready(8081),
         memoryMiB: c.worker.memoryMiB,
         cpus: c.worker.cpus,
         tmpfs: [{ path: "/tmp", sizeMiB: 32 }],

@@ -55,6 +55,19 @@ export function stageContext(name: string, image: string, extra: Record<string, 
   return { dir, hash: hash.digest("hex") };
 }
 
+/**
+ * A build context that is a folder of the user's own (a Dockerfile and what it copies), used where it is; its
+ * content hash (every file's path, mode and bytes) becomes the image tag.
+ */
+export function folderContext(dir: string): BuildContext {
+  const hash = createHash("sha256");
+  for (const [rel, abs] of expand(".", dir).sort(([a], [b]) => a.localeCompare(b))) {
+    const stat = fs.statSync(abs);
+    hash.update(`${rel}\0${stat.mode & 0o111 ? "x" : "-"}\0`).update(fs.readFileSync(abs));
+  }
+  return { dir: fs.realpathSync(dir), hash: hash.digest("hex") };
+}
+
 /** A binary from the toolchain that `cp3 setup` prepared; the program never builds anything itself. */
 export function toolchainBinary(name: string): string {
   const binDir = process.env.CP3_TOOLCHAIN_BIN;
