@@ -1,0 +1,203 @@
+// The whole testbed from one system description: networks, NATS with JetStream on tmpfs, PostgreSQL with the
+// databases and migrations the services need, Toxiproxy on the links chaos may fault, the images, and the
+// services of the system under test, hardened, started in dependency order. Its outputs (TestbedOutputs) are the
+// one shape chaos, integrity, the driver, the bench and the tests read.
+import * as pulumi from "@pulumi/pulumi";
+import type { ServiceSpec, TestbedSpec, WiredValue } from "../testbed/spec";
+import { declareImages } from "./images";
+import { JetStream } from "./jetstream";
+import type { Ownership } from "./labels";
+import { Migration } from "./migration";
+import { Nats, NATS_CLIENT_PORT, NATS_MONITOR_PORT, natsHost } from "./nats";
+import { TestbedNetwork } from "./network";
+import { Postgres, POSTGRES_PORT } from "./postgres";
+import { RandomSecret } from "./random-secret";
+import { Service, type ContainerCheck } from "./service";
+import { Toxiproxy, type ProxySpec } from "./toxiproxy";
+
+export interface TestbedArgs {
+  readonly owner: Ownership;
+  /** The system under test and its infrastructure, validated (testbed/validate.ts). */
+  readonly spec: TestbedSpec;
+  /** The Debian root image every image starts from (`cp3 setup` imports it). */
+  readonly rootImage: string;
+  /** Services reach NATS and PostgreSQL through Toxiproxy, so latency, timeouts and resets can be injected. @default true */
+  readonly chaosProxy?: boolean;
+  /** Host port of the entry service on 127.0.0.1: 0 lets the engine pick. @default 0 */
+  readonly entryHostPort?: number;
+  /** A base image from the user's registry for the reference flows; empty builds it locally. @default "" */
+  readonly baseImage?: string;
+}
+
+/** What a testbed exposes; `pulumi stack output` and the Automation API give exactly this shape. */
+export interface TestbedOutputs {
+  system: string;
+  /** The entry service on 127.0.0.1. */
+  gatewayUrl: string;
+  natsUrl: string;
+  natsMonitorUrl: string;
+  postgresDsn: string;
+  toxiproxyUrl: string;
+  chaosProxies: { nats: string[]; postgres: string; enabled: boolean };
+  networks: { edge: string; data: string };
+  /** Container names: the infrastructure's, then each service's under its name. */
+  containers: { nats: string[]; postgres: string; toxiproxy: string } & Record<string, string | string[]>;
+  /** Service names by role (a service's name is also one of its roles). */
+  roles: Record<string, string[]>;
+  /** The first consumer, for the consumer-lag probe. */
+  stream: { name: string; consumer: string };
+}
+
+const HOST_PORTS = { nats: 24222, monitor: 28222, postgres: 25432 };
+
+export class Testbed extends pulumi.ComponentResource {
+  /** Each output on its own (postgresDsn is a secret), so a program exports them as they are. */
+  public readonly outputs: { [K in keyof TestbedOutputs]: pulumi.Output<TestbedOutputs[K]> };
+
+  constructor(name: string, args: TestbedArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cp3:index:Testbed", name, {}, opts);
+    const { spec, owner } = args;
+    const chaosProxy = args.chaosProxy ?? true;
+    const entryHostPort = args.entryHostPort ?? 0;
+    if (!Number.isInteger(entryHostPort) || entryHostPort < 0 || entryHostPort > 65_535) throw new pulumi.ResourceError(`Testbed ${name}: entryHostPort is ${entryHostPort}; give 0 (engine-picked) or a port up to 65535`, this);
+    if (!/^cp3\/debian:/.test(args.rootImage)) throw new pulumi.ResourceError(`Testbed ${name}: rootImage is "${args.rootImage}"; give the Debian root cp3 setup imported (cp3/debian:<suite>-<hash>)`, this);
+    const parent = { parent: this };
+
+    const images = declareImages(
+      {
+        rootImage: args.rootImage,
+        baseOverride: args.baseImage ?? "",
+        flows: spec.services.flatMap((s) => ("flow" in s.image ? [s.image.flow] : [])),
+        migrations: Object.fromEntries(spec.postgres.databases.flatMap((d) => (d.migrations ? [[d.name, d.migrations]] : []))),
+        builds: Object.fromEntries(spec.services.flatMap((s) => ("build" in s.image ? [[s.name, s.image.build]] : []))),
+      },
+      this,
+    );
+
+    // The entry's network, and the data network with no route out.
+    const edge = new TestbedNetwork("edge", { owner }, parent);
+    const data = new TestbedNetwork("data", { owner, internal: true }, parent);
+
+    const nats = new Nats("nats", { owner, image: images.nats, networkName: data.networkName, replicas: spec.nats.replicas, storeMiB: spec.nats.storeMiB, memoryMiB: spec.nats.memoryMiB, cpus: spec.nats.cpus }, parent);
+    const password = new RandomSecret("postgres-password", { bytes: 24 }, parent);
+    const pg = spec.postgres;
+    const postgres = new Postgres("postgres", { owner, image: images.postgres, networkName: data.networkName, password: password.value, storage: pg.storage, storageMiB: pg.storageMiB, maxConnections: pg.maxConnections, sharedBuffersMiB: pg.sharedBuffersMiB, memoryMiB: pg.memoryMiB, cpus: pg.cpus }, parent);
+
+    // Link proxies (chaos targets) and host-access proxies (never faulted), all through one Toxiproxy.
+    const natsProxies: ProxySpec[] = nats.clientUrls.map((_, i) => ({ name: `nats-${i}`, listenPort: 14222 + i, upstream: `${natsHost(i)}:${NATS_CLIENT_PORT}`, publish: false }));
+    const proxies: ProxySpec[] = [
+      ...natsProxies,
+      { name: "postgres", listenPort: 15432, upstream: `postgres:${POSTGRES_PORT}`, publish: false },
+      { name: "host-nats", listenPort: HOST_PORTS.nats, upstream: `${natsHost(0)}:${NATS_CLIENT_PORT}`, publish: true },
+      { name: "host-nats-monitor", listenPort: HOST_PORTS.monitor, upstream: `${natsHost(0)}:${NATS_MONITOR_PORT}`, publish: true },
+      { name: "host-postgres", listenPort: HOST_PORTS.postgres, upstream: `postgres:${POSTGRES_PORT}`, publish: true },
+    ];
+    const toxiproxy = new Toxiproxy("toxiproxy", { owner, image: images.toxiproxy, edgeNetworkName: edge.networkName, dataNetworkName: data.networkName, proxies, memoryMiB: spec.toxiproxy.memoryMiB, cpus: spec.toxiproxy.cpus }, parent);
+
+    // One set-up job per consumer (and its stream); the reference workload's single one keeps the name jetstream.
+    const jetstreamDone = spec.nats.consumers.map((c) => {
+      const s = spec.nats.streams.find((x) => x.name === c.stream)!;
+      const job = new JetStream(
+        spec.nats.consumers.length === 1 ? "jetstream" : `jetstream-${c.name}`,
+        { owner, image: images.nats, networkName: data.networkName, natsUrls: nats.clientUrls, serverIds: nats.containerIds, stream: { ...s, replicas: spec.nats.replicas }, consumer: c },
+        { parent: this, dependsOn: [nats] },
+      );
+      return job.done;
+    });
+    const migrationsDone = Object.entries(images.migrate).map(([database, image]) => {
+      const migration = new Migration(
+        database === "postgres" ? "migration" : `migration-${database}`,
+        { owner, image, networkName: data.networkName, host: postgres.host, password: password.value, database, serverId: postgres.container.id },
+        { parent: this, dependsOn: [postgres] },
+      );
+      return migration.done;
+    });
+
+    // Wired values: a proxied link goes through Toxiproxy when chaos.proxy is on.
+    const proxied = (service: string, to: "nats" | "postgres") => chaosProxy && (spec.toxiproxy.links === undefined || spec.toxiproxy.links.some((l) => l.from === service && l.to === to));
+    const wiredValue = (service: ServiceSpec, w: WiredValue): pulumi.Input<string> => {
+      const pgHost = proxied(service.name, "postgres") ? "toxiproxy" : "postgres";
+      const pgPort = String(proxied(service.name, "postgres") ? 15432 : POSTGRES_PORT);
+      switch (w.from) {
+        case "nats.url":
+          return (proxied(service.name, "nats") ? natsProxies.map((p) => `nats://toxiproxy:${p.listenPort}`) : nats.clientUrls).join(",");
+        case "postgres.host":
+          return pgHost;
+        case "postgres.port":
+          return pgPort;
+        case "postgres.user":
+          return "postgres";
+        case "postgres.password":
+          return password.value;
+        case "postgres.dsn":
+          return pulumi.interpolate`postgres://postgres:${password.value}@${pgHost}:${pgPort}/postgres`;
+        default: {
+          const other = spec.services.find((s) => `service:${s.name}.url` === w.from)!;
+          return `http://${other.name}:${other.ports[0]!.port}`;
+        }
+      }
+    };
+
+    // Services in dependency order: a service waits for the gates it names (NATS set up, migrations applied,
+    // other services created healthy, since the engine waits for each container's health check).
+    const services = new Map<string, Service>();
+    const declare = (s: ServiceSpec, chain: string[]): Service => {
+      const existing = services.get(s.name);
+      if (existing) return existing;
+      if (chain.includes(s.name)) throw new pulumi.ResourceError(`Testbed ${name}: services depend on each other in a cycle: ${[...chain, s.name].join(" -> ")}`, this);
+      const after: pulumi.Input<string>[] = [];
+      for (const d of s.dependsOn) {
+        if (d === "nats") after.push(...jetstreamDone);
+        else if (d === "migrations") after.push(...migrationsDone);
+        else if (d !== "postgres") after.push(declare(spec.services.find((x) => x.name === d)!, [...chain, s.name]).containerNames.apply((n) => n.join(",")));
+      }
+      const entry = s.ports.find((p) => p.entry);
+      const check: ContainerCheck | undefined = s.readiness ?? s.health;
+      const image = "flow" in s.image ? images.flows[s.image.flow]! : "build" in s.image ? images.builds[s.name]! : s.image.local;
+      const service = new Service(
+        s.name,
+        {
+          owner,
+          image,
+          replicas: s.replicas,
+          command: s.command,
+          env: Object.fromEntries(Object.entries(s.env).map(([k, v]) => [k, typeof v === "string" ? v : wiredValue(s, v)])),
+          entry: entry ? { port: entry.port, hostPort: entryHostPort } : undefined,
+          check,
+          networkNames: s.networks.map((n) => (n === "edge" ? edge.networkName : data.networkName)),
+          after,
+          tmpfs: Object.fromEntries(s.tmpfs.map((t) => [t.path, t.sizeMiB])),
+          user: s.user,
+          mounts: s.hotReload,
+          memoryMiB: s.memoryMiB,
+          cpus: s.cpus,
+        },
+        { parent: this, dependsOn: s.dependsOn.includes("postgres") ? [postgres] : [] },
+      );
+      services.set(s.name, service);
+      return service;
+    };
+    for (const s of spec.services) declare(s, []);
+
+    const entryService = services.get(spec.drive.entry)!;
+    const host = (proxy: string) => toxiproxy.hostEndpoints.apply((e) => e[proxy]!);
+    const roles: Record<string, string[]> = {};
+    for (const s of spec.services) for (const role of new Set([s.name, ...s.roles])) (roles[role] ??= []).push(s.name);
+    const firstConsumer = spec.nats.consumers[0];
+    const serviceContainers = pulumi.all(Object.fromEntries([...services].map(([n, s]) => [n, s.containerNames])));
+    this.outputs = {
+      system: pulumi.output(spec.name),
+      gatewayUrl: entryService.url.apply((u) => u ?? ""),
+      natsUrl: pulumi.interpolate`nats://${host("host-nats")}`,
+      natsMonitorUrl: pulumi.interpolate`http://${host("host-nats-monitor")}`,
+      postgresDsn: pulumi.secret(pulumi.interpolate`postgres://postgres:${password.value}@${host("host-postgres")}/postgres`),
+      toxiproxyUrl: toxiproxy.apiUrl,
+      chaosProxies: pulumi.output({ nats: natsProxies.map((p) => p.name), postgres: "postgres", enabled: chaosProxy }),
+      networks: pulumi.all([edge.networkName, data.networkName]).apply(([e, d]) => ({ edge: e, data: d })),
+      containers: pulumi.all([serviceContainers, nats.containerNames, postgres.containerName, toxiproxy.containerName]).apply(([byService, natsNames, postgresName, toxiproxyName]): TestbedOutputs["containers"] => ({ ...(byService as Record<string, string[]>), nats: [...natsNames], postgres: postgresName, toxiproxy: toxiproxyName })),
+      roles: pulumi.output(roles),
+      stream: pulumi.output({ name: firstConsumer?.stream ?? "", consumer: firstConsumer?.name ?? "" }),
+    };
+    this.registerOutputs(this.outputs);
+  }
+}
