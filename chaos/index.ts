@@ -1,6 +1,7 @@
 // The chaos engine: declarative experiments (steady state, method of faults), run against a stack with
 // guaranteed rollback and verified removal, and seeded schedules for placing them within a load.
 export type { ChaosOptions, ChaosTargets, Experiment, FaultKind, FaultSpec, ProbeSpec, TargetSelector } from "./types";
+export type { ExperimentResult, FaultResult, ProbeResult } from "./results";
 export { FAULT_KINDS } from "./types";
 export { builtInExperiments, findExperiment, withDuration } from "./builtins";
 export { loadExperimentFile } from "./file";

@@ -2,7 +2,7 @@
 // duration, then roll it back and verify the rollback, in a finally, whatever happened before (an error,
 // a partial apply, an interrupt). Never throws: everything ends up in the FaultResult.
 import { randomBytes } from "node:crypto";
-import type { FaultResult } from "../reporting/model";
+import type { FaultResult } from "./results";
 import { FAULTS, FaultSkipped } from "./faults";
 import type { ActiveFault } from "./faults/fault";
 import { sleep, within } from "./sleep";

@@ -1,7 +1,7 @@
 // One experiment: steady state before (the method runs only if it holds), the method's faults (each rolled
 // back and verified in its own finally), then the steady state polled until it holds again. The result says
 // what happened in one ExperimentResult; nothing escapes as an exception.
-import type { ExperimentResult } from "../reporting/model";
+import type { ExperimentResult } from "./results";
 import { runFault } from "./method";
 import { awaitSteadyState, checkSteadyState, deviations, holds } from "./steady-state";
 import type { ChaosOptions, ChaosTargets, Experiment } from "./types";

@@ -1,6 +1,6 @@
 // The steady-state hypothesis: probes with tolerances, checked before the method (it runs only if all hold)
 // and polled after it until they hold again or a deadline passes.
-import type { ProbeResult } from "../reporting/model";
+import type { ProbeResult } from "./results";
 import { getJson } from "../lib/http-probe";
 import { poll } from "../lib/poll";
 import { currentHostUrl } from "./engine";

@@ -7,7 +7,7 @@
 //   unexpected  = an effect for a key nobody attempted;
 //   rejected-but-processed = the client was told no (4xx) and the record was processed anyway;
 //   unknown     = no answer or a 5xx: the client cannot know, so the final read says whether it appeared.
-import type { IntegrityResult, LostKey } from "../reporting/model";
+import type { IntegrityResult, LostKey } from "./results";
 import { outcomeOf, type LedgerEntry } from "./ledger";
 import type { FinalRead } from "./database";
 

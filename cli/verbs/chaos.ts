@@ -1,7 +1,6 @@
 // cp3 chaos: one experiment (built-in or from a JSON file) against a stack that is already up; the result is
 // printed, and the exit code says how it went (0 passed, 1 failed, 2 usage or infrastructure, 130 interrupted).
-import { builtInExperiments, chaosTargetsFromOutputs, ExperimentError, findExperiment, loadExperimentFile, runExperiment, sweep, withDuration, type Experiment } from "../../chaos";
-import type { ExperimentResult } from "../../reporting/model";
+import { builtInExperiments, chaosTargetsFromOutputs, ExperimentError, findExperiment, loadExperimentFile, runExperiment, sweep, withDuration, type Experiment, type ExperimentResult } from "../../chaos";
 import { EXIT, type ExitCode } from "../../lib/exit-codes";
 import { onInterrupt } from "../../lib/interrupt";
 import { say, step } from "../../lib/progress";
