@@ -2,13 +2,13 @@
 // through its API rather than by parsing CLI output: the answers are typed JSON and do not change with the client
 // version. Every call of the engine API in cp3 (lifecycle, chaos, bench, toolchain, tests) goes through here.
 //
-// Why our own and not dockerode (Apache-2.0): dockerode 5 brings docker-modem, ssh2, cpu-features, nan,
-// @grpc/grpc-js, @grpc/proto-loader, protobufjs and tar-fs with it. Their licences are permissive (Apache-2.0,
-// MIT, BSD-3-Clause, ISC), but ssh2 and cpu-features declare none in their package.json (the licence guard would
-// need them reviewed by hand), and both run node-gyp when installed, which fetches Node.js headers from outside
-// the package registries, the one place this project's machines reach. All of that for SSH and TLS transports,
-// BuildKit sessions and stream helpers cp3 does not use: it needs a unix socket, some twenty endpoints and the
-// exec stream's framing, which is this file, typed to the fields cp3 reads.
+// Why our own and not dockerode (Apache-2.0): the licences would pass (dockerode, docker-modem, @grpc/grpc-js and
+// @grpc/proto-loader are Apache-2.0, protobufjs and bcrypt-pbkdf BSD-3-Clause, ssh2, cpu-features, nan, asn1 and
+// tar-fs MIT, split-ca ISC), but dockerode 5 brings dozens of packages (gRPC, protobufjs, ssh2 and theirs) for
+// SSH and TLS transports and BuildKit sessions cp3 does not use, and ssh2 and cpu-features run node-gyp when they
+// are installed, which needs Node.js headers from outside the package registries, the one place this project's
+// machines reach (optional builds: npm carries on, but every npm ci tries and fails them). cp3 needs a unix
+// socket, some twenty endpoints and the exec stream's framing: this file, typed to the fields cp3 reads.
 import * as http from "node:http";
 import type { Readable } from "node:stream";
 
