@@ -30,8 +30,16 @@ export interface TestbedArgs {
 }
 
 /** What a testbed exposes; `pulumi stack output` and the Automation API give exactly this shape. */
+/** What the driver needs of the description to drive and judge the system (the rest is in the containers). */
+export interface SystemOutputs {
+  name: string;
+  drive: TestbedSpec["drive"];
+  oracle: TestbedSpec["oracle"] | null;
+  probes: TestbedSpec["probes"];
+}
+
 export interface TestbedOutputs {
-  system: string;
+  system: SystemOutputs;
   /** The entry service on 127.0.0.1. */
   gatewayUrl: string;
   natsUrl: string;
@@ -186,7 +194,7 @@ export class Testbed extends pulumi.ComponentResource {
     const firstConsumer = spec.nats.consumers[0];
     const serviceContainers = pulumi.all(Object.fromEntries([...services].map(([n, s]) => [n, s.containerNames])));
     this.outputs = {
-      system: pulumi.output(spec.name),
+      system: pulumi.output({ name: spec.name, drive: spec.drive, oracle: spec.oracle ?? null, probes: spec.probes }),
       gatewayUrl: entryService.url.apply((u) => u ?? ""),
       natsUrl: pulumi.interpolate`nats://${host("host-nats")}`,
       natsMonitorUrl: pulumi.interpolate`http://${host("host-nats-monitor")}`,

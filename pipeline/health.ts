@@ -2,15 +2,15 @@
 // bound) and NATS is healthy with JetStream enabled (through Toxiproxy, as the flows reach it).
 import { getJson, waitForOk } from "../lib/http-probe";
 import { StepError } from "../lib/progress";
+import type { SystemUnderTest } from "./system";
 
-export async function healthGate(outputs: Record<string, unknown>, signal?: AbortSignal): Promise<void> {
+export async function healthGate(outputs: Record<string, unknown>, system: SystemUnderTest, signal?: AbortSignal): Promise<void> {
   const monitor = String(outputs.natsMonitorUrl ?? "");
   if (!monitor.startsWith("http://127.0.0.1:")) throw new StepError("health gate", `natsMonitorUrl output is "${monitor}", expected http://127.0.0.1:<port>`);
   const status = await waitForOk(`${monitor}/healthz?js-enabled-only=true`, 60_000, signal);
   if (status !== 200) throw new StepError("health gate", `NATS ${monitor}/healthz?js-enabled-only=true answered ${status || "nothing"} within 60 s`);
   const jsz = await getJson<{ config?: { store_dir?: string } }>(`${monitor}/jsz`);
   if (jsz.status !== 200 || !jsz.body?.config) throw new StepError("health gate", `NATS ${monitor}/jsz answered ${jsz.status} without a JetStream config`);
-  const gateway = String(outputs.gatewayUrl ?? "");
-  const ready = await waitForOk(`${gateway}/readyz`, 60_000, signal);
-  if (ready !== 200) throw new StepError("health gate", `gateway ${gateway}/readyz answered ${ready || "nothing"} within 60 s`);
+  const ready = await waitForOk(`${system.entryUrl}${system.drive.healthPath}`, 60_000, signal);
+  if (ready !== 200) throw new StepError("health gate", `the entry ${system.entryUrl}${system.drive.healthPath} answered ${ready || "nothing"} within 60 s`);
 }

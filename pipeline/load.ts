@@ -14,6 +14,7 @@ import type { ExperimentResult } from "../reporting/model";
 import { runChaosSchedule } from "./chaos-phase";
 import type { RunOptions } from "./options";
 import { startReads } from "./reads";
+import type { SystemUnderTest } from "./system";
 
 export interface LoadPhase {
   load: LoadResult;
@@ -21,12 +22,13 @@ export interface LoadPhase {
   reads: ReadsDuringLoad;
 }
 
-export async function loadWithChaos(o: { engine: LoadEngine; opts: RunOptions; targets: ChaosTargets; schedule: { experiment: string; startAt: number }[]; runId: string; reportDir: string; ledger: string; signal: AbortSignal }): Promise<LoadPhase> {
-  const plan = planFor({ profile: o.opts.profile, rate: o.opts.rate, durationSeconds: o.opts.durationSeconds, baseUrl: o.targets.gatewayUrl, keyPrefix: o.runId });
+export async function loadWithChaos(o: { engine: LoadEngine; opts: RunOptions; system: SystemUnderTest; targets: ChaosTargets; schedule: { experiment: string; startAt: number }[]; runId: string; reportDir: string; ledger: string; signal: AbortSignal }): Promise<LoadPhase> {
+  const drive = o.system.drive;
+  const plan = { ...planFor({ profile: o.opts.profile, rate: o.opts.rate, durationSeconds: o.opts.durationSeconds, baseUrl: o.system.entryUrl, keyPrefix: o.runId, request: drive.request }), healthPath: drive.healthPath, timeoutSeconds: drive.timeoutSeconds };
   const tail = new LedgerTail(o.ledger);
   const loadStart = Date.now();
   const clock = () => (Date.now() - loadStart) / 1000;
-  const reads = startReads(o.targets.containers.postgres, 5_000);
+  const reads = startReads(o.system, 5_000);
   const progress = setInterval(() => {
     tail.poll();
     say(`load: ${clock().toFixed(0)} s of ${o.opts.durationSeconds}, ${tail.total} requests, ${tail.acknowledged} acknowledged, ${(tail.errorRate(10) * 100).toFixed(1)} % errors in the last 10 s`);

@@ -10,7 +10,7 @@ import { claimStack } from "../lifecycle/owners";
 import { destroyAlways, openStack, upStack } from "../lifecycle/stacks";
 import { sweepOrphans } from "../lifecycle/sweep";
 import { checkIntegrity } from "../integrity/check";
-import { finalRead } from "../integrity/database";
+import { askOracle, finalReadFrom } from "../integrity/oracle";
 import { readLedger } from "../integrity/ledger";
 import * as docker from "../lib/docker-api";
 import { onInterrupt } from "../lib/interrupt";
@@ -26,6 +26,7 @@ import { healthGate } from "./health";
 import { loadWithChaos } from "./load";
 import type { RunOptions } from "./options";
 import { seedRecords, waitDrained } from "./seed";
+import { systemFromOutputs } from "./system";
 import { decideVerdict, exitCodeFor } from "./verdict";
 
 /** Experiments whose faults a tmpfs PostgreSQL cannot survive: the run gives the stack a volume instead. */
@@ -81,28 +82,37 @@ export async function runCp3(toolchain: Toolchain, opts: RunOptions, engine: Loa
   let stack: Stack | undefined;
   let failure: unknown;
   let pendingAfterDrain: number | undefined;
+  let integrityUnchecked: string | undefined;
   try {
     report.versions["docker engine"] = (await docker.version()).Version;
     // What earlier runs left is removed first; a sweep that fails is reported and the run goes on.
     await timed("sweep orphans", () => sweepOrphans(toolchain, { dryRun: false, log: say }).catch((err: unknown) => say(`sweep failed, the run goes on: ${describe(err)}`)));
     stack = await timed(`open stack ${stackName}`, () => openStack(stackName, toolchain));
+    if (opts.system !== undefined) await stack.setConfig("cp3:system", { value: opts.system });
     if (opts.experiments.some((e) => NEEDS_DURABLE_POSTGRES.has(e))) {
       say("postgres-restart chosen: PostgreSQL gets a volume (a tmpfs store would be wiped by the restart)");
       await stack.setConfig("cp3:postgres.storage", { value: "volume" }, true);
     }
     const opened = stack;
     const { outputs } = await timed(`up ${stackName}`, () => upStack(opened, signal));
-    await timed("health gate", () => healthGate(outputs, signal));
+    const system = systemFromOutputs(outputs);
+    report.system = system.name;
+    await timed("health gate", () => healthGate(outputs, system, signal));
     const targets = chaosTargetsFromOutputs(outputs);
-    const postgres = targets.containers.postgres;
     const seedLedger = path.join(reportDir, "seed-ledger.jsonl");
-    await timed("seed data", () => seedRecords({ gatewayUrl: targets.gatewayUrl, postgres, prefix: runId, count: SEED_RECORDS, ledgerFile: seedLedger, signal }));
+    await timed("seed data", () => seedRecords({ system, prefix: runId, count: SEED_RECORDS, ledgerFile: seedLedger, signal }));
     const ledger = path.join(reportDir, "ledger.jsonl");
-    const phase = await timed(`load (${opts.profile}) with chaos`, () => loadWithChaos({ engine, opts, targets, schedule, runId, reportDir, ledger, signal }));
+    const phase = await timed(`load (${opts.profile}) with chaos`, () => loadWithChaos({ engine, opts, system, targets, schedule, runId, reportDir, ledger, signal }));
     report.load = phase.load;
     report.experiments = phase.experiments;
-    pendingAfterDrain = await timed("drain", () => waitDrained(postgres, DRAIN_SECONDS * 1000, signal));
-    report.integrity = await timed("integrity check", async () => checkIntegrity(await readLedger([seedLedger, ledger]), await finalRead(postgres), phase.reads));
+    pendingAfterDrain = await timed("drain", () => waitDrained(system, DRAIN_SECONDS * 1000, signal));
+    if (system.oracle) {
+      const oracle = system.oracle;
+      report.integrity = await timed("integrity check", async () => checkIntegrity(await readLedger([seedLedger, ledger]), finalReadFrom(await askOracle(oracle, system.postgres, system.containers)), phase.reads));
+    } else {
+      integrityUnchecked = `integrity not checked: the system description of ${system.name} has no oracle`;
+      say(integrityUnchecked);
+    }
   } catch (err) {
     failure = err;
   } finally {
@@ -111,6 +121,7 @@ export async function runCp3(toolchain: Toolchain, opts: RunOptions, engine: Loa
       interrupted: interrupt.received() !== undefined,
       infrastructureError: failure === undefined ? undefined : describe(failure),
       pendingAfterDrain,
+      integrityUnchecked,
     });
     report.verdict = verdict;
     report.reasons = reasons;

@@ -1,20 +1,17 @@
-// Seed data: a first batch of records posted before the load, each with its own key and its outcome in the
-// seed ledger (same format as k6's), then waited for until processed. It proves the whole path works once
-// before anything is measured, and the load then meets tables that are not empty.
+// Seed data: a first batch of requests from the description's template before the load, each with its own key
+// and its outcome in the seed ledger (the load's format), then waited for until the system's oracle shows each
+// one's effect. It proves the whole path works once before anything is measured, and the load then meets
+// tables that are not empty.
 import * as fs from "node:fs";
-import type { LedgerEntry } from "../integrity/ledger";
-import { pendingCount } from "../integrity/database";
+import { outcomeOf, type LedgerEntry } from "../integrity/ledger";
 import { poll } from "../lib/poll";
+import { pendingOf, requestFor, type SystemUnderTest } from "./system";
 
-async function post(gatewayUrl: string, key: string, n: number, signal: AbortSignal): Promise<LedgerEntry> {
+async function send(system: SystemUnderTest, key: string, n: number, signal: AbortSignal): Promise<LedgerEntry> {
   const t = Date.now();
+  const { url, init } = requestFor(system, key, n);
   try {
-    const res = await fetch(`${gatewayUrl}/v1/records`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": key },
-      body: JSON.stringify({ payload: { n, seed: true } }),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
-    });
+    const res = await fetch(url, { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(system.drive.timeoutSeconds * 1000)]) });
     await res.arrayBuffer();
     return { t, k: key, s: res.status, d: Date.now() - t };
   } catch {
@@ -23,32 +20,32 @@ async function post(gatewayUrl: string, key: string, n: number, signal: AbortSig
   }
 }
 
-export async function seedRecords(o: { gatewayUrl: string; postgres: string; prefix: string; count: number; ledgerFile: string; signal: AbortSignal }): Promise<{ acknowledged: number }> {
+export async function seedRecords(o: { system: SystemUnderTest; prefix: string; count: number; ledgerFile: string; signal: AbortSignal }): Promise<{ acknowledged: number }> {
   const entries: LedgerEntry[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: 8 }, async () => {
       while (next < o.count) {
         const n = next++;
-        entries.push(await post(o.gatewayUrl, `${o.prefix}-seed-${n}`, n, o.signal));
+        entries.push(await send(o.system, `${o.prefix}-seed-${n}`, n, o.signal));
       }
     }),
   );
   fs.writeFileSync(o.ledgerFile, entries.map((e) => JSON.stringify(e)).join("\n") + "\n");
-  const acknowledged = entries.filter((e) => e.s === 202).length;
-  if (acknowledged !== o.count) throw new Error(`${o.count - acknowledged} of ${o.count} seed records were not accepted (see ${o.ledgerFile})`);
-  const drained = await waitDrained(o.postgres, 60_000, o.signal);
-  if (drained > 0) throw new Error(`${drained} seed records still pending after 60 s`);
+  const acknowledged = entries.filter((e) => outcomeOf(e.s) === "acknowledged").length;
+  if (acknowledged !== o.count) throw new Error(`${o.count - acknowledged} of ${o.count} seed requests were not acknowledged (see ${o.ledgerFile})`);
+  const drained = await waitDrained(o.system, 60_000, o.signal);
+  if (drained > 0) throw new Error(`${drained} seed records still without an effect after 60 s`);
   return { acknowledged };
 }
 
-/** Waits until no record is pending; returns how many still are at the deadline (0 when drained). */
-export async function waitDrained(postgres: string, timeoutMs: number, signal: AbortSignal): Promise<number> {
+/** Waits until no record is without its effect; returns how many still are at the deadline (0 when drained). */
+export async function waitDrained(system: SystemUnderTest, timeoutMs: number, signal: AbortSignal): Promise<number> {
   let pending = Number.NaN;
   const r = await poll(
     async () => {
       try {
-        pending = await pendingCount(postgres);
+        pending = await pendingOf(system);
       } catch {
         pending = Number.NaN; // PostgreSQL still restarting: ask again
       }

@@ -4,7 +4,7 @@ import { integrityReasons } from "../integrity/check";
 import { EXIT, type ExitCode } from "../lib/exit-codes";
 import type { RunReport, Verdict } from "../reporting/model";
 
-export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integrity">, extra: { infrastructureError?: string; interrupted?: boolean; pendingAfterDrain?: number }): { verdict: Verdict; reasons: string[] } {
+export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integrity">, extra: { infrastructureError?: string; interrupted?: boolean; pendingAfterDrain?: number; integrityUnchecked?: string }): { verdict: Verdict; reasons: string[] } {
   const reasons: string[] = [];
   if (extra.interrupted) return { verdict: "interrupted", reasons: ["the run was interrupted (SIGINT or SIGTERM)"] };
   if (extra.infrastructureError) return { verdict: "error", reasons: [extra.infrastructureError] };
@@ -29,6 +29,8 @@ export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integ
   }
   if (extra.pendingAfterDrain !== undefined && extra.pendingAfterDrain !== 0) reasons.push(`${Number.isNaN(extra.pendingAfterDrain) ? "an unknown number of" : extra.pendingAfterDrain} record(s) still pending after the drain`);
   if (r.integrity) reasons.push(...integrityReasons(r.integrity));
+  // A system with no oracle cannot be proven: never a silent pass.
+  if (extra.integrityUnchecked) reasons.push(extra.integrityUnchecked);
   if (infrastructure) return { verdict: "error", reasons };
   return { verdict: reasons.length === 0 ? "ready" : "not-ready", reasons };
 }

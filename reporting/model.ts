@@ -22,6 +22,8 @@ export interface RunReport {
   wallSeconds: number;
   seed: number;
   profile: string;
+  /** The system under test (its description's name). */
+  system?: string;
   /** The chaos schedule: which experiment starts when (seconds since the load started). */
   schedule: { experiment: string; startAt: number }[];
   load?: LoadResult;

@@ -2,7 +2,7 @@
 import type { Parsed, VerbSpec } from "../args";
 import { UsageError } from "../args";
 import { checkIntegrity, integrityReasons } from "../../integrity/check";
-import { finalRead } from "../../integrity/database";
+import { finalReadOf, systemFromOutputs, type SystemUnderTest } from "../../pipeline/system";
 import { readLedger } from "../../integrity/ledger";
 import { EXIT } from "../../lib/exit-codes";
 import { step } from "../../lib/progress";
@@ -30,9 +30,15 @@ export async function runCheck(parsed: Parsed): Promise<number> {
   const toolchain = await ensureToolchain();
   const stack = await step(`open stack ${name}`, () => openStack(name, toolchain, { create: false }));
   const outputs = await stackOutputs(stack, false);
-  const postgres = (outputs.containers as { postgres?: string } | undefined)?.postgres;
-  if (!postgres) throw new UsageError(`check: stack ${name} has no containers.postgres output; is it up?`);
-  const result = checkIntegrity(ledger, await step("final read", () => finalRead(postgres)));
+  let system: SystemUnderTest;
+  try {
+    system = systemFromOutputs(outputs);
+  } catch (err) {
+    throw new UsageError(`check: stack ${name}: ${(err as Error).message}; is it up?`);
+  }
+  if (!system.oracle) throw new UsageError(`check: stack ${name} runs ${system.name}, whose description has no oracle; there is nothing to check against`);
+  const final = await step("final read (the system's oracle)", () => finalReadOf(system));
+  const result = checkIntegrity(ledger, final!);
   if (parsed.values.json === true) process.stdout.write(JSON.stringify(result, null, 2) + "\n");
   else {
     process.stdout.write(`${result.attempted} attempted, ${result.acknowledged} acknowledged, ${result.processed} processed; lost ${result.lost.length}, duplicates ${result.duplicates.length}, unexpected ${result.unexpected.length}, unknown ${result.unknown.length} (${result.unknown.filter((u) => u.appeared).length} appeared), dead ${result.dead}\n`);

@@ -17,6 +17,7 @@ const runFlags: VerbSpec["flags"] = {
   keep: { type: "boolean", description: "keep the stack when the verdict is not ready, for debugging (remove it with cp3 destroy)" },
   "report-dir": { type: "string", placeholder: "DIR", description: "where report/<run-id>/ goes (default: report)" },
   engine: { type: "string", placeholder: "E", description: "load engine: loadgen (ours, on vegeta's library; the default) or k6 (your own install, >= 1.0); also CP3_LOAD_ENGINE" },
+  system: { type: "string", placeholder: "FILE", description: "the system under test: a description file (YAML or JSON; see examples/) instead of the reference workload" },
   k6: { type: "string", placeholder: "PATH", description: "with --engine k6: the k6 binary (default: the first k6 on PATH)" },
 };
 

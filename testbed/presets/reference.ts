@@ -8,9 +8,15 @@ import type { TestbedSpecInput } from "../spec";
 /** The gateway publishes on the stream's first subject, its trailing wildcard made concrete. */
 export const publishSubject = (subject: string) => subject.replace(/(^|\.)(>|\*)$/, "$1new");
 
-/** Which records the reference workload holds, and how many committed effects each has (its oracle). */
-export const REFERENCE_ORACLE_QUERY = `SELECT r.idempotency_key AS key,
-       (SELECT count(*) FROM processing_attempts a WHERE a.record_id = r.id AND a.outcome = 'processed') AS effect_count,
+/**
+ * Which records the reference workload holds and how many committed effects each has (its oracle): an effect is
+ * the record's row in `results`; `processing_attempts` with outcome 'processed' counts how often one was
+ * committed, so a second effect shows although the results table's key makes it impossible by design.
+ */
+export const REFERENCE_ORACLE_QUERY = `SELECT r.idempotency_key,
+       CASE WHEN EXISTS (SELECT 1 FROM results x WHERE x.record_id = r.id)
+            THEN greatest(1, (SELECT count(*) FROM processing_attempts a WHERE a.record_id = r.id AND a.outcome = 'processed'))
+            ELSE 0 END,
        r.state
   FROM records r`;
 
