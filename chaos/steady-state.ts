@@ -15,9 +15,9 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 async function gatewayReady(t: ChaosTargets): Promise<ProbeResult> {
   const tolerance = "HTTP 200";
   try {
-    const gateway = t.containers.gateway[0];
-    const where = gateway ? await currentHostUrl(t.gatewayUrl, gateway) : { url: t.gatewayUrl, moved: false };
-    const r = await getJson(`${where.url}/readyz`, 3000);
+    const entry = [t.containers[t.entry.service] ?? []].flat()[0];
+    const where = entry ? await currentHostUrl(t.gatewayUrl, entry) : { url: t.gatewayUrl, moved: false };
+    const r = await getJson(`${where.url}${t.entry.healthPath}`, 3000);
     const moved = where.moved ? ` at ${where.url} (the host port moved from ${new URL(t.gatewayUrl).port} when it restarted)` : "";
     return { name: "gateway-ready", observed: `HTTP ${r.status}${moved}`, tolerance, passed: r.status === 200 };
   } catch (err) {

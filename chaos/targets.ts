@@ -1,7 +1,7 @@
 // From the stack's outputs to ChaosTargets, and from a fault's target selector to container or proxy names.
 // Faults only ever reach the stack's own containers: a name outside them is refused.
 import { inspect } from "./engine";
-import { ROLES, type ChaosTargets, type Role, type TargetSelector } from "./types";
+import { INFRASTRUCTURE_ROLES, type ChaosTargets, type Role, type TargetSelector } from "./types";
 
 const isStr = (v: unknown): v is string => typeof v === "string" && v !== "";
 const isStrArr = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr);
@@ -22,6 +22,9 @@ export function chaosTargetsFromOutputs(o: Record<string, unknown>): ChaosTarget
   const stream = obj("stream");
   const s = (parent: Record<string, unknown>, field: string, key: string) => (isStr(parent[key]) ? (parent[key] as string) : fail(`${field}.${key}`, "a non-empty string"));
   const a = (parent: Record<string, unknown>, field: string, key: string) => (isStrArr(parent[key]) ? (parent[key] as string[]) : fail(`${field}.${key}`, "an array of names"));
+  // Stacks made before the outputs carried roles and the description run the reference workload.
+  const roles = o.roles === undefined ? undefined : (Object.fromEntries(Object.keys(obj("roles")).map((k) => [k, a(obj("roles"), "roles", k)])) as Record<string, string[]>);
+  const drive = (o.system as { drive?: { entry: string; healthPath: string } } | undefined)?.drive;
   return {
     gatewayUrl: url("gatewayUrl"),
     natsMonitorUrl: url("natsMonitorUrl"),
@@ -32,24 +35,30 @@ export function chaosTargetsFromOutputs(o: Record<string, unknown>): ChaosTarget
       enabled: typeof proxies.enabled === "boolean" ? proxies.enabled : fail("chaosProxies.enabled", "true or false"),
     },
     containers: {
+      ...Object.fromEntries(Object.keys(containers).filter((k) => !(INFRASTRUCTURE_ROLES as readonly string[]).includes(k)).map((k) => [k, a(containers, "containers", k)])),
       nats: a(containers, "containers", "nats"),
       postgres: s(containers, "containers", "postgres"),
       toxiproxy: s(containers, "containers", "toxiproxy"),
-      gateway: a(containers, "containers", "gateway"),
-      worker: a(containers, "containers", "worker"),
     },
+    roles: roles ?? { gateway: ["gateway"], worker: ["worker"] },
+    entry: { service: drive?.entry ?? "gateway", healthPath: drive?.healthPath ?? "/readyz" },
     networks: { edge: s(networks, "networks", "edge"), data: s(networks, "networks", "data") },
     stream: { name: s(stream, "stream", "name"), consumer: s(stream, "stream", "consumer") },
   };
 }
 
+/** Every role this stack has: the infrastructure's, then the system's. */
+export const knownRoles = (t: ChaosTargets): string[] => [...INFRASTRUCTURE_ROLES, ...Object.keys(t.roles)];
+
 export function roleContainers(t: ChaosTargets, role: Role): string[] {
-  const c = t.containers[role];
-  return typeof c === "string" ? [c] : c;
+  if ((INFRASTRUCTURE_ROLES as readonly string[]).includes(role)) return [t.containers[role]!].flat();
+  const services = t.roles[role];
+  if (!services) throw new Error(`target role "${role}" is not one of this stack's roles: ${knownRoles(t).join(", ")}`);
+  return services.flatMap((s) => [t.containers[s] ?? []].flat());
 }
 
-/** Every container of the stack, in role order. */
-export const allContainers = (t: ChaosTargets) => ROLES.flatMap((r) => roleContainers(t, r));
+/** Every container of the stack: the infrastructure's, then each service's. */
+export const allContainers = (t: ChaosTargets) => [...new Set(Object.values(t.containers).flat())];
 
 /** Container names (or Toxiproxy proxy names, for a link) a selector stands for. */
 export async function resolveTarget(t: ChaosTargets, sel: TargetSelector): Promise<string[]> {

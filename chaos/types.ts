@@ -1,9 +1,11 @@
 // The shapes of the chaos engine: what an experiment declares (steady-state probes, a method of faults) and
 // what it runs against (the stack's outputs). Validation lives in validate.ts; these types are what it returns.
 
-/** Container roles as the stack's outputs name them. */
-export const ROLES = ["nats", "postgres", "toxiproxy", "gateway", "worker"] as const;
-export type Role = (typeof ROLES)[number];
+/** The testbed's own roles; a system's services add theirs (their names and their description's roles). */
+export const INFRASTRUCTURE_ROLES = ["nats", "postgres", "toxiproxy"] as const;
+/** A role name: one of the infrastructure's, or a service's name or role from the system description. */
+export type Role = string;
+export const ROLE_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 
 export const NETWORKS = ["edge", "data"] as const;
 export type NetworkRole = (typeof NETWORKS)[number];
@@ -81,7 +83,12 @@ export interface ChaosTargets {
   natsMonitorUrl: string;
   toxiproxyUrl: string;
   chaosProxies: { nats: string[]; postgres: string; enabled: boolean };
-  containers: { nats: string[]; postgres: string; toxiproxy: string; gateway: string[]; worker: string[] };
+  /** Container names: the infrastructure's, and each service's under its name. */
+  containers: { nats: string[]; postgres: string; toxiproxy: string } & Record<string, string | string[]>;
+  /** The system's services by role (a service's name is one of its roles). */
+  roles: Record<string, string[]>;
+  /** The entry service (published on 127.0.0.1) and the path that answers 200 when the system is ready. */
+  entry: { service: string; healthPath: string };
   networks: { edge: string; data: string };
   stream: { name: string; consumer: string };
 }

@@ -1,7 +1,7 @@
 // Turns untrusted input (a JSON file, or a built-in written in TypeScript) into a checked Experiment. Every
 // error names the field by its path, what it got and what is allowed; parameter defaults are filled in.
 import { acceptParam, describeParam, KINDS } from "./parameters";
-import { FAULT_KINDS, LINKS, NETWORKS, ROLES, type Experiment, type FaultKind, type FaultSpec, type ParameterValue, type ProbeSpec, type TargetSelector } from "./types";
+import { FAULT_KINDS, LINKS, NETWORKS, ROLE_NAME, type Experiment, type FaultKind, type FaultSpec, type ParameterValue, type ProbeSpec, type TargetSelector } from "./types";
 
 export class ExperimentError extends Error {
   constructor(message: string) {
@@ -62,7 +62,8 @@ function target(c: Checker, raw: unknown, field: string): TargetSelector {
   const o = isObj(raw) ? raw : c.fail(field, raw, forms);
   if ("role" in o) {
     c.keys(o, field, ["role", "pick"]);
-    const role = c.oneOf(o.role, `${field}.role`, ROLES);
+    // Which roles exist is the stack's to say (its system description); resolveTarget names the ones it has.
+    const role = c.string(o.role, `${field}.role`, ROLE_NAME, "a role name: nats, postgres, toxiproxy, or a service's name or role");
     const pick = o.pick ?? "all";
     if (pick !== "all" && pick !== "first" && !(typeof pick === "number" && Number.isInteger(pick) && pick >= 0 && pick < 16)) {
       c.fail(`${field}.pick`, pick, '"all", "first" or an index from 0 to 15');

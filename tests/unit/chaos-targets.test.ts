@@ -2,6 +2,7 @@
 // an interrupt, so a held fault is rolled back at once.
 import { describe, expect, it } from "vitest";
 import { chaosTargetsFromOutputs } from "../../chaos";
+import { resolveTarget } from "../../chaos/targets";
 import { sleep, within } from "../../chaos/sleep";
 
 const outputs = () => ({
@@ -21,6 +22,20 @@ describe("chaosTargetsFromOutputs", () => {
     expect(t.containers.worker).toEqual(["cp3-x-worker-0", "cp3-x-worker-1"]);
     expect(t.chaosProxies).toEqual({ nats: ["nats-0"], postgres: "postgres", enabled: true });
     expect(t.stream).toEqual({ name: "RECORDS", consumer: "workers" });
+  });
+
+  it("takes a described system's services by role, and refuses a role the stack does not have", async () => {
+    const t = chaosTargetsFromOutputs({
+      ...outputs(),
+      containers: { nats: ["cp3-x-nats-0"], postgres: "cp3-x-postgres", toxiproxy: "cp3-x-toxiproxy", "orders-api": ["cp3-x-orders-api"], "orders-fulfil": ["cp3-x-orders-fulfil-0", "cp3-x-orders-fulfil-1"] },
+      roles: { "orders-api": ["orders-api"], entry: ["orders-api"], "orders-fulfil": ["orders-fulfil"], consumer: ["orders-fulfil"] },
+      system: { name: "orders", drive: { entry: "orders-api", healthPath: "/readyz" } },
+    });
+    expect(t.entry).toEqual({ service: "orders-api", healthPath: "/readyz" });
+    expect(await resolveTarget(t, { role: "consumer", pick: "all" })).toEqual(["cp3-x-orders-fulfil-0", "cp3-x-orders-fulfil-1"]);
+    expect(await resolveTarget(t, { role: "consumer", pick: 1 })).toEqual(["cp3-x-orders-fulfil-1"]);
+    expect(await resolveTarget(t, { role: "postgres", pick: "all" })).toEqual(["cp3-x-postgres"]);
+    await expect(resolveTarget(t, { role: "worker", pick: "all" })).rejects.toThrow('target role "worker" is not one of this stack\'s roles: nats, postgres, toxiproxy, orders-api, entry, orders-fulfil, consumer');
   });
 
   it("names a missing or malformed output", () => {
