@@ -1,6 +1,7 @@
 // The command line as a user meets it: bad input gets one clear line, exit code 2, and nothing is created.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "../../lib/paths";
@@ -39,6 +40,40 @@ describe("cp3 command line", () => {
     expect(stderr.trim().split("\n")).toEqual([line]);
     expect(stdout).toBe("");
     expect(stateEntries()).toEqual(before);
+  });
+
+  it("refuses a system description with five mistakes, naming all five, before anything exists", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cp3-cli-system-"));
+    try {
+      const file = path.join(dir, "system.yaml");
+      fs.writeFileSync(
+        file,
+        [
+          "name: orders",
+          "colour: blue", // unknown key
+          "nats: { replicas: 2 }", // 1 or 3
+          "services:",
+          "  - { name: api, image: { build: { context: . } }, user: '0:0', ports: [{ port: 8000, entry: true }] }", // root
+          "  - { name: fulfil, image: { pull: orders }, replicas: 40 }", // nothing is pulled; at most 16
+          "drive: { entry: api, request: { method: PUT, path: '/api/orders/{{key}}' } }",
+        ].join("\n"),
+      );
+      const before = stateEntries();
+      const { code, stderr, stdout } = cp3("run", "--system", file);
+      expect(code).toBe(2);
+      expect(stderr.trim().split("\n")).toEqual([
+        `cp3: --system: invalid system description ${file} (5 problems):`,
+        "  - nats.replicas: got 2; allowed: 1 or 3 (a JetStream cluster needs a majority)",
+        '  - services[0].user: got "0:0"; allowed: a numeric uid:gid, not 0',
+        '  - services[1].image: got {"pull":"orders"}; allowed: {build: {context, dockerfile?, args?}}, {local: <image in the engine>} or {flow: <reference workload flow>}',
+        "  - services[1].replicas: got 40; allowed: at most 16",
+        "  - colour: unknown key; allowed: only the keys the description's schema names (testbed/spec.ts)",
+      ]);
+      expect(stdout).toBe("");
+      expect(stateEntries()).toEqual(before);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses to destroy a stack that does not exist, and leaves no config file behind", () => {
