@@ -9,7 +9,12 @@
 //   unknown     = no answer or a 5xx: the client cannot know, so the final read says whether it appeared.
 import type { IntegrityResult, LostKey } from "./results";
 import { outcomeOf, type LedgerEntry } from "./ledger";
-import type { FinalRead } from "./database";
+
+/** The final read after the drain: every record the system holds, from its oracle (oracle.ts). */
+export interface FinalRead {
+  /** Every record's key -> its state and how many effects it has. */
+  records: Map<string, { state: string; hasResult: boolean; processedAttempts: number }>;
+}
 
 export interface ReadsDuringLoad {
   /** Keys a read during the load saw processed. */

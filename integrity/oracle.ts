@@ -3,7 +3,7 @@
 // engine's exec: no client, port or password on the host, and it works while Toxiproxy has faults on); an HTTP
 // oracle is fetched with curl inside the service's own container, since only the entry is published.
 import * as docker from "../lib/docker-api";
-import type { FinalRead } from "./database";
+import type { FinalRead } from "./check";
 
 export type Oracle = { sql: { database: string; query: string } } | { http: { service: string; port: number; path: string } };
 

@@ -3,7 +3,7 @@
 // Seeding, the reads during the load, the drain and the final read all go through here, for any system.
 import type { SystemOutputs } from "../components/testbed";
 import { askOracle, finalReadFrom, pendingIn, type Oracle, type OracleRow } from "../integrity/oracle";
-import type { FinalRead } from "../integrity/database";
+import type { FinalRead } from "../integrity/check";
 import { RECORDS_REQUEST, type RequestTemplate } from "../load/plan";
 
 export interface SystemUnderTest {

@@ -2,7 +2,7 @@
 // verdict fails exactly on lost, duplicate, unexpected and rejected-but-processed keys.
 import { describe, expect, it } from "vitest";
 import { checkIntegrity, integrityReasons } from "../../integrity/check";
-import type { FinalRead } from "../../integrity/database";
+import type { FinalRead } from "../../integrity/check";
 import { kneeRps, ledgerFigures, percentile } from "../../load/figures";
 import { outcomeOf, parseLedgerLine, type LedgerEntry } from "../../integrity/ledger";
 
