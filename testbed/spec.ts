@@ -34,7 +34,8 @@ const consumer = z.strictObject({
   name: z.string().regex(STREAM_NAME, "letters, digits, '_' and '-', up to 64"),
   maxAckPending: int(1, 1_000_000).default(1000),
   ackWaitSeconds: int(1, 3600).default(30),
-  maxDeliver: int(1, 1000).default(10),
+  /** -1: no limit (a message is redelivered until it is acked). */
+  maxDeliver: z.union([z.literal(-1), int(1, 1000)], { error: "-1 (no limit) or 1 to 1000" }).default(10),
 });
 
 const nats = z.strictObject({
