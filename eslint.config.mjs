@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".cp3/", ".pulumi-state/", "report/", "toolchain/docker-provider/_upstream/"] },
+  { ignores: ["node_modules/", ".cp3/", ".pulumi-state/", "report/", "toolchain/docker-provider/_upstream/", "dist/", ".dist-*/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

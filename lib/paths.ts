@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-/** The project's root: the folder holding Pulumi.yaml. */
-export const projectRoot = path.resolve(__dirname, "..");
+/** The project's root: the folder holding Pulumi.yaml, whether this file runs from its source or compiled into dist/. */
+export const projectRoot = ((up: string) => (fs.existsSync(path.join(up, "Pulumi.yaml")) ? up : path.dirname(up)))(path.resolve(__dirname, ".."));
 
 /** Expensive, version-keyed things (toolchain builds, the Debian root) live outside the work tree. */
 export function cacheRoot(): string {

@@ -11,6 +11,7 @@ import { ensureEngine, type EngineInfo } from "./engine";
 import { buildGoTool, cachedBinary, ensureGo } from "./go-build";
 import { ensureBaseRootImage, baseRootImage } from "./rootfs";
 import { ensureWorkloadDeps, workloadDepsFresh } from "./workload-deps";
+import { ensurePackageDist } from "./package-build";
 import { atLeast, goTools, parseVersion, versions, type GoTool, type ToolId } from "./tools";
 import * as docker from "../lib/docker-api";
 import { findOnPath } from "../lib/which";
@@ -173,6 +174,8 @@ export async function setup(options: SetupOptions): Promise<{ toolchain: Toolcha
   if (build) await step("workload dependencies (npm ci --omit=dev in workload/)", ensureWorkloadDeps);
   if (workloadDepsFresh()) tools.push({ id: "workload-deps", path: "workload/node_modules", version: "package-lock.json", source: "npm registry" });
   else missing.push("workload-deps: workload/node_modules is missing or stale (cp3 setup installs it)");
+  // The package other Pulumi programs import (dist/); not a tool, so a stale one is rebuilt, never reported missing.
+  if (build) await step("package build (dist/, for programs that import cp3-testbed)", ensurePackageDist);
 
   if (engine) {
     const image = baseRootImage();
