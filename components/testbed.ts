@@ -38,6 +38,15 @@ export interface SystemOutputs {
   probes: TestbedSpec["probes"];
 }
 
+/** Every image a testbed runs: the infrastructure's by role, the migrations' by database, the services' by name. */
+export interface TestbedImageRefs {
+  nats: string;
+  postgres: string;
+  toxiproxy: string;
+  migrate: Record<string, string>;
+  services: Record<string, string>;
+}
+
 export interface TestbedOutputs {
   system: SystemOutputs;
   /** The entry service on 127.0.0.1. */
@@ -54,6 +63,8 @@ export interface TestbedOutputs {
   roles: Record<string, string[]>;
   /** The first consumer, for the consumer-lag probe. */
   stream: { name: string; consumer: string };
+  /** The local image refs the stack built or runs (the Compose export takes them from here). */
+  images: TestbedImageRefs;
 }
 
 const HOST_PORTS = { nats: 24222, monitor: 28222, postgres: 25432 };
@@ -148,6 +159,7 @@ export class Testbed extends pulumi.ComponentResource {
 
     // Services in dependency order: a service waits for the gates it names (NATS set up, migrations applied,
     // other services created healthy, since the engine waits for each container's health check).
+    const imageOf = (s: ServiceSpec): pulumi.Input<string> => ("flow" in s.image ? images.flows[s.image.flow]! : "build" in s.image ? images.builds[s.name]! : s.image.local);
     const services = new Map<string, Service>();
     const declare = (s: ServiceSpec, chain: string[]): Service => {
       const existing = services.get(s.name);
@@ -161,7 +173,7 @@ export class Testbed extends pulumi.ComponentResource {
       }
       const entry = s.ports.find((p) => p.entry);
       const check: ContainerCheck | undefined = s.readiness ?? s.health;
-      const image = "flow" in s.image ? images.flows[s.image.flow]! : "build" in s.image ? images.builds[s.name]! : s.image.local;
+      const image = imageOf(s);
       const service = new Service(
         s.name,
         {
@@ -205,6 +217,7 @@ export class Testbed extends pulumi.ComponentResource {
       containers: pulumi.all([serviceContainers, nats.containerNames, postgres.containerName, toxiproxy.containerName]).apply(([byService, natsNames, postgresName, toxiproxyName]): TestbedOutputs["containers"] => ({ ...(byService as Record<string, string[]>), nats: [...natsNames], postgres: postgresName, toxiproxy: toxiproxyName })),
       roles: pulumi.output(roles),
       stream: pulumi.output({ name: firstConsumer?.stream ?? "", consumer: firstConsumer?.name ?? "" }),
+      images: pulumi.output({ nats: images.nats, postgres: images.postgres, toxiproxy: images.toxiproxy, migrate: images.migrate, services: Object.fromEntries(spec.services.map((s) => [s.name, imageOf(s)])) }),
     };
     this.registerOutputs(this.outputs);
   }

@@ -2,6 +2,7 @@ import type { Parsed, VerbSpec } from "../args";
 import { benchSpec, runBench } from "./bench";
 import { chaosSpec, runChaos } from "./chaos";
 import { checkSpec, runCheck } from "./check";
+import { exportSpec, runExport } from "./export";
 import { mainJobSpec, runRun, runSpec } from "./run";
 import { runSetup, setupSpec } from "./setup";
 import { runSweep, sweepSpec } from "./sweep";
@@ -25,4 +26,5 @@ export const verbs: Verb[] = [
   { spec: testSpec, run: runTests },
   { spec: benchSpec, run: runBench },
   { spec: chaosSpec, run: runChaos },
+  { spec: exportSpec, run: runExport },
 ];

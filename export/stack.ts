@@ -1,0 +1,84 @@
+// What the Compose export reads of a stack, and how it writes the result. The description and settings come
+// from the stack's own configuration through the Automation API (getAllConfig), parsed and turned into a
+// description exactly as stacks/program.ts does; the image refs and the PostgreSQL password from its outputs.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import type { TestbedImageRefs } from "../components/testbed";
+import * as docker from "../lib/docker-api";
+import { projectRoot } from "../lib/paths";
+import { UsageError } from "../lib/usage-error";
+import { parseConfig, type TestbedConfig } from "../stacks/config";
+import { loadSpecFile } from "../testbed/load";
+import { referenceWorkload } from "../testbed/presets/reference";
+import type { TestbedSpec } from "../testbed/spec";
+import { validateSpec } from "../testbed/validate";
+import { PASSWORD_VARIABLE } from "./compose";
+
+export interface StackForExport {
+  stack: string;
+  config: TestbedConfig;
+  spec: TestbedSpec;
+  images: TestbedImageRefs;
+  /** Which of the images carry a HEALTHCHECK of their own, as the engine reports them. */
+  imageHealthchecks: Record<string, boolean>;
+  /** The stack's PostgreSQL password (its secret); it goes to `.env`, never into the Compose file. */
+  password: string;
+}
+
+/** The description a stack's program declares: the reference workload from its settings, or its `cp3:system` file. */
+export function describedSystem(config: TestbedConfig): TestbedSpec {
+  return config.system === "" ? validateSpec(referenceWorkload(config, path.join(projectRoot, "workload")), "reference workload") : loadSpecFile(path.resolve(projectRoot, config.system));
+}
+
+const upFirst = (stack: string) => `run \`npm run cp3 -- up --stack ${stack}\` first`;
+
+/** Reads a stack for the export; refuses, naming the command to run, a stack that was never up. */
+export async function readStackForExport(stack: Stack): Promise<StackForExport> {
+  const all = Object.fromEntries(Object.entries(await stack.getAllConfig()).map(([k, v]) => [k, v.value]));
+  const config = parseConfig(all, stack.name);
+  const spec = describedSystem(config);
+  const outputs = await stack.outputs();
+  const images = outputs.images?.value as TestbedImageRefs | undefined;
+  const dsn = outputs.postgresDsn?.value as string | undefined;
+  if (!images || !dsn) throw new UsageError(`stack ${stack.name} has no image refs in its outputs: it was never up (or not since the images output exists); ${upFirst(stack.name)}`);
+  const password = decodeURIComponent(new URL(dsn).password);
+  if (password === "") throw new UsageError(`stack ${stack.name}: its postgresDsn output holds no password; ${upFirst(stack.name)}`);
+
+  const refs = [...new Set([images.nats, images.postgres, images.toxiproxy, ...Object.values(images.migrate), ...Object.values(images.services)])];
+  const imageHealthchecks: Record<string, boolean> = {};
+  const absent: string[] = [];
+  for (const ref of refs) {
+    try {
+      const image = await docker.request<{ Config?: { Healthcheck?: { Test?: string[] } } }>(`/images/${encodeURIComponent(ref)}/json`);
+      const test = image.Config?.Healthcheck?.Test ?? [];
+      imageHealthchecks[ref] = test.length > 0 && test[0] !== "NONE";
+    } catch (err) {
+      if (err instanceof docker.EngineError && err.status === 404) absent.push(ref);
+      else throw err;
+    }
+  }
+  if (absent.length > 0) throw new UsageError(`stack ${stack.name}: image${absent.length === 1 ? "" : "s"} ${absent.join(", ")} not in the local engine (removed since the stack's last up); ${upFirst(stack.name)}`);
+  return { stack: stack.name, config, spec, images, imageHealthchecks, password };
+}
+
+/** Where an export goes when no --out is given: a git-ignored folder of its own per stack (its `.env` with it). */
+export const defaultComposeFile = (stack: string) => path.join(projectRoot, ".cp3", "compose", stack, "docker-compose.yml");
+
+/**
+ * Writes the Compose file, and the password into `.env` beside it (mode 0600; other lines of an existing `.env`
+ * are kept), where Compose reads `${CP3_POSTGRES_PASSWORD}` from. Returns the two paths.
+ */
+export function writeComposeExport(file: string, yaml: string, password: string): { file: string; env: string } {
+  if (/[\r\n]/.test(password)) throw new Error("the PostgreSQL password holds a line break; it cannot go into .env");
+  const dir = path.dirname(path.resolve(file));
+  fs.mkdirSync(dir, { recursive: true });
+  const env = path.join(dir, ".env");
+  const kept = fs.existsSync(env) ? fs.readFileSync(env, "utf8").split("\n").filter((l) => l !== "" && !l.startsWith(`${PASSWORD_VARIABLE}=`)) : [];
+  // Created 0600 before the secret is written; an existing file is narrowed to 0600 too.
+  fs.writeFileSync(env, "", { mode: 0o600 });
+  fs.chmodSync(env, 0o600);
+  fs.writeFileSync(env, [...kept, `${PASSWORD_VARIABLE}=${password}`, ""].join("\n"));
+  fs.writeFileSync(path.resolve(file), yaml);
+  return { file: path.resolve(file), env };
+}
