@@ -7,17 +7,20 @@ export interface InstantServer {
   url: string;
   /** Requests received so far. */
   count(): number;
-  /** The `k` parameter and the idempotency-key header of every request, in arrival order. */
-  seen(): { k: string | null; header: string | undefined }[];
+  /** The `k` parameter, the idempotency-key header and the path of every request, in arrival order. */
+  seen(): { k: string | null; header: string | undefined; path: string }[];
   stop(): Promise<void>;
 }
 
 export async function startInstantServer(o: { record?: boolean } = {}): Promise<InstantServer> {
   let n = 0;
-  const seen: { k: string | null; header: string | undefined }[] = [];
+  const seen: { k: string | null; header: string | undefined; path: string }[] = [];
   const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     n++;
-    if (o.record) seen.push({ k: new URL(req.url ?? "/", "http://x").searchParams.get("k"), header: req.headers["idempotency-key"] as string | undefined });
+    if (o.record) {
+      const url = new URL(req.url ?? "/", "http://x");
+      seen.push({ k: url.searchParams.get("k"), header: req.headers["idempotency-key"] as string | undefined, path: url.pathname });
+    }
     req.resume();
     req.on("end", () => {
       res.writeHead(202, { "content-length": "0" });

@@ -12,7 +12,7 @@ import { readLedger } from "../../integrity/ledger";
 import { FigureBuilder } from "../../load/figures";
 import { K6 } from "../../load/k6";
 import { loadgenFrom, type Loadgen } from "../../load/loadgen";
-import { planFor, stepStages, type LoadPlan } from "../../load/plan";
+import { planFor, RECORDS_REQUEST, stepStages, type LoadPlan } from "../../load/plan";
 import { findK6 } from "../../load/select";
 import { findOnPath } from "../../lib/which";
 import { K6_MINIMUM } from "../../toolchain/external-k6";
@@ -66,6 +66,23 @@ describe("loadgen", () => {
     expect(new Set(ledger.map((e) => e.k)).size).toBe(ledger.length);
     expect(run.lagMs?.p99).toBeGreaterThanOrEqual(0);
   }, 120_000);
+
+  it("puts each request's own key in a templated path, /api/orders/{{key}}, equal to its k and its ledger key", async () => {
+    const request = { ...RECORDS_REQUEST, method: "PUT" as const, path: "/api/orders/{{key}}" };
+    const plan = planFor({ profile: "smoke", rate: 100, durationSeconds: 5, baseUrl: server.url, keyPrefix: "orders", request });
+    const before = server.seen().length;
+    const run = await loadgen.run({ plan, scenario: "smoke", ...files("path") });
+    expect(run, fs.readFileSync(run.log, "utf8")).toMatchObject({ exitCode: 0, status: "completed" });
+
+    const ledger = await readLedger([files("path").ledgerFile]);
+    const seen = server.seen().slice(before);
+    expect(ledger.length).toBeGreaterThan(400); // 500 planned; a loaded machine may drop a few
+    expect(seen.length).toBe(ledger.length);
+    expect(ledger.every((e) => e.s === 202)).toBe(true);
+    expect(seen.filter((r) => r.path !== `/api/orders/${r.k}` || r.header !== r.k)).toEqual([]);
+    expect(new Set(seen.map((r) => r.k)).size).toBe(seen.length);
+    expect(new Set(ledger.map((e) => e.k))).toEqual(new Set(seen.map((r) => r.k)));
+  }, 60_000);
 
   it("stops on SIGTERM with exit 3, keeping whole ledger lines and writing its summary", async () => {
     const plan = planFor({ profile: "smoke", rate: 200, durationSeconds: 60, baseUrl: server.url, keyPrefix: "stop" });

@@ -54,38 +54,46 @@ func errorCode(msg string) int {
 // the file never sees half a line written by a flush) when the buffer fills and on every flush; the caller
 // flushes at least every 250 ms and at the end.
 type ledger struct {
-	f         *os.File
-	buf       []byte
-	keyPrefix string // the URL up to the key
-	err       error
+	f   *os.File
+	buf []byte
+	err error
 }
 
 const ledgerBuf = 64 << 10
 
-func openLedger(path, urlPrefix string) (*ledger, error) {
+func openLedger(path string) (*ledger, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	return &ledger{f: f, buf: make([]byte, 0, ledgerBuf+256), keyPrefix: urlPrefix}, nil
+	return &ledger{f: f, buf: make([]byte, 0, ledgerBuf+256)}, nil
 }
 
-// keyOf takes the key from the request's URL (Result.URL is the target's URL, set by vegeta from the Target
-// the targeter made); the key is always the last query parameter, appended by loadgen.
-func keyOf(u, prefix string) string {
-	if !strings.HasPrefix(u, prefix) {
-		if i := strings.LastIndex(u, "k="); i >= 0 {
-			u = u[i+2:]
+// keyOf takes the key from the k query parameter of the request's URL (Result.URL is the target's URL, set
+// by vegeta from the Target the targeter made). loadgen appends k=<key> as the last parameter, and the path
+// may hold the key too ({{key}}), so the key is found from the end: the last "k=" right after "?" or "&",
+// up to the next "&". No full URL parse per result; "" when the URL has no k parameter.
+func keyOf(u string) string {
+	end := len(u)
+	for {
+		i := strings.LastIndex(u[:end], "k=")
+		if i < 0 {
+			return ""
 		}
-	} else {
-		u = u[len(prefix):]
-	}
-	if strings.IndexByte(u, '%') >= 0 || strings.IndexByte(u, '+') >= 0 {
-		if k, err := url.QueryUnescape(u); err == nil {
-			return k
+		if i > 0 && (u[i-1] == '?' || u[i-1] == '&') {
+			v := u[i+2:]
+			if j := strings.IndexByte(v, '&'); j >= 0 {
+				v = v[:j]
+			}
+			if strings.IndexByte(v, '%') >= 0 || strings.IndexByte(v, '+') >= 0 {
+				if k, err := url.QueryUnescape(v); err == nil {
+					return k
+				}
+			}
+			return v
 		}
+		end = i // "k=" inside another name or value ("?pk=1"): look further left
 	}
-	return u
 }
 
 func appendJSONString(b []byte, s string) []byte {
@@ -123,7 +131,7 @@ func appendLine(b []byte, r *vegeta.Result, key string) []byte {
 }
 
 func (l *ledger) add(r *vegeta.Result) {
-	l.buf = appendLine(l.buf, r, keyOf(r.URL, l.keyPrefix))
+	l.buf = appendLine(l.buf, r, keyOf(r.URL))
 	if len(l.buf) >= ledgerBuf {
 		l.flush()
 	}

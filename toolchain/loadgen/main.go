@@ -107,7 +107,7 @@ func run(args []string) int {
 	// Files first: a path that cannot be written fails before anything is sent.
 	var led *ledger
 	if *ledgerPath != "off" {
-		if led, err = openLedger(*ledgerPath, plan.URLPrefix); err != nil {
+		if led, err = openLedger(*ledgerPath); err != nil {
 			return fail(exitFailure, "--ledger: cannot write %q: %v", *ledgerPath, errors.Unwrap(err))
 		}
 	}
@@ -210,15 +210,15 @@ loop:
 }
 
 // newTargeter makes request n (0, 1, 2, … in the order vegeta's workers read targets) with key
-// <keyPrefix>-<n>, in the idempotency header and as the last query parameter k=<key>. vegeta calls it from
-// many workers at once; the counter is the only shared state.
+// <keyPrefix>-<n>, in the idempotency header, in the path's placeholders and as the last query parameter
+// k=<key>. vegeta calls it from many workers at once; the counter is the only shared state.
 func newTargeter(p *Plan, sent *atomic.Uint64) vegeta.Targeter {
 	keyHead := p.KeyPrefix + "-"
 	return func(t *vegeta.Target) error {
 		n := sent.Add(1) - 1
 		key := keyHead + strconv.FormatUint(n, 10)
 		t.Method = p.Method
-		t.URL = p.URLPrefix + key // keyPrefix is URL-unreserved characters: no escaping needed
+		t.URL = p.URL.render(key, n)
 		h := make(http.Header, len(p.Header)+1)
 		for k, v := range p.Header {
 			h[k] = v // vegeta copies the values into the request (Target.Request)

@@ -63,7 +63,7 @@ type Stage struct {
 // Plan is a validated plan.
 type Plan struct {
 	Method      string
-	URLPrefix   string // full URL up to and including "k=" (the key follows)
+	URL         *urlTemplate // baseUrl + request.path with its placeholders, then the k=<key> parameter
 	Header      http.Header
 	IdemHeader  string // canonical name, "" when absent
 	Body        *bodyTemplate
@@ -184,18 +184,16 @@ func validate(f *planFile) (*Plan, error) {
 	if !strings.HasPrefix(*r.Path, "/") || strings.ContainsAny(*r.Path, "# \t\r\n") {
 		return nil, bad("request.path", "got %q, want a path starting with \"/\" (a query is allowed, no fragment or spaces)", *r.Path)
 	}
-	full := base + *r.Path
-	if _, err := url.ParseRequestURI(full); err != nil {
-		return nil, bad("request.path", "got %q, which with baseUrl makes %q, not a valid URL: %v", *r.Path, full, err)
+	ut, err := parseURLTemplate(base, *r.Path)
+	if err != nil {
+		return nil, bad("request.path", "got %q, %v", *r.Path, err)
 	}
-	sep := "?"
-	if strings.Contains(*r.Path, "?") {
-		sep = "&"
-		if strings.HasSuffix(full, "?") || strings.HasSuffix(full, "&") {
-			sep = ""
-		}
+	// Checked as sent, with a sample key (a key's characters are valid wherever a placeholder stands).
+	sample := ut.render("sample-0", 0)
+	if _, err := url.ParseRequestURI(sample); err != nil {
+		return nil, bad("request.path", "got %q, which with baseUrl makes %q, not a valid URL: %v", *r.Path, sample, err)
 	}
-	p.URLPrefix = full + sep + "k="
+	p.URL = ut
 
 	if r.IdempotencyHeader != nil {
 		h := *r.IdempotencyHeader
@@ -368,4 +366,112 @@ func (t *bodyTemplate) render(key string, n uint64, nowMs int64) []byte {
 		}
 	}
 	return b
+}
+
+// urlTemplate is a request's URL: baseUrl + request.path split at its placeholders {{key}} and {{n}}, then
+// the parameter k=<key>, always the last one (after "?" or "&"), by which a result names its request.
+type urlTemplate struct {
+	parts []urlPart
+	size  int // literal bytes, a hint for the buffer
+}
+
+type urlPart struct {
+	literal string
+	kind    int // urlLiteral, urlKeyPath, urlKeyQuery, urlKeyRaw, urlN
+}
+
+const (
+	urlLiteral  = iota
+	urlKeyPath  // the key in the path: url.PathEscape
+	urlKeyQuery // the key in the path's query: url.QueryEscape
+	urlKeyRaw   // the key as the k parameter: as it is (keyPrefix's characters need no escaping)
+	urlN        // n in decimal
+)
+
+// pathPlaceholderRe finds everything written as a placeholder, so that {{now}}, {{ key }} or {{1}} is
+// refused rather than sent as literal text.
+var pathPlaceholderRe = regexp.MustCompile(`\{\{([^{}]*)\}\}`)
+
+// parseURLTemplate splits base+path at its placeholders; an error says what is wrong with the path (the
+// caller names the field). {{now}} is not allowed in a URL: a result's URL is its name and stays fixed.
+func parseURLTemplate(base, path string) (*urlTemplate, error) {
+	t := &urlTemplate{}
+	lit := []byte(base)
+	query := false // past the path's "?": the key is a query value
+	last := 0
+	addLiteral := func(s string) error {
+		if strings.Contains(s, "{{") || strings.Contains(s, "}}") {
+			return errors.New(`with "{{" or "}}" outside a placeholder; want only the placeholders {{key}} and {{n}}`)
+		}
+		if strings.IndexByte(s, '?') >= 0 {
+			query = true
+		}
+		lit = append(lit, s...)
+		return nil
+	}
+	flush := func() {
+		if len(lit) > 0 {
+			t.parts = append(t.parts, urlPart{literal: string(lit)})
+			t.size += len(lit)
+			lit = lit[:0]
+		}
+	}
+	for _, m := range pathPlaceholderRe.FindAllStringSubmatchIndex(path, -1) {
+		if err := addLiteral(path[last:m[0]]); err != nil {
+			return nil, err
+		}
+		var kind int
+		switch name := path[m[2]:m[3]]; name {
+		case "key":
+			kind = urlKeyPath
+			if query {
+				kind = urlKeyQuery
+			}
+		case "n":
+			kind = urlN
+		default:
+			return nil, fmt.Errorf("with the placeholder {{%s}}; want only {{key}} or {{n}} in the path ({{now}} only in the body)", name)
+		}
+		flush()
+		t.parts = append(t.parts, urlPart{kind: kind})
+		last = m[1]
+	}
+	if err := addLiteral(path[last:]); err != nil {
+		return nil, err
+	}
+	switch {
+	case !query:
+		lit = append(lit, '?')
+	case !strings.HasSuffix(path, "?") && !strings.HasSuffix(path, "&"):
+		lit = append(lit, '&')
+	}
+	lit = append(lit, "k="...)
+	flush()
+	t.parts = append(t.parts, urlPart{kind: urlKeyRaw})
+	return t, nil
+}
+
+// render makes the URL of the request with this key and n.
+func (t *urlTemplate) render(key string, n uint64) string {
+	if len(t.parts) == 2 && t.parts[1].kind == urlKeyRaw { // no placeholder in the path: one concatenation
+		return t.parts[0].literal + key
+	}
+	var b strings.Builder
+	b.Grow(t.size + 2*len(key) + 20)
+	for _, p := range t.parts {
+		switch p.kind {
+		case urlLiteral:
+			b.WriteString(p.literal)
+		case urlKeyPath:
+			b.WriteString(url.PathEscape(key))
+		case urlKeyQuery:
+			b.WriteString(url.QueryEscape(key))
+		case urlKeyRaw:
+			b.WriteString(key)
+		case urlN:
+			var d [20]byte
+			b.Write(strconv.AppendUint(d[:0], n, 10))
+		}
+	}
+	return b.String()
 }
