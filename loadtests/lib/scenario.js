@@ -8,7 +8,7 @@ import { plan, summaryFile } from "./plan.js";
 import { recordOutcome } from "./ledger.js";
 
 const template = plan.request;
-const url = `${plan.baseUrl}${template.path}${template.path.includes("?") ? "&" : "?"}k=`;
+const separator = template.path.includes("?") ? "&" : "?";
 const fill = (text, key, n) => text.replaceAll("{{key}}", key).replaceAll("{{n}}", String(n)).replaceAll("{{now}}", String(Date.now()));
 
 /** setup(): the health gate. A system that is not ready fails the run before any load is offered. */
@@ -23,7 +23,8 @@ export function sendNext() {
   const headers = { ...template.headers };
   if (template.idempotencyHeader) headers[template.idempotencyHeader] = key;
   const started = Date.now();
-  const res = http.request(template.method, url + encodeURIComponent(key), template.body === undefined ? null : fill(template.body, key, n), {
+  const url = `${plan.baseUrl}${fill(template.path, encodeURIComponent(key), n)}${separator}k=${encodeURIComponent(key)}`;
+  const res = http.request(template.method, url, template.body === undefined ? null : fill(template.body, key, n), {
     headers,
     tags: { name: `${template.method} ${template.path}` },
     timeout: `${plan.timeoutSeconds}s`,
