@@ -213,6 +213,11 @@ export async function importImage(tar: Readable, repo: string, tag: string): Pro
   }
 }
 
+/** Gives an image a further name (the API form of `docker tag`); an existing name moves to this image. */
+export async function tagImage(reference: string, repo: string, tag: string): Promise<void> {
+  await request(`/images/${encodeURIComponent(reference)}/tag?repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}`, { method: "POST" });
+}
+
 /** Runs a command inside a running container and returns its combined output and exit code. */
 export async function exec(container: string, cmd: string[], timeoutMs = 30_000): Promise<{ output: string; exitCode: number }> {
   const created = await request<{ Id: string }>(`${containerPath(container)}/exec`, {

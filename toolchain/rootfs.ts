@@ -54,11 +54,20 @@ export async function ensureRootfsTarball(): Promise<{ tarball: string; built: b
   return { tarball, built: true };
 }
 
-/** Imports the Debian root into the engine unless the image is already there. */
+/**
+ * A stable name for the current Debian root, for a user's own Dockerfiles (`FROM cp3/debian:bookworm`); the
+ * testbed's own images use the content-keyed tag, and pass it to builds as CP3_DEBIAN_ROOT.
+ */
+export const stableRootImage = () => `cp3/debian:${debian.suite}`;
+
+/** Imports the Debian root into the engine unless the image is already there, and points the stable name at it. */
 export async function ensureBaseRootImage(): Promise<{ ref: string; imported: boolean }> {
   const image = baseRootImage();
-  if (await docker.imageExists(image.ref)) return { ref: image.ref, imported: false };
-  const { tarball } = await ensureRootfsTarball();
-  await docker.importImage(fs.createReadStream(tarball), image.repo, image.tag);
-  return { ref: image.ref, imported: true };
+  const imported = !(await docker.imageExists(image.ref));
+  if (imported) {
+    const { tarball } = await ensureRootfsTarball();
+    await docker.importImage(fs.createReadStream(tarball), image.repo, image.tag);
+  }
+  await docker.tagImage(image.ref, image.repo, debian.suite);
+  return { ref: image.ref, imported };
 }
