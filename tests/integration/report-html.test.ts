@@ -143,8 +143,8 @@ document.getElementById("out").textContent = JSON.stringify(error ? { error: err
     expect(JSON.parse(printed)).toEqual({
       cases: [
         ["run", "verdict", "failure", "verdict not-ready: experiment db-latency failed: the consumer lag stayed above 100; 1 acknowledged record lost"],
-        ["thresholds", "http_req_duration{expected_response:true} p(95)<99", "failure", "observed 180.25, needed p(95)<99"],
-        ["thresholds", "http_req_failed rate<0.05", "passed", ""],
+        ["thresholds", "latency p95: p95 < 99 ms (acknowledged requests)", "failure", "p95 180.25 ms over 5,400 acknowledged requests; needed p95 < 99 ms (acknowledged requests)"],
+        ["thresholds", "failed requests: at most 5 % failed", "passed", ""],
         ["experiments", "broker-partition", "passed", ""],
         ["experiments", "db-latency", "failure", "The consumer lag stayed above 100 after the fault was removed."],
         ["invariants", "no acknowledged record lost", "failure", `acknowledged but never processed (1): ${LOST_KEY}`],
