@@ -62,7 +62,7 @@ ${reasons}
 
 function runSection(r: RunReport): string {
   const facts: [string, string][] = [
-    ["Run id", r.runId], ["Stack", r.stack], ["Seed", String(r.seed)], ["Profile", r.profile],
+    ["Run id", r.runId], ["System", r.system ?? "reference"], ["Stack", r.stack], ["Seed", String(r.seed)], ["Profile", r.profile],
     ["Started", r.startedAt], ["Finished", r.finishedAt], ["Wall time", seconds(r.wallSeconds)],
   ];
   return `<section id="run"><h2>Run</h2>
