@@ -1,6 +1,7 @@
 // The steady-state hypothesis: probes with tolerances, checked before the method (it runs only if all hold)
 // and polled after it until they hold again or a deadline passes.
 import type { ProbeResult } from "./results";
+import * as docker from "../lib/docker-api";
 import { getJson } from "../lib/http-probe";
 import { poll } from "../lib/poll";
 import { currentHostUrl } from "./engine";
@@ -25,19 +26,40 @@ async function gatewayReady(t: ChaosTargets): Promise<ProbeResult> {
   }
 }
 
-async function consumerLag(t: ChaosTargets, max: number): Promise<ProbeResult> {
-  const name = "consumer-lag";
+async function consumerLag(t: ChaosTargets, max: number, which: { name: string; consumer: string } = t.stream): Promise<ProbeResult> {
+  const name = which === t.stream ? "consumer-lag" : `consumer-lag ${which.name}/${which.consumer}`;
   const tolerance = `num_pending + num_ack_pending <= ${max}`;
   try {
     const r = await getJson<Jsz>(`${t.natsMonitorUrl}/jsz?accounts=true&streams=true&consumers=true`, 3000);
     if (r.status !== 200 || !r.body) return { name, observed: `NATS monitor answered HTTP ${r.status}`, tolerance, passed: false };
-    const stream = (r.body.account_details ?? []).flatMap((a) => a.stream_detail ?? []).find((s) => s.name === t.stream.name);
-    const consumer = stream?.consumer_detail?.find((c) => c.name === t.stream.consumer);
-    if (!consumer) return { name, observed: `consumer ${t.stream.name}/${t.stream.consumer} not found`, tolerance, passed: false };
+    const stream = (r.body.account_details ?? []).flatMap((a) => a.stream_detail ?? []).find((s) => s.name === which.name);
+    const consumer = stream?.consumer_detail?.find((c) => c.name === which.consumer);
+    if (!consumer) return { name, observed: `consumer ${which.name}/${which.consumer} not found`, tolerance, passed: false };
     const lag = consumer.num_pending + consumer.num_ack_pending;
     return { name, observed: `lag ${lag} (pending ${consumer.num_pending}, ack pending ${consumer.num_ack_pending})`, tolerance, passed: lag <= max };
   } catch (err) {
     return { name, observed: `no answer from the NATS monitor (${message(err)})`, tolerance, passed: false };
+  }
+}
+
+/**
+ * Asked with curl inside the service's first container (only the entry is published on 127.0.0.1, and host
+ * traffic goes nowhere else), so the answer is the service's own, not the network's.
+ */
+async function serviceHttp(t: ChaosTargets, p: Extract<ProbeSpec, { probe: "http" }>): Promise<ProbeResult> {
+  const name = `http ${p.service}:${p.port}${p.path}`;
+  const tolerance = `HTTP ${p.status} within ${p.maxLatencyMs} ms`;
+  const container = [t.containers[p.service] ?? []].flat()[0];
+  if (!container) return { name, observed: `no container of service ${p.service} in this stack (services: ${Object.keys(t.roles).join(", ")})`, tolerance, passed: false };
+  try {
+    const seconds = Math.max(1, Math.ceil(p.maxLatencyMs / 1000) + 1);
+    const r = await docker.exec(container, ["curl", "-s", "-o", "/dev/null", "--max-time", String(seconds), "-w", "%{http_code} %{time_total}", `http://127.0.0.1:${p.port}${p.path}`], (seconds + 5) * 1000);
+    const [code, total] = r.output.trim().split(" ");
+    const ms = Math.round(Number(total) * 1000);
+    const status = Number(code);
+    return { name, observed: status === 0 ? `no answer (curl exit ${r.exitCode})` : `HTTP ${status} in ${ms} ms`, tolerance, passed: status === p.status && ms <= p.maxLatencyMs };
+  } catch (err) {
+    return { name, observed: `could not ask (${message(err)})`, tolerance, passed: false };
   }
 }
 
@@ -57,7 +79,9 @@ export async function checkSteadyState(probes: ProbeSpec[], t: ChaosTargets, opt
         case "gateway-ready":
           return gatewayReady(t);
         case "consumer-lag":
-          return consumerLag(t, p.max);
+          return consumerLag(t, p.max, p.stream !== undefined && p.consumer !== undefined ? { name: p.stream, consumer: p.consumer } : t.stream);
+        case "http":
+          return serviceHttp(t, p);
         case "error-rate":
           return Promise.resolve(errorRate(opts, p.max, p.windowSeconds));
       }

@@ -61,8 +61,10 @@ export interface FaultSpec {
 export type ProbeSpec =
   /** The gateway's /readyz answers 200. */
   | { probe: "gateway-ready" }
-  /** num_pending + num_ack_pending of the stream's consumer, from the NATS monitor, is at most `max`. */
-  | { probe: "consumer-lag"; max: number }
+  /** num_pending + num_ack_pending of a consumer (default: the stack's first), from the NATS monitor, is at most `max`. */
+  | { probe: "consumer-lag"; max: number; stream?: string; consumer?: string }
+  /** A service's HTTP endpoint, asked from inside its own container, answers `status` within `maxLatencyMs`. */
+  | { probe: "http"; service: string; port: number; path: string; status: number; maxLatencyMs: number }
   /** The load's client error rate over the last `windowSeconds` is at most `max` (0..1); skipped without a load. */
   | { probe: "error-rate"; max: number; windowSeconds: number };
 

@@ -129,16 +129,31 @@ function fault(c: Checker, raw: unknown, field: string): FaultSpec {
   return out;
 }
 
+const NATS_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
 function probe(c: Checker, raw: unknown, field: string): ProbeSpec {
   const o = c.object(raw, field);
-  const kind = c.oneOf(o.probe, `${field}.probe`, ["gateway-ready", "consumer-lag", "error-rate"] as const);
+  const kind = c.oneOf(o.probe, `${field}.probe`, ["gateway-ready", "consumer-lag", "error-rate", "http"] as const);
   switch (kind) {
     case "gateway-ready":
       c.keys(o, field, ["probe"]);
       return { probe: kind };
-    case "consumer-lag":
-      c.keys(o, field, ["probe", "max"]);
-      return { probe: kind, max: c.number(o.max, `${field}.max`, 0, 1e9, true) };
+    case "consumer-lag": {
+      c.keys(o, field, ["probe", "max", "stream", "consumer"]);
+      const named = NATS_NAME;
+      const which = o.stream === undefined && o.consumer === undefined ? {} : { stream: c.string(o.stream, `${field}.stream`, named, "a stream name (with consumer)"), consumer: c.string(o.consumer, `${field}.consumer`, named, "a consumer name (with stream)") };
+      return { probe: kind, max: c.number(o.max, `${field}.max`, 0, 1e9, true), ...which };
+    }
+    case "http":
+      c.keys(o, field, ["probe", "service", "port", "path", "status", "maxLatencyMs"]);
+      return {
+        probe: kind,
+        service: c.string(o.service, `${field}.service`, ROLE_NAME, "a service's name"),
+        port: c.number(o.port, `${field}.port`, 1, 65_535, true),
+        path: c.string(o.path, `${field}.path`, /^\/[!-~]*$/, "a path starting with /"),
+        status: c.number(o.status ?? 200, `${field}.status`, 100, 599, true),
+        maxLatencyMs: c.number(o.maxLatencyMs ?? 2000, `${field}.maxLatencyMs`, 1, 600_000, true),
+      };
     case "error-rate":
       c.keys(o, field, ["probe", "max", "windowSeconds"]);
       return { probe: kind, max: c.number(o.max, `${field}.max`, 0, 1), windowSeconds: c.number(o.windowSeconds ?? 10, `${field}.windowSeconds`, 1, 600, true) };

@@ -93,12 +93,22 @@ describe("experiment validation", () => {
     ["a peer on a kill", { ...valid(), method: [{ kind: "container-kill", target: { role: "worker" }, peer: { role: "nats" }, durationSeconds: 5 }] }, "x.json: method[0].peer: got {\"role\":\"nats\"}; allowed: nothing: only network-partition has a peer"],
     ["no duration", { ...valid(), method: [{ kind: "container-pause", target: { role: "worker" } }] }, "x.json: method[0].durationSeconds: got nothing; allowed: a number from 1 to 3600"],
     ["a day-long duration", { ...valid(), method: [{ kind: "container-pause", target: { role: "worker" }, durationSeconds: 86400 }] }, "x.json: method[0].durationSeconds: got 86400; allowed: a number from 1 to 3600"],
-    ["a bad probe", { ...valid(), steadyState: [{ probe: "latency" }] }, 'x.json: steadyState[0].probe: got "latency"; allowed: "gateway-ready", "consumer-lag", "error-rate"'],
+    ["a bad probe", { ...valid(), steadyState: [{ probe: "latency" }] }, 'x.json: steadyState[0].probe: got "latency"; allowed: "gateway-ready", "consumer-lag", "error-rate", "http"'],
+    ["an http probe without a port", { ...valid(), steadyState: [{ probe: "http", service: "orders-api", path: "/readyz" }] }, "x.json: steadyState[0].port: got nothing; allowed: an integer from 1 to 65535"],
+    ["a consumer without its stream", { ...valid(), steadyState: [{ probe: "consumer-lag", max: 10, consumer: "fulfil" }] }, "x.json: steadyState[0].stream: got nothing; allowed: a stream name (with consumer)"],
     ["a lag bound that is not an integer", { ...valid(), steadyState: [{ probe: "consumer-lag", max: 1.5 }] }, "x.json: steadyState[0].max: got 1.5; allowed: an integer from 0 to 1000000000"],
     ["an error rate above 1", { ...valid(), steadyState: [{ probe: "error-rate", max: 5 }] }, "x.json: steadyState[0].max: got 5; allowed: a number from 0 to 1"],
     ["a disk fill mount that is not a path", { ...valid(), method: [{ kind: "disk-fill", target: { role: "nats" }, durationSeconds: 5, parameters: { mount: "data; rm -rf /" } }] }, 'x.json: method[0].parameters.mount: got "data; rm -rf /"; allowed: a string matching'],
   ])("refuses %s, naming the field, the value and what is allowed", (_what, raw, expected) => {
     expect(errorOf(raw)).toContain(expected);
+  });
+
+  it("takes probes of any described service and consumer, with defaults filled in", () => {
+    const e = validateExperiment({ ...valid(), steadyState: [{ probe: "http", service: "orders-api", port: 8000, path: "/readyz" }, { probe: "consumer-lag", max: 50, stream: "ORDERS", consumer: "fulfil" }] }, "x.json");
+    expect(e.steadyState).toEqual([
+      { probe: "http", service: "orders-api", port: 8000, path: "/readyz", status: 200, maxLatencyMs: 2000 },
+      { probe: "consumer-lag", max: 50, stream: "ORDERS", consumer: "fulfil" },
+    ]);
   });
 
   it("refuses something that is not an object", () => {
