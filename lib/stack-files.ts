@@ -11,7 +11,8 @@ import { backendUrl, stackKinds, type StackKind } from "./pulumi-env";
 
 /** A top-level scalar of Pulumi.yaml (name, stackConfigDir). */
 function projectSetting(key: string, root: string): string | undefined {
-  const text = fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8");
+  const text = readOrUndefined(path.join(root, "Pulumi.yaml"));
+  if (text === undefined) return undefined;
   return new RegExp(`^${key}:[ \\t]*(\\S+)[ \\t]*$`, "m").exec(text)?.[1];
 }
 
@@ -77,8 +78,15 @@ export function stackInBackend(stack: string, root = projectRoot): boolean {
   const url = backendUrl();
   const dir = url.startsWith("file://") ? url.slice("file://".length) : "";
   if (!path.isAbsolute(dir)) return true;
-  const project = projectSetting("name", root) ?? "";
-  return [".json", ".json.gz", ".json.zst"].some((ext) => fs.existsSync(path.join(dir, ".pulumi", "stacks", project, `${stack}${ext}`)));
+  return stackStateExists(dir, stack, root);
+}
+
+/** Whether the file state backend in `stateDir` holds the stack of the project checked out in `root`. */
+export function stackStateExists(stateDir: string, stack: string, root = projectRoot): boolean {
+  // A checkout that is gone (or has no Pulumi.yaml) holds no stack.
+  const project = projectSetting("name", root);
+  if (project === undefined) return false;
+  return [".json", ".json.gz", ".json.zst"].some((ext) => fs.existsSync(path.join(stateDir, ".pulumi", "stacks", project, `${stack}${ext}`)));
 }
 
 export interface SyncOptions {

@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { cacheDir, projectRoot } from "../lib/paths";
+import { stackStateExists } from "../lib/stack-files";
 
 export interface Owner {
   stack: string;
@@ -62,9 +63,9 @@ export function ownerAlive(o: Owner): boolean {
   return start !== undefined && start === o.pidStart;
 }
 
-/** Whether a checkout's file state backend still holds the stack. */
-export function stackInBackend(root: string, stack: string): boolean {
-  return fs.existsSync(path.join(root, ".pulumi-state", ".pulumi", "stacks", "cp3-testbed", `${stack}.json`));
+/** Whether a checkout's own file state backend (`<root>/.pulumi-state`, where cp3 keeps it) still holds the stack. */
+export function stackInCheckout(root: string, stack: string): boolean {
+  return stackStateExists(path.join(root, ".pulumi-state"), stack, root);
 }
 
 const sweepLock = (stack: string) => path.join(ownersDir(), `${stack}.sweeping`);

@@ -8,7 +8,7 @@ import * as docker from "../lib/docker-api";
 import { projectRoot } from "../lib/paths";
 import { stackKind } from "../lib/pulumi-env";
 import type { Toolchain } from "../toolchain/setup";
-import { claimSweep, ownerAlive, readOwners, releaseStack, releaseSweep, stackInBackend, type Owner } from "./owners";
+import { claimSweep, ownerAlive, readOwners, releaseStack, releaseSweep, stackInCheckout, type Owner } from "./owners";
 import { forgetStack, removeLabeled } from "./stacks";
 
 export interface SweepDecision {
@@ -48,7 +48,7 @@ export function decide(stack: string, found: Found, owner: Owner | undefined, no
   if (found.expires && Date.parse(found.expires) < now) return { orphan: true, reason: `expired at ${found.expires}` };
   if (stackKind(stack) !== "ci") return { orphan: false, reason: "dev and staging stacks are only removed by `cp3 destroy`" };
   if (owner?.kind === "session") return { orphan: true, reason: `its owner (pid ${owner.pid}) ended without destroying it` };
-  if (owner?.kind === "kept" && !stackInBackend(owner.projectRoot, stack)) return { orphan: true, reason: `its stack no longer exists in ${owner.projectRoot}` };
+  if (owner?.kind === "kept" && !stackInCheckout(owner.projectRoot, stack)) return { orphan: true, reason: `its stack no longer exists in ${owner.projectRoot}` };
   if (owner?.kind === "kept") return { orphan: false, reason: `kept (cp3 up or --keep) until ${found.expires ?? "destroyed"}` };
   return { orphan: false, reason: "no owner on record; left until it expires" };
 }
@@ -61,7 +61,7 @@ export async function planSweep(now = Date.now()): Promise<SweepDecision[]> {
     if (!found.has(stack) && owner.kind === "session" && !ownerAlive(owner)) found.set(stack, { objects: [] });
   }
   return [...found.entries()]
-    .map(([stack, f]) => ({ stack, objects: f.objects, stateHere: stackInBackend(projectRoot, stack), ...decide(stack, f, owners.get(stack), now) }))
+    .map(([stack, f]) => ({ stack, objects: f.objects, stateHere: stackInCheckout(projectRoot, stack), ...decide(stack, f, owners.get(stack), now) }))
     .sort((a, b) => a.stack.localeCompare(b.stack));
 }
 

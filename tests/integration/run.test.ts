@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { leftovers } from "../../lifecycle/stacks";
-import { readOwners, stackInBackend } from "../../lifecycle/owners";
+import { readOwners, stackInCheckout } from "../../lifecycle/owners";
 import { projectRoot } from "../../lib/paths";
 import type { RunReport } from "../../reporting/model";
 import { cliMainPid, runCli, startCli } from "./cli-process";
@@ -42,7 +42,7 @@ describe("cp3 run", () => {
       expect(fs.readFileSync(path.join(dir, "junit.xml"), "utf8")).toMatch(/^<\?xml[\s\S]*<testsuites[\s\S]*<\/testsuites>\s*$/);
       expect(fs.readFileSync(path.join(dir, "report.html"), "utf8")).toContain("<svg");
       expect(await leftovers(report.stack)).toEqual([]);
-      expect(stackInBackend(projectRoot, report.stack)).toBe(false);
+      expect(stackInCheckout(projectRoot, report.stack)).toBe(false);
       expect(readOwners().has(report.stack)).toBe(false);
     }
     // The same seed gives the same schedule; different seeds were asked for here.
@@ -82,7 +82,7 @@ describe("cp3 run", () => {
     expect(sweep.code, sweep.output).toBe(0);
     expect(sweep.output).toMatch(new RegExp(`removed  ${stack}`));
     expect(await leftovers(stack)).toEqual([]);
-    expect(stackInBackend(projectRoot, stack)).toBe(false);
+    expect(stackInCheckout(projectRoot, stack)).toBe(false);
     expect(readOwners().has(stack)).toBe(false);
   }, 600_000);
 });
