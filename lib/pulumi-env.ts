@@ -9,13 +9,22 @@ export type StackKind = "ci" | "dev" | "staging";
 
 export const stackKinds: readonly StackKind[] = ["ci", "dev", "staging"];
 
-/** `ci`, `ci-<run>`: ephemeral ci stacks; `dev`, `staging`: the long-lived ones. */
+/** `ci`, `ci-<run>`, `k8s-ci-<run>`: ci stacks; `dev`, `staging`: the long-lived ones. */
 export function stackKind(stack: string): StackKind | undefined {
   const base = stack.split("/").pop() ?? stack;
-  if (base === "ci" || base.startsWith("ci-")) return "ci";
+  if (base === "ci" || isEphemeral(base)) return "ci";
   if (base === "dev" || base === "staging") return base;
   return undefined;
 }
+
+/** `ci-<run>` (Docker) and `k8s-ci-<run>` (Kubernetes): made for one run, thrown away whole after it. */
+export function isEphemeral(stack: string): boolean {
+  const base = stack.split("/").pop() ?? stack;
+  return base.startsWith("ci-") || base.startsWith("k8s-ci-");
+}
+
+/** The family a stack's name gives it to run on: `k8s-ci-<run>` on Kubernetes; the rest as their settings say. */
+export const namedForKubernetes = (stack: string): boolean => (stack.split("/").pop() ?? stack).startsWith("k8s-ci-");
 
 export function stateDir(): string {
   return path.join(projectRoot, ".pulumi-state");

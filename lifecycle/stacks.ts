@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
 import * as docker from "../lib/docker-api";
 import { projectRoot } from "../lib/paths";
-import { passphraseEnv, stackKind } from "../lib/pulumi-env";
+import { isEphemeral, namedForKubernetes, passphraseEnv, stackKind } from "../lib/pulumi-env";
 import { say } from "../lib/progress";
 import { dropEncryptionSalt, generatedHeader, sameSettings, stackFile, syncStackFile, templateFile } from "../lib/stack-files";
 import type { Toolchain } from "../toolchain/setup";
@@ -12,8 +12,8 @@ import { UsageError } from "../lib/usage-error";
 import { claimStack, readOwners, releaseStack } from "./owners";
 import { freeLocalPort } from "../lib/free-port";
 
-const STACK_NAME = /^(ci|ci-[a-z0-9][a-z0-9-]{0,38}|dev|staging)$/;
-const ACCEPTED = "ci, ci-<suffix> (lower-case letters, digits and '-', up to 41 characters), dev, staging";
+const STACK_NAME = /^(ci|ci-[a-z0-9][a-z0-9-]{0,38}|k8s-ci-[a-z0-9][a-z0-9-]{0,34}|dev|staging)$/;
+const ACCEPTED = "ci, ci-<suffix> (lower-case letters, digits and '-', up to 41 characters), k8s-ci-<suffix> (the same on Kubernetes, up to 42), dev, staging";
 
 export function checkStackName(stack: string): void {
   if (!STACK_NAME.test(stack)) {
@@ -31,7 +31,7 @@ export const EPHEMERAL_HOURS = 6;
  * never got them (the process that made it ended before it could set them).
  */
 function ensureStackFile(stack: string): boolean {
-  if (!stack.startsWith("ci-")) {
+  if (!isEphemeral(stack)) {
     const note = syncStackFile(stackKind(stack)!);
     if (note) say(note);
     return false;
@@ -52,11 +52,10 @@ function ensureStackFile(stack: string): boolean {
  */
 async function ephemeralSettings(stack: string): Promise<ConfigMap> {
   const expires = new Date(Date.now() + EPHEMERAL_HOURS * 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
-  return {
-    "cp3:run": { value: stack },
-    "cp3:expires": { value: expires },
-    "cp3:gateway.hostPort": { value: String(await freeLocalPort()) },
-  };
+  const own: ConfigMap = { "cp3:run": { value: stack }, "cp3:expires": { value: expires } };
+  // On Kubernetes the entry is a NodePort, which keeps its number for the Service's life by itself.
+  if (namedForKubernetes(stack)) return { ...own, "cp3:platform": { value: "kubernetes" } };
+  return { ...own, "cp3:gateway.hostPort": { value: String(await freeLocalPort()) } };
 }
 
 /** Opens a stack; `create: false` only selects one that exists (destroy, outputs never create a stack). */
@@ -64,7 +63,7 @@ export async function openStack(stack: string, toolchain: Toolchain, options = {
   checkStackName(stack);
   // Only a stack being created gets a ci-<suffix> file; selecting one must never leave a file behind. A base
   // stack's file is brought up to date either way.
-  const settingsDue = options.create || !stack.startsWith("ci-") ? ensureStackFile(stack) : false;
+  const settingsDue = options.create || !isEphemeral(stack) ? ensureStackFile(stack) : false;
   if (options.create) {
     // Until this process ends or destroys it; `cp3 up` and --keep hand it over as kept (and a kept stack
     // stays kept when it is opened again).
@@ -130,7 +129,7 @@ export async function destroyStack(stack: Stack, options: { remove: boolean; sig
   if (!options.remove) return;
   // `pulumi stack rm` deletes the stack's file too: right for a ci-<suffix> file, made for that stack alone.
   // The ci stack's file keeps the settings a user gave it; only its salt goes with the stack.
-  const ephemeral = stack.name.startsWith("ci-");
+  const ephemeral = isEphemeral(stack.name);
   await stack.workspace.removeStack(stack.name, { preserveConfig: !ephemeral });
   if (ephemeral) fs.rmSync(stackFile(stack.name), { force: true });
   else dropEncryptionSalt(stackFile(stack.name));
@@ -139,8 +138,8 @@ export async function destroyStack(stack: Stack, options: { remove: boolean; sig
 /** Removes a stack's state without a destroy (its objects are already gone): a ci-<suffix> file with it, a base stack's salt. */
 export async function forgetStack(stack: string, toolchain: Toolchain): Promise<void> {
   const opened = await openStack(stack, toolchain, { create: false });
-  await opened.workspace.removeStack(stack, { force: true, preserveConfig: !stack.startsWith("ci-") });
-  if (stack.startsWith("ci-")) fs.rmSync(stackFile(stack), { force: true });
+  await opened.workspace.removeStack(stack, { force: true, preserveConfig: !isEphemeral(stack) });
+  if (isEphemeral(stack)) fs.rmSync(stackFile(stack), { force: true });
   else dropEncryptionSalt(stackFile(stack));
   releaseStack(stack);
 }

@@ -1,10 +1,13 @@
 // The one typed, validated schema for stack configuration. It is read only here, where stacks are assembled;
 // components receive plain typed arguments. Every bad or unknown key is reported at once, with what it got and
 // what is allowed, before any resource is declared.
+import { isEphemeral } from "../lib/pulumi-env";
 import { parseJsonValue, readSection, type SectionSpec, type SectionValue } from "./schema";
 
 export type StackKind = "ci" | "dev" | "staging";
 const KINDS: readonly StackKind[] = ["ci", "dev", "staging"];
+export type Platform = "docker" | "kubernetes";
+const PLATFORMS: readonly Platform[] = ["docker", "kubernetes"];
 
 const resources = (memoryMiB: number, cpus: number) =>
   ({
@@ -81,6 +84,8 @@ export type TestbedConfig = {
   expires: string;
   /** A system description file (YAML or JSON, relative to the project), or empty for the reference workload. */
   system: string;
+  /** Where the testbed runs: the local Docker engine, or the Kubernetes cluster `cp3 cluster up` starts. */
+  platform: Platform;
 } & {
   [K in keyof Sections]: SectionValue<Sections[K]>;
 };
@@ -93,7 +98,7 @@ export class ConfigError extends Error {
 }
 
 const NS = "cp3";
-const SCALARS = ["kind", "run", "expires", "system"];
+const SCALARS = ["kind", "run", "expires", "system", "platform"];
 
 /**
  * Parses the project's configuration as Pulumi hands it to a program: a flat map of "cp3:key" to text (objects
@@ -131,7 +136,9 @@ export function parseConfig(all: Record<string, string>, stack: string): Testbed
   }
   const system = own.system ?? "";
   if (system !== "" && !/\.(ya?ml|json)$/.test(system)) problems.push(`${NS}:system: got ${JSON.stringify(system)}; allowed: a .yaml, .yml or .json system description file, or empty for the reference workload`);
-  const config = { kind: kind as StackKind, run, expires, system, ...sections } as TestbedConfig;
+  const platform = (own.platform ?? "docker") as Platform;
+  if (!PLATFORMS.includes(platform)) problems.push(`${NS}:platform: got ${JSON.stringify(own.platform)}; allowed: ${PLATFORMS.join(", ")}`);
+  const config = { kind: kind as StackKind, run, expires, system, platform, ...sections } as TestbedConfig;
   crossChecks(config, stack, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -151,10 +158,11 @@ function crossChecks(c: TestbedConfig, stack: string, problems: string[]): void 
     const need = c.postgres.storageMiB + c.postgres.sharedBuffersMiB + 64;
     problems.push(`${NS}:postgres.memoryMiB: got ${c.postgres.memoryMiB}; allowed: at least storageMiB + sharedBuffersMiB + 64 (${need}) with tmpfs storage`);
   }
+  if (c.platform === "kubernetes" && c.dev.hotReload) problems.push(`${NS}:dev.hotReload: got true; allowed: false on Kubernetes (hot reload bind-mounts host folders, which Pod Security restricted refuses)`);
   if (c.dev.hotReload && c.kind !== "dev") problems.push(`${NS}:dev.hotReload: got true; allowed: only on dev stacks (this is ${c.kind})`);
   // The shared ci file must leave the port to the engine, so stacks side by side never collide; each ci-<run>
   // stack gets a free port of its own when cp3 creates it (kept across container restarts).
-  if (c.kind === "ci" && c.gateway.hostPort !== 0 && !stack.startsWith("ci-")) {
+  if (c.kind === "ci" && c.gateway.hostPort !== 0 && !isEphemeral(stack)) {
     problems.push(`${NS}:gateway.hostPort: got ${c.gateway.hostPort}; allowed: 0 on the ci stack, so stacks side by side never collide (ci-<run> stacks get a free port each)`);
   }
 }

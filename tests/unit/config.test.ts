@@ -81,7 +81,7 @@ describe("parseConfig", () => {
         "other:key": "ignored",
       }),
     ).toEqual([
-      "cp3:colour: unknown key; allowed keys: cp3:kind, cp3:run, cp3:expires, cp3:system, cp3:nats, cp3:jetstream, cp3:postgres, cp3:toxiproxy, cp3:chaos, cp3:gateway, cp3:worker, cp3:images, cp3:dev",
+      "cp3:colour: unknown key; allowed keys: cp3:kind, cp3:run, cp3:expires, cp3:system, cp3:platform, cp3:nats, cp3:jetstream, cp3:postgres, cp3:toxiproxy, cp3:chaos, cp3:gateway, cp3:worker, cp3:images, cp3:dev",
       'cp3:kind: got "prod"; allowed: ci, dev, staging (required)',
       'cp3:expires: got "tomorrow"; allowed: an ISO 8601 time such as 2026-11-24T12:00:00Z, or empty',
       "cp3:nats.zones: unknown key; allowed keys: replicas, storeMiB, memoryMiB, cpus",
@@ -105,6 +105,15 @@ describe("parseConfig", () => {
 
   it("allows hot reload only on dev stacks", () => {
     expect(problems({ "cp3:kind": "staging", "cp3:dev": obj({ hotReload: true }) })).toEqual(["cp3:dev.hotReload: got true; allowed: only on dev stacks (this is staging)"]);
+  });
+
+  it("runs on Docker unless a stack says Kubernetes, and names a platform it does not know", () => {
+    expect(parseConfig({ "cp3:kind": "ci" }, "ci").platform).toBe("docker");
+    expect(parseConfig({ "cp3:kind": "ci", "cp3:platform": "kubernetes" }, "k8s-ci-r1").platform).toBe("kubernetes");
+    expect(problems({ "cp3:kind": "ci", "cp3:platform": "nomad" })).toEqual(["cp3:platform: got \"nomad\"; allowed: docker, kubernetes"]);
+    expect(problems({ "cp3:kind": "dev", "cp3:platform": "kubernetes", "cp3:dev": obj({ hotReload: true }) }, "dev")).toEqual([
+      "cp3:dev.hotReload: got true; allowed: false on Kubernetes (hot reload bind-mounts host folders, which Pod Security restricted refuses)",
+    ]);
   });
 
   it("accepts numbers given as strings, the way `pulumi config set` stores them", () => {
