@@ -48,6 +48,10 @@ export interface TestbedImageRefs {
 }
 
 export interface TestbedOutputs {
+  /** Where the testbed runs: Docker containers (this Testbed) or Kubernetes pods (components/kubernetes/testbed.ts). */
+  platform: "docker" | "kubernetes";
+  /** The Kubernetes namespace holding the whole testbed; "" on Docker. */
+  namespace: string;
   system: SystemOutputs;
   /** The entry service on 127.0.0.1. */
   gatewayUrl: string;
@@ -56,8 +60,13 @@ export interface TestbedOutputs {
   postgresDsn: string;
   toxiproxyUrl: string;
   chaosProxies: { nats: string[]; postgres: string; enabled: boolean };
+  /** docker: the edge and data bridge networks' names. kubernetes: "" for both (one pod network; the edge/data split is the namespace's NetworkPolicies). */
   networks: { edge: string; data: string };
-  /** Container names: the infrastructure's, then each service's under its name. */
+  /**
+   * docker: container names, the infrastructure's, then each service's under its name (one per replica).
+   * kubernetes: workload names (StatefulSet, Deployment), one per role or service (nats: ["nats"]), whose pods
+   * carry the label app.kubernetes.io/name=<workload> in `namespace`.
+   */
   containers: { nats: string[]; postgres: string; toxiproxy: string } & Record<string, string | string[]>;
   /** Service names by role (a service's name is also one of its roles). */
   roles: Record<string, string[]>;
@@ -206,6 +215,8 @@ export class Testbed extends pulumi.ComponentResource {
     const firstConsumer = spec.nats.consumers[0];
     const serviceContainers = pulumi.all(Object.fromEntries([...services].map(([n, s]) => [n, s.containerNames])));
     this.outputs = {
+      platform: pulumi.output("docker" as const),
+      namespace: pulumi.output(""),
       system: pulumi.output({ name: spec.name, drive: spec.drive, oracle: spec.oracle ?? null, probes: spec.probes }),
       gatewayUrl: entryService.url.apply((u) => u ?? ""),
       natsUrl: pulumi.interpolate`nats://${host("host-nats")}`,

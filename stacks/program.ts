@@ -28,4 +28,4 @@ const testbed = new Testbed("testbed", {
 });
 
 export const stackKind = config.kind;
-export const { system, gatewayUrl, natsUrl, natsMonitorUrl, postgresDsn, toxiproxyUrl, chaosProxies, networks, containers, roles, stream, images } = testbed.outputs;
+export const { platform, namespace, system, gatewayUrl, natsUrl, natsMonitorUrl, postgresDsn, toxiproxyUrl, chaosProxies, networks, containers, roles, stream, images } = testbed.outputs;

@@ -1,0 +1,140 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Ownership } from "../labels";
+import { NATS_CLIENT_PORT, NATS_CLUSTER_PORT, NATS_MONITOR_PORT } from "../nats";
+import { AWAIT, containerSecurity, literal, memoryVolume, objectMeta, podBase, probes, resources, selectorLabels, workloadLabels } from "./pod";
+
+const NATS_USER = "10001:10001";
+// nats-server keeps JetStream in <store_dir>/jetstream; the image's entry point writes the config to /run/nats.
+const STORE_DIR = "/data";
+export const NATS_WORKLOAD = "nats";
+
+export interface KubernetesNatsArgs {
+  readonly owner: Ownership;
+  readonly namespace: pulumi.Input<string>;
+  /** Image with nats-server (images/nats), imported into the node. */
+  readonly image: pulumi.Input<string>;
+  /** 1, or 3 for a cluster whose streams can use R3. @default 1 */
+  readonly replicas?: 1 | 3;
+  /** Each server's JetStream store, a memory-backed emptyDir. @default 256 */
+  readonly storeMiB?: number;
+  /** Memory limit per server; the store counts against it. @default 512 */
+  readonly memoryMiB?: number;
+  /** @default 1 */
+  readonly cpus?: number;
+}
+
+/**
+ * The nats-server configuration. The server's name is its pod's (`$CP3_POD_NAME`, read by nats-server from the
+ * environment); routes go to each server's own ClusterIP, since the cluster may have no DNS. no_advertise keeps
+ * pod addresses out of what clients are told, so a client on the host only ever uses the address it was given.
+ */
+export function renderKubernetesNatsConfig(storeMiB: number, routeIps: string[]): string {
+  const maxFileStore = Math.floor(storeMiB * 0.9) * 1024 * 1024;
+  const lines = [
+    "server_name: $CP3_POD_NAME",
+    `port: ${NATS_CLIENT_PORT}`,
+    `http_port: ${NATS_MONITOR_PORT}`,
+    "jetstream {",
+    `  store_dir: "${STORE_DIR}"`,
+    `  max_file_store: ${maxFileStore}`,
+    "  max_memory_store: 0",
+    "}",
+  ];
+  if (routeIps.length > 1) {
+    const routes = routeIps.map((ip) => `    "nats://${ip}:${NATS_CLUSTER_PORT}"`);
+    lines.push("cluster {", '  name: "cp3"', `  listen: "0.0.0.0:${NATS_CLUSTER_PORT}"`, "  no_advertise: true", "  routes: [", ...routes, "  ]", "}");
+  }
+  return lines.join("\n");
+}
+
+/**
+ * NATS with JetStream on a memory-backed emptyDir (tmpfs: wiped when the pod goes, the failure the testbed must
+ * survive), as a StatefulSet of 1 or 3 servers. Each server has its own ClusterIP Service (selected by its pod
+ * name) and is addressed by that IP: routes, jobs, Toxiproxy and services never need DNS.
+ */
+export class KubernetesNats extends pulumi.ComponentResource {
+  /** The StatefulSet's name; its pods are `<name>-<i>` and carry app.kubernetes.io/name=<name>. */
+  public readonly workloadName: pulumi.Output<string>;
+  /** Each server's own ClusterIP. */
+  public readonly serverIps: pulumi.Output<string>[];
+  /** nats://<ClusterIP>:4222, one per server. */
+  public readonly clientUrls: pulumi.Output<string>[];
+  public readonly statefulSet: k8s.apps.v1.StatefulSet;
+
+  constructor(name: string, args: KubernetesNatsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cp3:kubernetes:Nats", name, {}, opts);
+    const replicas = args.replicas ?? 1;
+    const storeMiB = args.storeMiB ?? 256;
+    const memoryMiB = args.memoryMiB ?? 512;
+    const cpus = args.cpus ?? 1;
+    if (replicas !== 1 && replicas !== 3) throw new pulumi.ResourceError(`Nats ${name}: replicas is ${String(replicas)}; give 1 or 3 (a JetStream cluster needs a majority)`, this);
+    if (!Number.isInteger(storeMiB) || storeMiB < 16) throw new pulumi.ResourceError(`Nats ${name}: storeMiB is ${storeMiB}; give an integer of at least 16`, this);
+    if (memoryMiB < storeMiB + 64) throw new pulumi.ResourceError(`Nats ${name}: memoryMiB is ${memoryMiB} but the ${storeMiB} MiB memory-backed store counts against it; give at least ${storeMiB + 64}`, this);
+    if (!(cpus > 0)) throw new pulumi.ResourceError(`Nats ${name}: cpus is ${cpus}; give a number above 0`, this);
+    const { owner, namespace } = args;
+    const workload = NATS_WORKLOAD;
+    const ports = [
+      { name: "client", port: NATS_CLIENT_PORT, targetPort: NATS_CLIENT_PORT },
+      { name: "cluster", port: NATS_CLUSTER_PORT, targetPort: NATS_CLUSTER_PORT },
+      { name: "monitor", port: NATS_MONITOR_PORT, targetPort: NATS_MONITOR_PORT },
+    ];
+
+    // The StatefulSet's governing Service (a required field); headless, nothing resolves it without DNS.
+    const governing = new k8s.core.v1.Service(`${name}-governing`, { metadata: objectMeta(owner, namespace, workload), spec: { clusterIP: "None", selector: selectorLabels(workload), ports } }, { parent: this });
+    const perPod = Array.from({ length: replicas }, (_, i) => {
+      const pod = `${workload}-${i}`;
+      return new k8s.core.v1.Service(
+        `${name}-${i}`,
+        { metadata: objectMeta(owner, namespace, pod, workload), spec: { type: "ClusterIP", selector: { ...selectorLabels(workload), "statefulset.kubernetes.io/pod-name": pod }, ports } },
+        { parent: this },
+      );
+    });
+    this.serverIps = perPod.map((s) => s.spec.clusterIP);
+    const config = pulumi.all(this.serverIps).apply((ips) => literal(renderKubernetesNatsConfig(storeMiB, ips)));
+
+    this.statefulSet = new k8s.apps.v1.StatefulSet(
+      `${name}-servers`,
+      {
+        metadata: objectMeta(owner, namespace, workload),
+        spec: {
+          serviceName: governing.metadata.name,
+          replicas,
+          // A cluster's servers start together: one alone is never ready (no JetStream meta leader).
+          podManagementPolicy: "Parallel",
+          selector: { matchLabels: selectorLabels(workload) },
+          template: {
+            metadata: { labels: workloadLabels(owner, workload) },
+            spec: {
+              ...podBase(NATS_USER),
+              containers: [
+                {
+                  name: "nats",
+                  image: args.image,
+                  imagePullPolicy: "Never",
+                  env: [
+                    { name: "CP3_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                    { name: "NATS_CONFIG", value: config },
+                  ],
+                  ports: ports.map((p) => ({ name: p.name, containerPort: p.port })),
+                  ...probes({ http: { port: NATS_MONITOR_PORT, path: "/healthz?js-enabled-only=true" } }, undefined),
+                  resources: resources(memoryMiB, cpus),
+                  securityContext: containerSecurity(NATS_USER),
+                  volumeMounts: [
+                    { name: "store", mountPath: STORE_DIR },
+                    { name: "run", mountPath: "/run/nats" },
+                  ],
+                },
+              ],
+              volumes: [memoryVolume("store", storeMiB), memoryVolume("run", 1)],
+            },
+          },
+        },
+      },
+      { parent: this, deleteBeforeReplace: true, customTimeouts: AWAIT },
+    );
+    this.workloadName = this.statefulSet.metadata.name;
+    this.clientUrls = this.serverIps.map((ip) => pulumi.interpolate`nats://${ip}:${NATS_CLIENT_PORT}`);
+    this.registerOutputs({ workloadName: this.workloadName, serverIps: this.serverIps, clientUrls: this.clientUrls });
+  }
+}

@@ -1,0 +1,145 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Ownership } from "../labels";
+import type { ContainerCheck } from "../service";
+import { AWAIT, DNS_LABEL, containerSecurity, literal, memoryVolume, objectMeta, podBase, probes, resources, selectorLabels, workloadLabels } from "./pod";
+
+/**
+ * An environment value: a literal (`{{instance}}` becomes the pod's name), a key of a Secret, or a value in
+ * Kubernetes' own `$(VAR)` form that may refer to Secret-backed variables (so a DSN never holds the password).
+ */
+export type ServiceEnvValue = pulumi.Input<string> | { readonly secretKeyRef: { readonly name: pulumi.Input<string>; readonly key: string } } | { readonly expand: pulumi.Input<string> };
+
+export interface KubernetesServiceArgs {
+  readonly owner: Ownership;
+  readonly namespace: pulumi.Input<string>;
+  /** The image as the local engine names it, imported into the node (NodeImage). */
+  readonly image: pulumi.Input<string>;
+  /** Pods of the Deployment. @default 1 */
+  readonly replicas?: number;
+  /** Replaces the image's CMD (the container's args; the image's entry point stays), as on Docker. */
+  readonly command?: string[];
+  /** Environment, in this order after the pod name and the Secret-backed variables. @default {} */
+  readonly env?: Record<string, ServiceEnvValue>;
+  /** Container ports, all on the service's ClusterIP Service. @default [] */
+  readonly ports?: number[];
+  /** The entry: this port also on a NodePort Service (the cluster publishes on 127.0.0.1); 0 lets the cluster pick. */
+  readonly entry?: { port: number; nodePort: number };
+  /** Gates startup and readiness (and dependants). */
+  readonly readiness?: ContainerCheck;
+  /** Restarts the container when it fails. */
+  readonly liveness?: ContainerCheck;
+  /** Writable memory-backed emptyDirs (path → MiB); the root filesystem is read-only. @default {} */
+  readonly tmpfs?: Record<string, number>;
+  /** Numeric uid:gid. @default "10002:10002" */
+  readonly user?: string;
+  /** @default 256 */
+  readonly memoryMiB?: number;
+  /** @default 0.5 */
+  readonly cpus?: number;
+}
+
+const POD_NAME = "CP3_POD_NAME";
+
+function envVar(key: string, v: ServiceEnvValue): k8s.types.input.core.v1.EnvVar {
+  if (typeof v === "object" && v !== null && "secretKeyRef" in v) return { name: key, valueFrom: { secretKeyRef: { name: v.secretKeyRef.name, key: v.secretKeyRef.key } } };
+  if (typeof v === "object" && v !== null && "expand" in v) return { name: key, value: v.expand };
+  return { name: key, value: pulumi.output(v as pulumi.Input<string>).apply((s) => literal(s).replaceAll("{{instance}}", `$(${POD_NAME})`)) };
+}
+
+/** One service of the system under test: a hardened Deployment, a ClusterIP Service, and for the entry a NodePort Service. */
+export class KubernetesService extends pulumi.ComponentResource {
+  public readonly deployment: k8s.apps.v1.Deployment;
+  /** The Deployment's name; its pods carry app.kubernetes.io/name=<name>. */
+  public readonly workloadName: pulumi.Output<string>;
+  /** The ClusterIP Service's address; "" for a service without ports. */
+  public readonly clusterIp: pulumi.Output<string>;
+  /** http://127.0.0.1:<nodePort> of the entry port, when the service has one. */
+  public readonly url: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: KubernetesServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cp3:kubernetes:Service", name, {}, opts);
+    const replicas = args.replicas ?? 1;
+    const user = args.user ?? "10002:10002";
+    const ports = args.ports ?? [];
+    if (!/^[a-z][a-z0-9-]{0,30}$/.test(name) || !DNS_LABEL.test(name)) throw new pulumi.ResourceError(`Service ${name}: the name must be lower-case letters, digits and '-', starting with a letter, not ending with '-'`, this);
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new pulumi.ResourceError(`Service ${name}: replicas is ${replicas}; give an integer from 1 to 16`, this);
+    if (!/^[1-9][0-9]*:[0-9]+$/.test(user)) throw new pulumi.ResourceError(`Service ${name}: user is "${user}"; give a numeric uid:gid other than root`, this);
+    if (args.entry) {
+      const { port, nodePort } = args.entry;
+      if (!ports.includes(port)) throw new pulumi.ResourceError(`Service ${name}: entry.port ${port} is not one of ports (${ports.join(", ") || "none"}); give one of them`, this);
+      if (nodePort !== 0 && (!Number.isInteger(nodePort) || nodePort < 30000 || nodePort > 32767)) throw new pulumi.ResourceError(`Service ${name}: entry.nodePort is ${nodePort}; give 0 (cluster-picked) or a port from 30000 to 32767`, this);
+    }
+    const { owner, namespace } = args;
+    const tmpfs = Object.entries(args.tmpfs ?? {});
+
+    const given = Object.entries(args.env ?? {});
+    const isSecret = ([, v]: [string, ServiceEnvValue]) => typeof v === "object" && v !== null && "secretKeyRef" in v;
+    // Secret-backed variables first: a later `$(VAR)` may only refer to variables defined before it.
+    const env = [
+      { name: POD_NAME, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+      ...given.filter(isSecret).map(([k, v]) => envVar(k, v)),
+      ...given.filter((e) => !isSecret(e)).map(([k, v]) => envVar(k, v)),
+    ];
+
+    this.deployment = new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: objectMeta(owner, namespace, name),
+        spec: {
+          replicas,
+          selector: { matchLabels: selectorLabels(name) },
+          template: {
+            metadata: { labels: workloadLabels(owner, name) },
+            spec: {
+              ...podBase(user),
+              containers: [
+                {
+                  name,
+                  image: args.image,
+                  imagePullPolicy: "Never",
+                  args: args.command?.map(literal),
+                  env,
+                  ports: ports.map((p) => ({ containerPort: p })),
+                  ...probes(args.readiness, args.liveness),
+                  resources: resources(args.memoryMiB ?? 256, args.cpus ?? 0.5),
+                  securityContext: containerSecurity(user),
+                  volumeMounts: tmpfs.map(([path], i) => ({ name: `tmp-${i}`, mountPath: path })),
+                },
+              ],
+              volumes: tmpfs.map(([, mib], i) => memoryVolume(`tmp-${i}`, mib)),
+            },
+          },
+        },
+      },
+      { parent: this, deleteBeforeReplace: true, customTimeouts: AWAIT },
+    );
+    this.workloadName = this.deployment.metadata.name;
+
+    const servicePorts = ports.map((p) => ({ name: `p-${p}`, port: p, targetPort: p }));
+    this.clusterIp =
+      ports.length === 0
+        ? pulumi.output("")
+        : new k8s.core.v1.Service(`${name}-service`, { metadata: objectMeta(owner, namespace, name), spec: { type: "ClusterIP", selector: selectorLabels(name), ports: servicePorts } }, { parent: this }).spec.clusterIP;
+
+    const entry = args.entry;
+    if (!entry) {
+      this.url = pulumi.output(undefined);
+    } else {
+      const nodePortService = new k8s.core.v1.Service(
+        `${name}-entry`,
+        {
+          metadata: objectMeta(owner, namespace, `${name}-entry`, name),
+          spec: { type: "NodePort", selector: selectorLabels(name), ports: [{ name: "entry", port: entry.port, targetPort: entry.port, nodePort: entry.nodePort === 0 ? undefined : entry.nodePort }] },
+        },
+        { parent: this, dependsOn: [this.deployment] },
+      );
+      this.url = nodePortService.spec.ports.apply((ps) => {
+        const nodePort = (ps ?? []).find((p) => p.name === "entry")?.nodePort;
+        if (!nodePort) throw new Error(`Service ${name}: the cluster reported no node port for ${entry.port}`);
+        return `http://127.0.0.1:${nodePort}`;
+      });
+    }
+    this.registerOutputs({ workloadName: this.workloadName, clusterIp: this.clusterIp, url: this.url });
+  }
+}
