@@ -37,6 +37,11 @@ export interface KubernetesServiceArgs {
   readonly memoryMiB?: number;
   /** @default 0.5 */
   readonly cpus?: number;
+  /**
+   * What must be complete or ready before the Deployment is created (Jobs, other workloads). Only the Deployment
+   * waits: the ClusterIP Service comes first, so services may point at each other's address both ways.
+   */
+  readonly after?: pulumi.Input<pulumi.Resource>[];
 }
 
 const POD_NAME = "CP3_POD_NAME";
@@ -112,7 +117,7 @@ export class KubernetesService extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this, deleteBeforeReplace: true, customTimeouts: AWAIT },
+      { parent: this, dependsOn: args.after, deleteBeforeReplace: true, customTimeouts: AWAIT },
     );
     this.workloadName = this.deployment.metadata.name;
 

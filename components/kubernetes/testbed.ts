@@ -235,8 +235,11 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
           user: s.user,
           memoryMiB: s.memoryMiB,
           cpus: s.cpus,
+          after,
         },
-        { parent: this, dependsOn: after },
+        // Not dependsOn: a component's dependsOn holds back its Services too, and with service:<n>.url pointing
+        // both ways the two would wait for each other.
+        parent,
       );
       services.set(s.name, service);
       addresses.get(s.name)!.resolve(service.clusterIp);
