@@ -132,7 +132,7 @@ async function kubernetesSource(): Promise<string> {
 async function buildPause(): Promise<string> {
   const version = kubeVersions.pause;
   const key = createHash("sha256").update(`${kubeVersions.version} ${version}`).digest("hex").slice(0, 12);
-  const dir = path.join(cacheDir("toolchain"), `pause-${version}-${key}`);
+  const dir = cacheDir("toolchain", `pause-${version}-${key}`);
   const binary = path.join(dir, "pause");
   if (fs.existsSync(binary)) return binary;
   await ensureDebianPackages({ gcc: "gcc", "/usr/lib/x86_64-linux-gnu/libc.a": "libc6-dev" }, "build pause");
@@ -189,4 +189,11 @@ export async function ensureKubernetesToolchain(): Promise<KubernetesToolchain> 
     ctr: "/usr/bin/ctr",
     cniBinDir: "/usr/lib/cni",
   };
+}
+
+/** The node's tools when they are already built, without building anything (for the orphan sweep). */
+export function builtKubernetesTools(): { crictl?: string; kubeProxy?: string } {
+  const crictl = path.join(buildDir(builds.crictl), "crictl");
+  const kubeProxy = path.join(buildDir(builds.kubernetes), "kube-proxy");
+  return { crictl: fs.existsSync(crictl) ? crictl : undefined, kubeProxy: fs.existsSync(kubeProxy) ? kubeProxy : undefined };
 }
