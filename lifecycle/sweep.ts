@@ -4,6 +4,7 @@
 //   - is a ci stack whose owning process ended without destroying it (killed, crashed), or
 //   - is a kept ci stack that its checkout's state backend no longer holds.
 // Everything else is left alone: a run still going, a dev stack, a stack of another checkout still in use.
+import { sweepCluster } from "../cluster/sweep";
 import * as docker from "../lib/docker-api";
 import { projectRoot } from "../lib/paths";
 import { stackKind } from "../lib/pulumi-env";
@@ -72,6 +73,8 @@ export async function planSweep(now = Date.now()): Promise<SweepDecision[]> {
  */
 export async function sweepOrphans(toolchain: Toolchain, options: { dryRun: boolean; log: (line: string) => void }): Promise<SweepDecision[]> {
   const decisions = await planSweep();
+  // The single-node Kubernetes cluster, when its owner is gone or it is half running (cluster/sweep.ts).
+  await sweepCluster(options);
   for (const d of decisions.filter((x) => x.orphan)) {
     const what = d.objects.length > 0 ? d.objects.join(", ") : "no engine objects";
     options.log(`${options.dryRun ? "would remove" : "removing"} ${d.stack} (${d.reason}): ${what}${d.stateHere ? ", and its stack state" : ""}`);

@@ -1,6 +1,7 @@
 import type { Parsed, VerbSpec } from "../args";
 import { benchSpec, runBench } from "./bench";
 import { chaosSpec, runChaos } from "./chaos";
+import { clusterSpec, runCluster } from "./cluster";
 import { checkSpec, runCheck } from "./check";
 import { exportSpec, runExport } from "./export";
 import { mainJobSpec, runRun, runSpec } from "./run";
@@ -27,4 +28,5 @@ export const verbs: Verb[] = [
   { spec: benchSpec, run: runBench },
   { spec: chaosSpec, run: runChaos },
   { spec: exportSpec, run: runExport },
+  { spec: clusterSpec, run: runCluster },
 ];
