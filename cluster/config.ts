@@ -1,7 +1,7 @@
 // The node's configuration files: the second containerd's (its own root, state, socket and runc root; CRI on),
 // the CNI network (bridge + host-local + portmap + firewall), the kubelet's and crictl's.
 import * as fs from "node:fs";
-import { BRIDGE, CNI_NETWORK, NODE_NAME, PORTS, POD_CIDR, files } from "./layout";
+import { BRIDGE, CNI_NETWORK, DNS_IP, NODE_NAME, PORTS, POD_CIDR, files } from "./layout";
 
 export const PAUSE_IMAGE_REPO = "cp3/pause";
 
@@ -98,7 +98,7 @@ export function kubeletConfig(): string {
       registerNode: true,
       serializeImagePulls: false,
       maxPods: 60,
-      // No cluster DNS unless CoreDNS runs; pods then use the host's resolv.conf.
+      clusterDNS: [DNS_IP],
       clusterDomain: "cluster.local",
       staticPodPath: "",
       rotateCertificates: false,
@@ -108,6 +108,22 @@ export function kubeletConfig(): string {
     null,
     2,
   );
+}
+
+/** CoreDNS: cluster.local (and reverse lookups) from the API server; health and ready on 127.0.0.1. */
+export function corefile(): string {
+  return `.:53 {
+    bind ${DNS_IP}
+    errors
+    health 127.0.0.1:${PORTS.corednsHealth}
+    ready 127.0.0.1:${PORTS.corednsReady}
+    cache 30
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        kubeconfig ${files.kubeconfig("coredns")} cp3
+        pods insecure
+    }
+}
+`;
 }
 
 export function crictlConfig(): string {
@@ -121,6 +137,7 @@ export function writeNodeConfig(o: { pauseVersion: string; cniBinDir: string }):
   fs.writeFileSync(`${files.cniConfDir()}/10-${CNI_NETWORK}.conflist`, cniConflist());
   fs.writeFileSync(files.kubeletConfig(), kubeletConfig());
   fs.writeFileSync(files.crictlConfig(), crictlConfig());
+  fs.writeFileSync(files.corefile(), corefile());
   for (const dir of [files.containerdRoot(), files.containerdState(), files.runcRoot(), files.containerdOpt(), files.runContainerd(), files.varLibCni(), files.kubeletRoot(), files.podLogs()]) {
     fs.mkdirSync(dir, { recursive: true });
   }

@@ -21,7 +21,7 @@ export interface DownReport {
   left: string[];
 }
 
-const ORDER = ["kube-scheduler", "kube-controller-manager", "kubelet", "containerd", "kube-proxy", "kube-apiserver", "etcd"];
+const ORDER = ["kube-scheduler", "kube-controller-manager", "kubelet", "containerd", "kube-proxy", "coredns", "kube-apiserver", "etcd"];
 
 /** Executables that may be ours: the toolchain's builds, Debian's containerd and its shim, and runc. */
 function ourExecutable(exe: string): boolean {
@@ -56,6 +56,7 @@ export async function stopCluster(crictl: string | undefined, kubeProxy: string 
   await stop(containerd);
   await stop(byName.get("kube-proxy"));
   if (kubeProxy && fs.existsSync(kubeProxy)) await succeeds(kubeProxy, ["--cleanup", "--proxy-mode=iptables"]);
+  await stop(byName.get("coredns"));
   await stop(byName.get("kube-apiserver"));
   await stop(byName.get("etcd"));
 

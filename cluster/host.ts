@@ -134,6 +134,18 @@ export async function removeOurRules(): Promise<void> {
   }
 }
 
+/**
+ * Makes the CNI bridge with its gateway address before any pod, so CoreDNS can bind to that address; the bridge
+ * plugin then finds it with the very address it would have given it.
+ */
+export async function ensureBridge(address: string, prefix: number): Promise<void> {
+  const step = "cluster up: bridge";
+  if (!bridgeExists()) await run("ip", ["link", "add", BRIDGE, "type", "bridge"], { step, log: "cluster-bridge" });
+  const addrs = await run("ip", ["-4", "-o", "addr", "show", "dev", BRIDGE], { step, log: "cluster-bridge" });
+  if (!addrs.includes(` ${address}/`)) await run("ip", ["addr", "add", `${address}/${prefix}`, "dev", BRIDGE], { step, log: "cluster-bridge" });
+  await run("ip", ["link", "set", BRIDGE, "up"], { step, log: "cluster-bridge" });
+}
+
 export async function removeBridge(): Promise<void> {
   if (fs.existsSync(`/sys/class/net/${BRIDGE}`)) await run("ip", ["link", "delete", BRIDGE], { step: "cluster down", log: "cluster-down-bridge" });
 }

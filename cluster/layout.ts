@@ -13,7 +13,13 @@ export const API_SERVICE_IP = "10.96.0.1";
 export const BRIDGE = "cp3-cni0";
 export const CNI_NETWORK = "cp3";
 /** Fixed loopback ports of the node's components (one cluster per machine). */
-export const PORTS = { etcdClient: 2479, etcdPeer: 2480, apiserver: 6443, kcm: 10257, scheduler: 10259, kubelet: 10250, kubeletHealthz: 10248, proxyHealthz: 10256, proxyMetrics: 10249 } as const;
+export const PORTS = { etcdClient: 2479, etcdPeer: 2480, apiserver: 6443, kcm: 10257, scheduler: 10259, kubelet: 10250, kubeletHealthz: 10248, proxyHealthz: 10256, proxyMetrics: 10249, corednsHealth: 10180, corednsReady: 10181 } as const;
+/**
+ * The cluster's DNS server: CoreDNS on the host, bound to the bridge's gateway address only, so pods reach it
+ * over their own bridge and nothing outside does. (The host's resolver is not on 127.0.0.1: nothing is forwarded.)
+ */
+export const DNS_IP = "10.244.0.1";
+export const DNS_PREFIX = 24;
 
 export function clusterDir(): string {
   return cacheDir("cluster");
@@ -44,4 +50,5 @@ export const files = {
   kubeletConfig: () => clusterPath("kubelet-config.json"),
   crictlConfig: () => clusterPath("crictl.yaml"),
   podLogs: () => clusterPath("pod-logs"),
+  corefile: () => clusterPath("Corefile"),
 } as const;

@@ -23,6 +23,7 @@ export const LEAVES: Leaf[] = [
   { name: "kube-scheduler", cn: "system:kube-scheduler", usage: "clientAuth" },
   { name: "kubelet", cn: `system:node:${NODE_NAME}`, org: "system:nodes", usage: "clientAuth" },
   { name: "kube-proxy", cn: "system:kube-proxy", usage: "clientAuth" },
+  { name: "coredns", cn: "system:coredns", usage: "clientAuth" },
 ];
 
 const step = "cluster certificates";

@@ -10,9 +10,19 @@ import { files } from "./layout";
  * self-signed in memory) the certificate is not checked.
  */
 export function getStatus(url: string, ours = false, timeoutMs = 3_000): Promise<{ status: number; body: string }> {
+  return send("GET", url, ours, undefined, timeoutMs);
+}
+
+/** A JSON request to the API server as the admin (RBAC objects at start-up); resolves to the status. */
+export function apiSend(method: string, url: string, body: unknown): Promise<{ status: number; body: string }> {
+  return send(method, url, true, JSON.stringify(body), 10_000);
+}
+
+function send(method: string, url: string, ours: boolean, payload: string | undefined, timeoutMs: number): Promise<{ status: number; body: string }> {
   const u = new URL(url);
   const tls = u.protocol === "https:";
-  const options: https.RequestOptions = { method: "GET", timeout: timeoutMs };
+  const options: https.RequestOptions = { method, timeout: timeoutMs };
+  if (payload !== undefined) options.headers = { "content-type": "application/json", "content-length": String(Buffer.byteLength(payload)) };
   if (tls) {
     Object.assign(options, ours ? { ca: fs.readFileSync(files.pki("ca.crt")), cert: fs.readFileSync(files.pki("admin.crt")), key: fs.readFileSync(files.pki("admin.key")) } : { rejectUnauthorized: false });
   }
@@ -24,6 +34,6 @@ export function getStatus(url: string, ours = false, timeoutMs = 3_000): Promise
     });
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", () => resolve({ status: 0, body: "" }));
-    req.end();
+    req.end(payload);
   });
 }

@@ -1,4 +1,5 @@
 // `cluster status`: each recorded process up or down, the node's Ready condition, the kubeconfig.
+import { builtKubernetesTools } from "../toolchain/kubernetes/build";
 import { NODE_NAME, PORTS, files } from "./layout";
 import { getStatus } from "./probe";
 import { isAlive, readState } from "./processes";
@@ -11,6 +12,8 @@ export interface ClusterStatus {
   /** Why the node is not Ready, when the API server said. */
   nodeMessage?: string;
   kubeconfig: string;
+  /** kubectl of the same version, when built: `kubectl --kubeconfig <kubeconfig> ...`. */
+  kubectl?: string;
   startedAt?: string;
 }
 
@@ -33,6 +36,7 @@ export async function readClusterStatus(): Promise<ClusterStatus> {
     nodeReady,
     nodeMessage,
     kubeconfig: files.kubeconfig("admin"),
+    kubectl: builtKubernetesTools().kubectl,
     startedAt: state?.startedAt,
   };
 }

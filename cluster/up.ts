@@ -10,11 +10,11 @@ import { say, StepError } from "../lib/progress";
 import { ensureEngine } from "../toolchain/engine";
 import { kubeVersions, type KubernetesToolchain } from "../toolchain/kubernetes/build";
 import { writeNodeConfig } from "./config";
-import { readTunables, writeTunable } from "./host";
+import { ensureBridge, readTunables, writeTunable } from "./host";
 import { ensurePauseImage, importImagesWith } from "./images";
-import { NODE_NAME, PORTS, POD_CIDR, SERVICE_CIDR, clusterDir, files } from "./layout";
+import { DNS_IP, DNS_PREFIX, NODE_NAME, PORTS, POD_CIDR, SERVICE_CIDR, clusterDir, files } from "./layout";
 import { ensurePki, writeKubeconfig } from "./pki";
-import { getStatus } from "./probe";
+import { apiSend, getStatus } from "./probe";
 import { isAlive, logTail, procStat, readState, startBackground, writeState, type ClusterState, type ProcessRecord } from "./processes";
 
 export interface ClusterUpOptions {
@@ -78,6 +78,7 @@ function commands(t: KubernetesToolchain, containerdPid?: number): Record<string
       t.kube.kubelet, `--config=${files.kubeletConfig()}`, `--kubeconfig=${files.kubeconfig("kubelet")}`,
       `--hostname-override=${NODE_NAME}`, `--root-dir=${files.kubeletRoot()}`,
     ],
+    coredns: [t.coredns, "-conf", files.corefile()],
     "kube-proxy": [
       t.kube["kube-proxy"], `--kubeconfig=${files.kubeconfig("kube-proxy")}`, `--hostname-override=${NODE_NAME}`,
       "--proxy-mode=iptables", `--cluster-cidr=${POD_CIDR}`,
@@ -108,11 +109,37 @@ async function waitFor(p: ProcessRecord, what: string, timeoutMs: number, probe:
   say(`cluster: ${p.name} ready (${what}, ${((Date.now() - t0) / 1000).toFixed(1)}s)`);
 }
 
+const PROCESS_COUNT = 8;
+
+/** CoreDNS reads Services, EndpointSlices, Pods and Namespaces, as its own deployment's ClusterRole allows. */
+async function corednsRbac(): Promise<void> {
+  const role = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
+    metadata: { name: "system:coredns" },
+    rules: [
+      { apiGroups: [""], resources: ["endpoints", "services", "pods", "namespaces"], verbs: ["list", "watch"] },
+      { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
+    ],
+  };
+  const binding = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: { name: "system:coredns" },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:coredns" },
+    subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "system:coredns" }],
+  };
+  for (const [kind, body] of [["clusterroles", role], ["clusterrolebindings", binding]] as const) {
+    const r = await apiSend("POST", `${API}/apis/rbac.authorization.k8s.io/v1/${kind}`, body);
+    if (r.status !== 201 && r.status !== 409) throw new StepError("cluster up: coredns", `creating ${kind}/system:coredns answered ${r.status}: ${r.body.slice(0, 300)}`);
+  }
+}
+
 const httpOk = (url: string, ours = false) => async () => (await getStatus(url, ours)).status === 200;
 
 /** Everything of ours is running and the node is Ready. */
 export async function clusterHealthy(state: ClusterState | undefined): Promise<boolean> {
-  if (!state || state.processes.length < 7 || !state.processes.every(isAlive)) return false;
+  if (!state || state.processes.length < PROCESS_COUNT || !state.processes.every(isAlive)) return false;
   const node = await getStatus(`${API}/api/v1/nodes/${NODE_NAME}`, true);
   if (node.status !== 200) return false;
   const conditions = (JSON.parse(node.body) as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? [];
@@ -136,7 +163,7 @@ export async function startCluster(t: KubernetesToolchain, options: ClusterUpOpt
   const pauseRef = await ensurePauseImage(t.pause, kubeVersions.pause);
   await ensurePki();
   writeKubeconfig("admin", API, true);
-  for (const user of ["kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"]) writeKubeconfig(user, API, false);
+  for (const user of ["kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "coredns"]) writeKubeconfig(user, API, false);
   fs.rmSync(files.etcdData(), { recursive: true, force: true });
   writeNodeConfig({ pauseVersion: kubeVersions.pause, cniBinDir: t.cniBinDir });
 
@@ -176,6 +203,11 @@ export async function startCluster(t: KubernetesToolchain, options: ClusterUpOpt
   const scheduler = start("kube-scheduler", cmds["kube-scheduler"]!);
   await waitFor(kcm, "/healthz", left(), httpOk(`https://127.0.0.1:${PORTS.kcm}/healthz`));
   await waitFor(scheduler, "/healthz", left(), httpOk(`https://127.0.0.1:${PORTS.scheduler}/healthz`));
+
+  await corednsRbac();
+  await ensureBridge(DNS_IP, DNS_PREFIX);
+  const coredns = start("coredns", cmds.coredns!);
+  await waitFor(coredns, "/ready", left(), httpOk(`http://127.0.0.1:${PORTS.corednsReady}/ready`));
 
   cmds = commands(t, containerd.pid);
   const kubelet = start("kubelet", cmds.kubelet!);

@@ -25,6 +25,7 @@ function printStatus(s: ClusterStatus, json: boolean): void {
   for (const p of s.processes) process.stdout.write(`${p.running ? "up  " : "down"}  ${p.name.padEnd(24)} pid ${p.pid}  log ${p.log}\n`);
   if (s.processes.length === 0) process.stdout.write("no cluster started\n");
   process.stdout.write(`node Ready: ${s.nodeReady ? "yes" : `no${s.nodeMessage ? ` (${s.nodeMessage})` : ""}`}\nkubeconfig: ${s.kubeconfig}\n`);
+  if (s.kubectl) process.stdout.write(`kubectl: ${s.kubectl} --kubeconfig ${s.kubeconfig}\n`);
 }
 
 export async function runCluster(parsed: Parsed): Promise<number> {

@@ -80,7 +80,7 @@ afterAll(async () => {
 describe("the single-node cluster", () => {
   it("is up: every process running, the node Ready, the admin kubeconfig in the cache", async () => {
     const s = await clusterStatus();
-    expect(s.processes.map((p) => p.name).sort()).toEqual(["containerd", "etcd", "kube-apiserver", "kube-controller-manager", "kube-proxy", "kube-scheduler", "kubelet"]);
+    expect(s.processes.map((p) => p.name).sort()).toEqual(["containerd", "coredns", "etcd", "kube-apiserver", "kube-controller-manager", "kube-proxy", "kube-scheduler", "kubelet"]);
     expect(s.processes.filter((p) => !p.running)).toEqual([]);
     expect(s.nodeReady).toBe(true);
     expect(s.kubeconfig.startsWith(clusterDir())).toBe(true);
@@ -151,6 +151,16 @@ describe("the single-node cluster", () => {
     expect(await through("hardened")).toContain("curl exit 0");
     // A pod reaching itself through its own Service (hairpin).
     expect(await through("server")).toContain("curl exit 0");
+    // The Service by name, from CoreDNS (on the host, bound to the bridge's gateway address only).
+    const dns = await pollUntil(
+      async (note) => {
+        const r = await execInPod(kube, ns, "hardened", ["getent", "hosts", `server.${ns}.svc.cluster.local`], 15_000);
+        note(`exit ${r.exitCode}: ${r.output.trim()}`);
+        return r.output.includes(clusterIp) ? r.output : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1_000, what: `server.${ns}.svc.cluster.local from CoreDNS` },
+    );
+    expect(dns).toContain(clusterIp);
     // From the host: only 127.0.0.1.
     const body = await pollUntil(
       async (note) => {

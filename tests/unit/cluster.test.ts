@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { containerdConfig, kubeletConfig } from "../../cluster/config";
+import { containerdConfig, corefile, kubeletConfig } from "../../cluster/config";
 import { ourChains, ourRules, parseSave, ruleArgs } from "../../cluster/host";
 import { nodeImageName } from "../../cluster/images";
 import { clusterOrphanReason } from "../../cluster/sweep";
@@ -99,6 +99,17 @@ describe("the node's configuration", () => {
   });
 });
 
+describe("CoreDNS's configuration", () => {
+  it("binds the bridge's gateway address only, forwards nothing, and serves health and ready on 127.0.0.1", () => {
+    const c = corefile();
+    expect(c).toMatch(/^\s+bind 10\.244\.0\.1$/m);
+    expect(c).not.toMatch(/forward|proxy/);
+    expect(c).toMatch(/health 127\.0\.0\.1:\d+/);
+    expect(c).toMatch(/ready 127\.0\.0\.1:\d+/);
+    expect(JSON.parse(kubeletConfig()).clusterDNS).toEqual(["10.244.0.1"]);
+  });
+});
+
 describe("the Kubernetes wrapper modules", () => {
   const wrappers = Object.values(builds).map((b) => b.moduleDir);
 
@@ -110,6 +121,7 @@ describe("the Kubernetes wrapper modules", () => {
     expect(replaces.every((r) => r.endsWith(kubeVersions.stagingVersion))).toBe(true);
     expect(mod(builds.etcd.moduleDir)).toContain(`${kubeVersions.etcdModule} ${kubeVersions.etcd}`);
     expect(mod(builds.crictl.moduleDir)).toContain(`${kubeVersions.criToolsModule} ${kubeVersions.criTools}`);
+    expect(mod(builds.coredns.moduleDir)).toContain(`${kubeVersions.corednsModule} ${kubeVersions.coredns}`);
     expect(path.relative(projectRoot, builds.kubernetes.moduleDir)).toBe(path.join("toolchain", "kubernetes", "kubernetes"));
   });
 

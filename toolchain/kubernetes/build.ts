@@ -66,9 +66,18 @@ export const builds = {
     ldflags: [`-X ${kubeVersions.criToolsModule}/pkg/version.Version=${kubeVersions.criTools}`],
     binaries: ["crictl"],
   },
+  coredns: {
+    id: "coredns",
+    version: kubeVersions.coredns,
+    moduleDir: path.join(wrappers, "coredns"),
+    // Our main.go: CoreDNS with only the plugins the cluster uses.
+    packages: ["."],
+    ldflags: [`-X ${kubeVersions.corednsModule}/coremain.GitCommit=${kubeVersions.coredns}`],
+    binaries: ["coredns"],
+  },
 } satisfies Record<string, GoBuild>;
 
-/** Hash of the wrapper's go.mod, go.sum and Go files, the version, packages and flags. */
+/** Hash of the wrapper's go.mod, go.sum and Go files (main.go included), the version, packages and flags. */
 export function buildKey(b: GoBuild): string {
   const hash = createHash("sha256").update(JSON.stringify([b.id, b.version, b.packages, b.ldflags]));
   for (const name of fs.readdirSync(b.moduleDir).filter((n) => /\.(go|mod|sum)$/.test(n)).sort()) {
@@ -152,6 +161,7 @@ export interface KubernetesToolchain {
   kube: Record<(typeof KUBE_COMMANDS)[number], string>;
   etcd: string;
   crictl: string;
+  coredns: string;
   pause: string;
   /** Debian's containerd (a second instance of it runs the node) and ctr. */
   containerd: string;
@@ -178,12 +188,14 @@ export async function ensureKubernetesToolchain(): Promise<KubernetesToolchain> 
   const kubeDir = await goBuild(builds.kubernetes);
   const etcdDir = await goBuild(builds.etcd);
   const crictlDir = await goBuild(builds.crictl);
+  const corednsDir = await goBuild(builds.coredns);
   const pause = await buildPause();
   const kube = Object.fromEntries(KUBE_COMMANDS.map((c) => [c, path.join(kubeDir, c)])) as KubernetesToolchain["kube"];
   return {
     kube,
     etcd: path.join(etcdDir, "etcd"),
     crictl: path.join(crictlDir, "crictl"),
+    coredns: path.join(corednsDir, "coredns"),
     pause,
     containerd: "/usr/bin/containerd",
     ctr: "/usr/bin/ctr",
@@ -192,8 +204,11 @@ export async function ensureKubernetesToolchain(): Promise<KubernetesToolchain> 
 }
 
 /** The node's tools when they are already built, without building anything (for the orphan sweep). */
-export function builtKubernetesTools(): { crictl?: string; kubeProxy?: string } {
-  const crictl = path.join(buildDir(builds.crictl), "crictl");
-  const kubeProxy = path.join(buildDir(builds.kubernetes), "kube-proxy");
-  return { crictl: fs.existsSync(crictl) ? crictl : undefined, kubeProxy: fs.existsSync(kubeProxy) ? kubeProxy : undefined };
+export function builtKubernetesTools(): { crictl?: string; kubeProxy?: string; kubectl?: string } {
+  const ifBuilt = (file: string) => (fs.existsSync(file) ? file : undefined);
+  return {
+    crictl: ifBuilt(path.join(buildDir(builds.crictl), "crictl")),
+    kubeProxy: ifBuilt(path.join(buildDir(builds.kubernetes), "kube-proxy")),
+    kubectl: ifBuilt(path.join(buildDir(builds.kubernetes), "kubectl")),
+  };
 }
