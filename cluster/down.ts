@@ -10,7 +10,7 @@ import { succeeds } from "../lib/exec";
 import { say } from "../lib/progress";
 import { builds, buildDir } from "../toolchain/kubernetes/build";
 import { crictlArgs } from "./netns";
-import { bridgeExists, leftoverRules, ourMounts, removeBridge, removeContainerLogLinks, removeKubeletCgroups, removeOurRules, restoreTunables } from "./host";
+import { bridgeExists, killPodProcesses, leftoverRules, podProcesses, ourMounts, removeBridge, removeContainerLogLinks, removeKubeletCgroups, removeOurRules, restoreTunables } from "./host";
 import { clusterDir, files } from "./layout";
 import { isAlive, procStat, processesNaming, readState, removeState, stopProcess, type ProcessRecord } from "./processes";
 
@@ -66,6 +66,9 @@ export async function stopCluster(crictl: string | undefined, kubeProxy: string 
     if (s) await stop({ name: `leftover ${fs.readlinkSync(`/proc/${pid}/exe`)}`, pid, startTicks: s.startTicks, log: "", command: [] }, 5_000);
   }
 
+  const killed = await killPodProcesses();
+  if (killed > 0) report.stopped.push(`${killed} process(es) left in pod cgroups (SIGKILL)`);
+
   await removeOurRules();
   await removeBridge().catch(() => undefined);
   removeContainerLogLinks();
@@ -93,6 +96,7 @@ export async function stopCluster(crictl: string | undefined, kubeProxy: string 
 export async function leftovers(): Promise<string[]> {
   const left: string[] = [];
   for (const pid of ourProcesses([])) left.push(`process ${pid} (${fs.readlinkSync(`/proc/${pid}/exe`)})`);
+  for (const pid of podProcesses()) left.push(`process ${pid} in a pod cgroup`);
   for (const m of ourMounts(clusterDir())) left.push(`mount ${m}`);
   for (const r of await leftoverRules()) left.push(r);
   if (bridgeExists()) left.push("bridge cp3-cni0");

@@ -168,11 +168,46 @@ export function removeContainerLogLinks(): void {
   }
 }
 
+const CGROUP_ROOT = "/sys/fs/cgroup";
+const hierarchies = () => (fs.existsSync(path.join(CGROUP_ROOT, "cgroup.controllers")) ? [CGROUP_ROOT] : fs.readdirSync(CGROUP_ROOT).map((h) => path.join(CGROUP_ROOT, h)));
+
+/** Every pid in the kubelet's pod cgroups (kubepods), in any hierarchy. */
+export function podProcesses(): number[] {
+  const pids = new Set<number>();
+  const walk = (dir: string) => {
+    try {
+      for (const line of fs.readFileSync(path.join(dir, "cgroup.procs"), "utf8").split("\n")) if (line) pids.add(Number(line));
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(dir, e.name));
+    } catch {
+      // gone meanwhile
+    }
+  };
+  for (const h of hierarchies()) if (fs.existsSync(path.join(h, "kubepods"))) walk(path.join(h, "kubepods"));
+  return [...pids];
+}
+
+/**
+ * SIGKILLs what still runs in pod cgroups: containers whose containerd died before it could remove them (their
+ * shims are gone, so nothing else would ever stop them). Returns how many there were.
+ */
+export async function killPodProcesses(): Promise<number> {
+  const first = podProcesses();
+  for (let round = 0, pids = first; pids.length > 0 && round < 50; round++, pids = podProcesses()) {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return first.length;
+}
+
 /** Removes the kubelet's empty cgroup trees (kubepods) in every v1 hierarchy and in the unified one. */
 export function removeKubeletCgroups(): string[] {
   const left: string[] = [];
-  const root = "/sys/fs/cgroup";
-  const hierarchies = fs.existsSync(path.join(root, "cgroup.controllers")) ? [root] : fs.readdirSync(root).map((h) => path.join(root, h));
   const rmTree = (dir: string) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmTree(path.join(dir, e.name));
     try {
@@ -181,7 +216,7 @@ export function removeKubeletCgroups(): string[] {
       left.push(dir);
     }
   };
-  for (const h of hierarchies) {
+  for (const h of hierarchies()) {
     const kubepods = path.join(h, "kubepods");
     if (fs.existsSync(kubepods)) rmTree(kubepods);
   }
