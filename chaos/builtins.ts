@@ -69,6 +69,35 @@ const raw: unknown[] = [
     method: [{ kind: "cpu-stress", target: { role: "gateway", pick: "all" }, durationSeconds: 20, parameters: { workers: 2 } }],
     recoveryDeadlineSeconds: 45,
   },
+  // Kubernetes stacks: the same hypotheses, with faults through the API and in the pods' network namespaces.
+  {
+    name: "worker-pod-delete",
+    description: "One worker pod is deleted with no grace (SIGKILL, a node failure); its Deployment replaces it and the other keeps consuming.",
+    steadyState: steady,
+    method: [{ kind: "pod-delete", target: { role: "worker", pick: "first" }, durationSeconds: 15, parameters: { graceSeconds: 0 } }],
+    recoveryDeadlineSeconds: 60,
+  },
+  {
+    name: "worker-evict",
+    description: "One worker pod is evicted through the API, as a node drain does; its Deployment replaces it.",
+    steadyState: steady,
+    method: [{ kind: "pod-evict", target: { role: "worker", pick: "first" }, durationSeconds: 15 }],
+    recoveryDeadlineSeconds: 60,
+  },
+  {
+    name: "worker-scale-to-zero",
+    description: "Every worker is scaled away (0 replicas) for 20 s; the backlog grows, then drains once they are back.",
+    steadyState: steady,
+    method: [{ kind: "scale-to-zero", target: { role: "worker", pick: "all" }, durationSeconds: 20 }],
+    recoveryDeadlineSeconds: 90,
+  },
+  {
+    name: "worker-nats-pod-partition",
+    description: "Every worker pod is cut off from NATS, directly and through Toxiproxy, in the pods' network namespaces (20 s); the backlog grows, then drains.",
+    steadyState: steady,
+    method: [{ kind: "pod-partition", target: { role: "worker", pick: "all" }, peer: { role: "nats", pick: "all" }, durationSeconds: 20 }],
+    recoveryDeadlineSeconds: 60,
+  },
 ];
 
 export function builtInExperiments(): Experiment[] {

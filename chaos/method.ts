@@ -6,6 +6,7 @@ import type { FaultResult } from "./results";
 import { FAULTS, FaultSkipped } from "./faults";
 import type { ActiveFault } from "./faults/fault";
 import { sleep, within } from "./sleep";
+import { platformsOf } from "./parameters";
 import { resolveTarget } from "./targets";
 import { TAG_PREFIX } from "./netns";
 import type { ChaosOptions, ChaosTargets, FaultSpec } from "./types";
@@ -28,6 +29,8 @@ export async function runFault(spec: FaultSpec, targets: ChaosTargets, opts: Cha
   const tag = newTag(spec);
   let fault: ActiveFault | undefined;
   try {
+    const platforms = platformsOf(spec.kind);
+    if (!platforms.includes(targets.platform)) throw new FaultSkipped(`${spec.kind} works on ${platforms.join(" and ")}; this stack runs on ${targets.platform}`);
     const names = await resolveTarget(targets, spec.target);
     const peers = spec.peer ? await resolveTarget(targets, spec.peer) : [];
     result.targets = names;

@@ -1,6 +1,6 @@
 // Each fault kind's parameters: type, range and default. Validation reads this table, so a file experiment
 // gets the same checks and the same defaults as a built-in one.
-import type { FaultKind, ParameterValue } from "./types";
+import type { FaultKind, ParameterValue, Platform } from "./types";
 
 export type ParamSpec =
   | { type: "number"; min: number; max: number; minExclusive?: boolean; default?: number; about: string }
@@ -13,6 +13,8 @@ export type TargetKind = "containers" | "link";
 
 export interface KindSpec {
   target: TargetKind;
+  /** Where the kind works. @default both (Toxiproxy toxics) or docker (engine and container faults) */
+  platforms?: readonly Platform[];
   /** A partition needs the other side. */
   needsPeer?: boolean;
   parameters: Record<string, ParamSpec>;
@@ -98,7 +100,19 @@ export const KINDS: Record<FaultKind, KindSpec> = {
     parameters: { percentOfLimit: { type: "number", min: 1, max: 100, default: 80, about: "memory use the container is brought to, as a share of its limit" } },
     about: "a process in the container's cgroup holds memory",
   },
+  "pod-delete": {
+    target: "containers",
+    platforms: ["kubernetes"],
+    parameters: { graceSeconds: { type: "integer", min: 0, max: 120, default: 0, about: "the pod's termination grace (0: SIGKILL at once)" } },
+    about: "a workload's pod deleted through the API; its controller must replace it",
+  },
+  "pod-evict": { target: "containers", platforms: ["kubernetes"], parameters: {}, about: "a workload's pod evicted through the API (as a node drain does)" },
+  "scale-to-zero": { target: "containers", platforms: ["kubernetes"], parameters: {}, about: "the workload scaled to 0 replicas for the duration, then back" },
+  "pod-partition": { target: "containers", platforms: ["kubernetes"], needsPeer: true, parameters: {}, about: "iptables DROP between the pods (and Services) of target and peer, in each pod's network namespace" },
 };
+
+/** The platforms a kind works on. */
+export const platformsOf = (kind: FaultKind): readonly Platform[] => KINDS[kind].platforms ?? (KINDS[kind].target === "link" ? ["docker", "kubernetes"] : ["docker"]);
 
 export function describeParam(p: ParamSpec): string {
   switch (p.type) {

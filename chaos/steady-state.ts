@@ -1,7 +1,8 @@
 // The steady-state hypothesis: probes with tolerances, checked before the method (it runs only if all hold)
 // and polled after it until they hold again or a deadline passes.
 import type { ProbeResult } from "./results";
-import * as docker from "../lib/docker-api";
+import { inDockerContainer, inKubernetesWorkload, type ExecIn } from "../lib/workload-exec";
+import { kubeconfigPath } from "../cluster";
 import { getJson } from "../lib/http-probe";
 import { poll } from "../lib/poll";
 import { currentHostUrl } from "./engine";
@@ -11,13 +12,16 @@ interface Jsz {
   account_details?: { stream_detail?: { name: string; consumer_detail?: { name: string; num_pending: number; num_ack_pending: number }[] }[] }[];
 }
 
+const execFor = (t: ChaosTargets): ExecIn => (t.platform === "kubernetes" ? inKubernetesWorkload(kubeconfigPath(), t.namespace) : inDockerContainer);
+
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 async function gatewayReady(t: ChaosTargets): Promise<ProbeResult> {
   const tolerance = "HTTP 200";
   try {
     const entry = [t.containers[t.entry.service] ?? []].flat()[0];
-    const where = entry ? await currentHostUrl(t.gatewayUrl, entry) : { url: t.gatewayUrl, moved: false };
+    // A NodePort keeps its number while pods come and go; a Docker port is looked up again after a restart.
+    const where = entry && t.platform === "docker" ? await currentHostUrl(t.gatewayUrl, entry) : { url: t.gatewayUrl, moved: false };
     const r = await getJson(`${where.url}${t.entry.healthPath}`, 3000);
     const moved = where.moved ? ` at ${where.url} (the host port moved from ${new URL(t.gatewayUrl).port} when it restarted)` : "";
     return { name: "gateway-ready", observed: `HTTP ${r.status}${moved}`, tolerance, passed: r.status === 200 };
@@ -53,7 +57,7 @@ async function serviceHttp(t: ChaosTargets, p: Extract<ProbeSpec, { probe: "http
   if (!container) return { name, observed: `no container of service ${p.service} in this stack (services: ${Object.keys(t.roles).join(", ")})`, tolerance, passed: false };
   try {
     const seconds = Math.max(1, Math.ceil(p.maxLatencyMs / 1000) + 1);
-    const r = await docker.exec(container, ["curl", "-s", "-o", "/dev/null", "--max-time", String(seconds), "-w", "%{http_code} %{time_total}", `http://127.0.0.1:${p.port}${p.path}`], (seconds + 5) * 1000);
+    const r = await execFor(t)(container, ["curl", "-s", "-o", "/dev/null", "--max-time", String(seconds), "-w", "%{http_code} %{time_total}", `http://127.0.0.1:${p.port}${p.path}`], (seconds + 5) * 1000);
     const [code, total] = r.output.trim().split(" ");
     const ms = Math.round(Number(total) * 1000);
     const status = Number(code);

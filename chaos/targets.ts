@@ -25,7 +25,11 @@ export function chaosTargetsFromOutputs(o: Record<string, unknown>): ChaosTarget
   // Stacks made before the outputs carried roles and the description run the reference workload.
   const roles = o.roles === undefined ? undefined : (Object.fromEntries(Object.keys(obj("roles")).map((k) => [k, a(obj("roles"), "roles", k)])) as Record<string, string[]>);
   const drive = (o.system as { drive?: { entry: string; healthPath: string } } | undefined)?.drive;
+  const platform = o.platform === "kubernetes" ? "kubernetes" : "docker";
+  if (platform === "kubernetes" && !isStr(o.namespace)) fail("namespace", "the stack's namespace (a Kubernetes stack)");
   return {
+    platform,
+    namespace: platform === "kubernetes" ? (o.namespace as string) : "",
     gatewayUrl: url("gatewayUrl"),
     natsMonitorUrl: url("natsMonitorUrl"),
     toxiproxyUrl: url("toxiproxyUrl"),
@@ -42,7 +46,8 @@ export function chaosTargetsFromOutputs(o: Record<string, unknown>): ChaosTarget
     },
     roles: roles ?? { gateway: ["gateway"], worker: ["worker"] },
     entry: { service: drive?.entry ?? "gateway", healthPath: drive?.healthPath ?? "/readyz" },
-    networks: { edge: s(networks, "networks", "edge"), data: s(networks, "networks", "data") },
+    // On Kubernetes the namespace is the network (NetworkPolicies draw the paths inside it).
+    networks: platform === "kubernetes" ? { edge: String(networks.edge ?? ""), data: String(networks.data ?? "") } : { edge: s(networks, "networks", "edge"), data: s(networks, "networks", "data") },
     stream: { name: s(stream, "stream", "name"), consumer: s(stream, "stream", "consumer") },
   };
 }
@@ -69,6 +74,7 @@ export async function resolveTarget(t: ChaosTargets, sel: TargetSelector): Promi
     return [sel.container];
   }
   if ("network" in sel) {
+    if (t.platform === "kubernetes") throw new Error(`target {"network": "${sel.network}"}: a Kubernetes stack has no Docker networks; name a role`);
     const network = t.networks[sel.network];
     const attached = await Promise.all(allContainers(t).map(async (c) => ((await inspect(c)).NetworkSettings.Networks[network] ? c : undefined)));
     return attached.filter((c): c is string => c !== undefined);

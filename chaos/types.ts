@@ -30,6 +30,10 @@ export const FAULT_KINDS = [
   "disk-fill",
   "cpu-stress",
   "memory-stress",
+  "pod-delete",
+  "pod-evict",
+  "scale-to-zero",
+  "pod-partition",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -79,13 +83,19 @@ export interface Experiment {
   recoveryDeadlineSeconds: number;
 }
 
+/** Where a stack runs; each fault kind says which it works on (parameters.ts). */
+export type Platform = "docker" | "kubernetes";
+
 /** Built from the stack's outputs (see targets.ts). */
 export interface ChaosTargets {
+  platform: Platform;
+  /** The stack's namespace on Kubernetes; empty on Docker. */
+  namespace: string;
   gatewayUrl: string;
   natsMonitorUrl: string;
   toxiproxyUrl: string;
   chaosProxies: { nats: string[]; postgres: string; enabled: boolean };
-  /** Container names: the infrastructure's, and each service's under its name. */
+  /** Container names (on Kubernetes: workload names), the infrastructure's, and each service's under its name. */
   containers: { nats: string[]; postgres: string; toxiproxy: string } & Record<string, string | string[]>;
   /** The system's services by role (a service's name is one of its roles). */
   roles: Record<string, string[]>;

@@ -2,7 +2,7 @@
 // optionally `state`) of every record. An SQL oracle runs through `psql` inside the PostgreSQL container (the
 // engine's exec: no client, port or password on the host, and it works while Toxiproxy has faults on); an HTTP
 // oracle is fetched with curl inside the service's own container, since only the entry is published.
-import * as docker from "../lib/docker-api";
+import type { ExecIn } from "../lib/workload-exec";
 import type { FinalRead } from "./check";
 
 export type Oracle = { sql: { database: string; query: string } } | { http: { service: string; port: number; path: string } };
@@ -25,9 +25,9 @@ function parseRows(rows: string[][], where: string): OracleRow[] {
 }
 
 /** Every row the oracle answers. `containers` maps a service's name to its containers (the HTTP oracle's). */
-export async function askOracle(oracle: Oracle, postgres: string, containers: Record<string, string | string[]>, timeoutMs = 120_000): Promise<OracleRow[]> {
+export async function askOracle(oracle: Oracle, exec: ExecIn, postgres: string, containers: Record<string, string | string[]>, timeoutMs = 120_000): Promise<OracleRow[]> {
   if ("sql" in oracle) {
-    const r = await docker.exec(postgres, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", oracle.sql.database, "-tA", "-F", SEP, "-c", oracle.sql.query], timeoutMs);
+    const r = await exec(postgres, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", oracle.sql.database, "-tA", "-F", SEP, "-c", oracle.sql.query], timeoutMs);
     if (r.exitCode !== 0) throw new Error(`oracle query on database ${oracle.sql.database} exited ${r.exitCode}: ${r.output.trim().slice(0, 400)}`);
     return parseRows(
       r.output
@@ -40,7 +40,7 @@ export async function askOracle(oracle: Oracle, postgres: string, containers: Re
   const { service, port, path } = oracle.http;
   const target = [containers[service] ?? []].flat()[0];
   if (!target) throw new Error(`oracle service ${service} has no container in this stack`);
-  const r = await docker.exec(target, ["curl", "-fsS", "--max-time", String(Math.round(timeoutMs / 1000)), `http://127.0.0.1:${port}${path}`], timeoutMs + 5_000);
+  const r = await exec(target, ["curl", "-fsS", "--max-time", String(Math.round(timeoutMs / 1000)), `http://127.0.0.1:${port}${path}`], timeoutMs + 5_000);
   if (r.exitCode !== 0) throw new Error(`oracle GET ${path} in ${target} exited ${r.exitCode}: ${r.output.trim().slice(0, 400)}`);
   let body: unknown;
   try {

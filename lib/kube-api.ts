@@ -95,9 +95,9 @@ export async function servicesOf(kube: Kube, namespace: string, workload: string
 }
 
 /** Namespaces carrying a label (the orphan sweep and the leftover checks find a stack's by cp3.stack). */
-export async function namespacesWithLabel(kube: Kube, selector: string): Promise<{ name: string; phase: string; annotations: Record<string, string> }[]> {
+export async function namespacesWithLabel(kube: Kube, selector: string): Promise<{ name: string; phase: string; labels: Record<string, string>; annotations: Record<string, string> }[]> {
   const list = await kube.core.listNamespace({ labelSelector: selector });
-  return list.items.map((n) => ({ name: n.metadata?.name ?? "", phase: n.status?.phase ?? "", annotations: n.metadata?.annotations ?? {} }));
+  return list.items.map((n) => ({ name: n.metadata?.name ?? "", phase: n.status?.phase ?? "", labels: n.metadata?.labels ?? {}, annotations: n.metadata?.annotations ?? {} }));
 }
 
 export async function deleteNamespace(kube: Kube, name: string): Promise<void> {

@@ -3,6 +3,7 @@
 import * as path from "node:path";
 import { loadSpecFile } from "../testbed/load";
 import { checkStackName } from "../lifecycle/stacks";
+import { namedForKubernetes } from "../lib/pulumi-env";
 import { findExperiment, loadExperimentFile, planSchedule, type Experiment } from "../chaos";
 import { UsageError } from "../lib/usage-error";
 import type { EngineName } from "../load/engine";
@@ -13,6 +14,8 @@ export { PROFILES, type Profile };
 
 /** The experiments `npm run cp3` runs by default: faults the workload must ride out with no client error. */
 export const DEFAULT_EXPERIMENTS = ["worker-kill", "nats-restart"];
+/** The same on a Kubernetes stack: a worker pod deleted (its Deployment replaces it), a worker cut off from NATS. */
+export const DEFAULT_KUBERNETES_EXPERIMENTS = ["worker-pod-delete", "worker-nats-pod-partition"];
 
 
 export interface RunOptions {
@@ -61,7 +64,8 @@ export function parseRunOptions(values: Record<string, string | boolean | undefi
     if (!Number.isInteger(rate) || rate < 1 || rate > 100_000) throw new UsageError(`--rate: got "${str("rate")}"; allowed: a whole number of requests per second from 1 to 100000`);
   }
   const list = str("experiments");
-  const items = list === undefined ? DEFAULT_EXPERIMENTS : list === "none" || list === "" ? [] : list.split(",").map((s) => s.trim());
+  const defaults = stack !== undefined && (namedForKubernetes(stack) || stack === "staging") ? DEFAULT_KUBERNETES_EXPERIMENTS : DEFAULT_EXPERIMENTS;
+  const items = list === undefined ? defaults : list === "none" || list === "" ? [] : list.split(",").map((s) => s.trim());
   // A built-in's name, or the path of an experiment file (JSON, as in chaos/examples).
   const definitions = items.map((item) => {
     try {

@@ -1,7 +1,9 @@
 // The system under test as a run sees it, from the stack's outputs (the program publishes what the driver needs
 // of the description): where its entry is, how to drive it, and how to ask it what it holds (its oracle).
 // Seeding, the reads during the load, the drain and the final read all go through here, for any system.
+import { kubeconfigPath } from "../cluster";
 import type { SystemOutputs } from "../components/testbed";
+import { inDockerContainer, inKubernetesWorkload, type ExecIn } from "../lib/workload-exec";
 import { askOracle, finalReadFrom, pendingIn, type Oracle, type OracleRow } from "../integrity/oracle";
 import type { FinalRead } from "../integrity/check";
 import { RECORDS_REQUEST, type RequestTemplate } from "../load/plan";
@@ -14,6 +16,8 @@ export interface SystemUnderTest {
   oracle?: Oracle;
   postgres: string;
   containers: Record<string, string | string[]>;
+  /** Runs a command inside one of `containers` (a container on Docker, a workload's pod on Kubernetes). */
+  exec: ExecIn;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -25,8 +29,9 @@ export function systemFromOutputs(o: Record<string, unknown>): SystemUnderTest {
   const entryUrl = String(o.gatewayUrl ?? "");
   if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(entryUrl)) throw new Error(`stack output gatewayUrl: got ${JSON.stringify(o.gatewayUrl)}; allowed: http://127.0.0.1:<port>`);
   if (postgres === "") throw new Error(`stack output containers.postgres: got ${JSON.stringify(containers.postgres)}; allowed: the PostgreSQL container's name`);
+  const exec = o.platform === "kubernetes" ? inKubernetesWorkload(kubeconfigPath(), String(o.namespace ?? "")) : inDockerContainer;
   const s = isObject(o.system) ? (o.system as unknown as SystemOutputs) : undefined;
-  if (!s) return { name: "reference", entryUrl, drive: { request: RECORDS_REQUEST, healthPath: "/readyz", timeoutSeconds: 10 }, postgres, containers };
+  if (!s) return { name: "reference", entryUrl, drive: { request: RECORDS_REQUEST, healthPath: "/readyz", timeoutSeconds: 10 }, postgres, containers, exec };
   return {
     name: s.name,
     entryUrl,
@@ -34,10 +39,11 @@ export function systemFromOutputs(o: Record<string, unknown>): SystemUnderTest {
     ...(s.oracle ? { oracle: s.oracle } : {}),
     postgres,
     containers,
+    exec,
   };
 }
 
-export const ask = (s: SystemUnderTest, timeoutMs?: number): Promise<OracleRow[]> => (s.oracle ? askOracle(s.oracle, s.postgres, s.containers, timeoutMs) : Promise.resolve([]));
+export const ask = (s: SystemUnderTest, timeoutMs?: number): Promise<OracleRow[]> => (s.oracle ? askOracle(s.oracle, s.exec, s.postgres, s.containers, timeoutMs) : Promise.resolve([]));
 
 /** The final read after the drain, or undefined when the description has no oracle. */
 export async function finalReadOf(s: SystemUnderTest): Promise<FinalRead | undefined> {

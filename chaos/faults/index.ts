@@ -6,6 +6,7 @@ import { diskFill } from "./disk-fill";
 import type { FaultFactory } from "./fault";
 import { networkDisconnect } from "./network-disconnect";
 import { packetLoss } from "./packet-loss";
+import { podDelete, podEvict, podPartition, scaleToZero } from "./pod";
 import { networkPartition } from "./partition";
 import { cpuStress, memoryStress } from "./stress";
 import { toxic } from "./toxics";
@@ -26,6 +27,10 @@ export const FAULTS: Record<FaultKind, FaultFactory> = {
   "disk-fill": diskFill,
   "cpu-stress": cpuStress,
   "memory-stress": memoryStress,
+  "pod-delete": podDelete,
+  "pod-evict": podEvict,
+  "scale-to-zero": scaleToZero,
+  "pod-partition": podPartition,
 };
 
 export { FaultSkipped } from "./fault";

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { builtInExperiments, ExperimentError, findExperiment, loadExperimentFile, validateExperiment, withDuration } from "../../chaos";
-import { KINDS } from "../../chaos/parameters";
+import { KINDS, platformsOf } from "../../chaos/parameters";
 import { FAULT_KINDS } from "../../chaos/types";
 
 const valid = () => ({
@@ -26,7 +26,7 @@ const errorOf = (raw: unknown) => {
 };
 
 describe("built-in experiments", () => {
-  it("are the CLI's eight kebab-case names, each valid with a method and a steady state", () => {
+  it("are the CLI's twelve kebab-case names (eight for Docker, four for Kubernetes), each valid with a method and a steady state", () => {
     const all = builtInExperiments();
     expect(all.map((e) => e.name)).toEqual([
       "nats-restart",
@@ -37,6 +37,10 @@ describe("built-in experiments", () => {
       "postgres-latency",
       "jetstream-store-full",
       "gateway-cpu-starvation",
+      "worker-pod-delete",
+      "worker-evict",
+      "worker-scale-to-zero",
+      "worker-nats-pod-partition",
     ]);
     for (const e of all) {
       expect(e.name).toMatch(/^[a-z]+(-[a-z0-9]+)*$/);
@@ -140,5 +144,21 @@ describe("experiment files", () => {
     expect(() => loadExperimentFile(path.join(dir, "missing.json"))).toThrow(/missing\.json: cannot be read \(ENOENT\)/);
     expect(() => loadExperimentFile(write("e.yaml", "name: x"))).toThrow(/e\.yaml: got a file that does not end in \.json; allowed: a JSON file \(YAML is not supported\)/);
     expect(() => loadExperimentFile(write("v.json", JSON.stringify({ ...valid(), recoveryDeadlineSeconds: -1 })))).toThrow(/v\.json: recoveryDeadlineSeconds: got -1; allowed: a number from 1 to 3600/);
+  });
+});
+
+describe("fault kinds and platforms", () => {
+  it("runs container and network faults on Docker, pod faults on Kubernetes, Toxiproxy toxics on both", () => {
+    expect(platformsOf("container-kill")).toEqual(["docker"]);
+    expect(platformsOf("network-partition")).toEqual(["docker"]);
+    expect(platformsOf("pod-delete")).toEqual(["kubernetes"]);
+    expect(platformsOf("pod-partition")).toEqual(["kubernetes"]);
+    expect(platformsOf("latency")).toEqual(["docker", "kubernetes"]);
+  });
+
+  it("needs a peer for a pod partition, and gives pod-delete a zero grace by default", () => {
+    expect(() => validateExperiment({ name: "x", description: "d", steadyState: [], method: [{ kind: "pod-partition", target: { role: "worker", pick: "all" }, durationSeconds: 10 }] }, "file")).toThrow(/peer/);
+    const e = validateExperiment({ name: "x", description: "d", steadyState: [], method: [{ kind: "pod-delete", target: { role: "worker", pick: "first" }, durationSeconds: 10 }] }, "file");
+    expect(e.method[0]!.parameters).toEqual({ graceSeconds: 0 });
   });
 });
