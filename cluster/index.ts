@@ -24,10 +24,20 @@ export function clusterToolchain(): Promise<KubernetesToolchain> {
   return toolchain;
 }
 
-/** Starts the cluster and waits until the node is Ready and the default ServiceAccount exists. Idempotent. */
+/**
+ * Starts the cluster and waits until the node is Ready and the default ServiceAccount exists. Idempotent. On a
+ * failure it stops whatever it started and throws (the StepError names the process and its log).
+ */
 export async function clusterUp(opts: ClusterUpOptions = {}): Promise<ClusterStatus> {
   const t = await clusterToolchain();
-  await step("cluster up", () => startCluster(t, opts, () => stopCluster(t.crictl, t.kube["kube-proxy"])));
+  const down = () => stopCluster(t.crictl, t.kube["kube-proxy"]);
+  try {
+    await step("cluster up", () => startCluster(t, opts, down));
+  } catch (err) {
+    // Half a cluster helps nobody: stop what started (the logs stay in the cache) and report the failure.
+    await down().catch(() => undefined);
+    throw err;
+  }
   return readClusterStatus();
 }
 
