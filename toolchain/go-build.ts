@@ -8,7 +8,9 @@ import { cacheDir } from "../lib/paths";
 import { StepError } from "../lib/progress";
 import type { GoTool } from "./tools";
 
-const GENERATED = new Set(["_upstream"]);
+// Folders a build script writes inside its module: the docker provider's upstream copy, the kubernetes provider's
+// embedded schema files.
+const GENERATED = new Set(["_upstream", "_generated"]);
 
 /** Hash of the wrapper module's files (go.mod, go.sum, our Go sources, build script) and the pinned version. */
 export function buildKey(tool: GoTool): string {
@@ -17,7 +19,7 @@ export function buildKey(tool: GoTool): string {
     .readdirSync(tool.moduleDir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && /(\.go|\.mod|\.sum|\.sh)$/.test(e.name))
     .map((e) => path.join(e.parentPath, e.name))
-    // Folders a build writes (the docker provider's copy of upstream) are outputs, not inputs.
+    // Folders a build writes are outputs, not inputs.
     .filter((file) => !path.relative(tool.moduleDir, file).split(path.sep).some((part) => GENERATED.has(part)))
     .sort();
   for (const file of files) {

@@ -1,9 +1,9 @@
 // `cp3 setup`: the Docker engine, the pinned toolchain (built from Go modules or reused), the docker provider
-// in Pulumi's plugin cache, and the Debian root image. Idempotent: a warm run only checks.
+// in Pulumi's plugin cache, and the Debian root image. Idempotent: a warm run only checks. Tools marked `lazy`
+// (the kubernetes provider) are only reported here; their own ensure function builds them on first use.
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { run, succeeds } from "../lib/exec";
+import { succeeds } from "../lib/exec";
 import { cacheDir } from "../lib/paths";
 import { step, say } from "../lib/progress";
 import { offlineEnv } from "../lib/pulumi-env";
@@ -17,6 +17,9 @@ import * as docker from "../lib/docker-api";
 import { findOnPath } from "../lib/which";
 import { findExternalK6, K6_MINIMUM } from "./external-k6";
 import { toolLicence } from "./licences";
+import { resolvePluginTool } from "./plugin-cache";
+
+export { pluginDir } from "./plugin-cache";
 
 export interface ResolvedTool {
   id: ToolId | "node" | "node-image" | "docker-engine" | "debian-root" | "workload-deps" | "k6";
@@ -66,15 +69,6 @@ function sameFile(a: string, b: string): boolean {
   }
 }
 
-function pulumiHome(): string {
-  return process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
-}
-
-/** Where the engine looks for resource plugin `name` at `version`. */
-export function pluginDir(name: string, version: string): string {
-  return path.join(pulumiHome(), "plugins", `resource-${name}-v${version}`);
-}
-
 async function existingTool(tool: GoTool, pulumiFromPath: boolean): Promise<ResolvedTool | undefined> {
   if (!tool.reuseFromPath) return undefined;
   const found = findOnPath(tool.binary, binDir());
@@ -98,29 +92,10 @@ async function resolveTool(tool: GoTool, build: boolean, pulumiFromPath: boolean
   return { id: tool.id, path: binary, version: tool.version, source: "built from Go modules (just now)" };
 }
 
-const PROVIDER_MARKER = ".cp3-build";
-
-/** The docker provider in Pulumi's plugin cache at exactly the @pulumi/docker SDK's version. */
-async function resolveDockerPlugin(tool: GoTool, build: boolean, env: Record<string, string>): Promise<ResolvedTool | undefined> {
-  const dir = pluginDir("docker", tool.version);
-  const installed = path.join(dir, tool.binary);
-  const cached = cachedBinary(tool);
-  const marker = path.join(dir, PROVIDER_MARKER);
-  const ours = fs.existsSync(marker) ? fs.readFileSync(marker, "utf8") : undefined;
-  if (fs.existsSync(installed) && (ours === undefined || ours === cached)) {
-    const source = ours === undefined ? "Pulumi plugin cache (installed before cp3)" : "built from Go modules, in Pulumi's plugin cache";
-    return { id: tool.id, path: installed, version: tool.version, source };
-  }
-  if (!build) return undefined;
-  const { binary } = await step(`build docker-provider ${tool.version} from Go modules`, () => buildGoTool(tool));
-  await step(`install docker provider ${tool.version} into Pulumi's plugin cache`, () =>
-    run("pulumi", ["plugin", "install", "resource", "docker", tool.version, "--file", binary, "--reinstall"], {
-      step: "plugin install",
-      env: { ...process.env, ...env },
-    }),
-  );
-  fs.writeFileSync(marker, binary);
-  return { id: tool.id, path: installed, version: tool.version, source: "built from Go modules, in Pulumi's plugin cache" };
+/** A tool built on first use (tools.ts `lazy`): reported, never built here, never missing. */
+async function lazyTool(tool: GoTool, env: Record<string, string>): Promise<ResolvedTool> {
+  const found = tool.plugin !== undefined ? await resolvePluginTool(tool, false, env) : undefined;
+  return found ?? { id: tool.id, path: "-", version: tool.version, source: `not built yet: built ${tool.lazy}` };
 }
 
 export interface SetupOptions {
@@ -155,9 +130,11 @@ export async function setup(options: SetupOptions): Promise<{ toolchain: Toolcha
   let pulumiFromPath = false;
   for (const tool of goTools) {
     const resolved: ResolvedTool | undefined =
-      tool.id === "docker-provider"
-        ? await resolveDockerPlugin(tool, build, env)
-        : await resolveTool(tool, build, pulumiFromPath);
+      tool.lazy !== undefined
+        ? await lazyTool(tool, env)
+        : tool.plugin !== undefined
+          ? await resolvePluginTool(tool, build, env)
+          : await resolveTool(tool, build, pulumiFromPath);
     if (!resolved) {
       missing.push(`${tool.id}: not built yet (cp3 setup builds ${tool.version})`);
       continue;
@@ -166,7 +143,8 @@ export async function setup(options: SetupOptions): Promise<{ toolchain: Toolcha
     // What we build, we answer for: its licence from the module cache (no download), shown by `setup --check`.
     if (options.checkOnly && resolved.source.startsWith("built from Go modules")) resolved.licence = toolLicence(tool.moduleDir, tool.goPackage).licence;
     tools.push(resolved);
-    if (tool.id !== "docker-provider") linkInto(binDir(), tool.binary, resolved.path);
+    // Resource plugins live in Pulumi's plugin cache, not on PATH; a lazy tool not built yet has no file.
+    if (tool.plugin === undefined && resolved.path !== "-") linkInto(binDir(), tool.binary, resolved.path);
   }
 
   tools.push(await optionalK6());

@@ -5,7 +5,7 @@ import versionsJson from "./versions.json";
 
 export const versions = versionsJson;
 
-export type ToolId = "pulumi" | "language-nodejs" | "docker-provider" | "nats-server" | "natscli" | "loadgen" | "toxiproxy";
+export type ToolId = "pulumi" | "language-nodejs" | "docker-provider" | "kubernetes-provider" | "nats-server" | "natscli" | "loadgen" | "toxiproxy";
 
 export interface GoTool {
   id: ToolId;
@@ -25,6 +25,13 @@ export interface GoTool {
   minimum: string;
   /** Whether a copy found on PATH may be used instead of building it. */
   reuseFromPath: boolean;
+  /** A resource provider plugin's name: installed into Pulumi's plugin cache at exactly `version`, not on PATH. */
+  plugin?: string;
+  /**
+   * When it is built instead of by `cp3 setup` ("on first Kubernetes use"): `cp3 setup` only reports it, and its
+   * own ensure function builds it (the kubernetes provider: toolchain/kubernetes-provider.ts).
+   */
+  lazy?: string;
 }
 
 const toolchainDir = path.join(projectRoot, "toolchain");
@@ -64,6 +71,22 @@ export const goTools: GoTool[] = [
     minimum: v.dockerProvider.version,
     // Installed into Pulumi's plugin cache at exactly the SDK's version, never taken from PATH.
     reuseFromPath: false,
+    plugin: "docker",
+  },
+  {
+    // Pulumi's own provider module; build.sh writes the files its main embeds and stamps the version (-ldflags).
+    id: "kubernetes-provider",
+    binary: "pulumi-resource-kubernetes",
+    version: v.kubernetesProvider.version,
+    moduleDir: path.join(toolchainDir, "kubernetes-provider"),
+    ldflags: [],
+    buildScript: path.join(toolchainDir, "kubernetes-provider", "build.sh"),
+    versionArgs: [],
+    minimum: v.kubernetesProvider.version,
+    reuseFromPath: false,
+    plugin: "kubernetes",
+    // Minutes of compiling that the Docker path never needs.
+    lazy: "on first Kubernetes use",
   },
   {
     id: "nats-server",

@@ -16,6 +16,17 @@ describe("pinned versions", () => {
     expect(installed.pulumi.version).toBe(versions.dockerProvider.version);
   });
 
+  it("pins @pulumi/kubernetes to the kubernetes provider plugin's version, and its wrapper to the module it is built from", () => {
+    const k = versions.kubernetesProvider;
+    expect(pkg.dependencies[k.npmPackage]).toBe(k.version);
+    const installed = JSON.parse(read("node_modules", "@pulumi", "kubernetes", "package.json")) as { pulumi: { name: string; version: string } };
+    expect(installed.pulumi).toMatchObject({ name: "kubernetes", version: k.version });
+    const tool = goTools.find((t) => t.id === "kubernetes-provider")!;
+    expect(tool).toMatchObject({ version: k.version, plugin: "kubernetes", lazy: expect.any(String) });
+    const goMod = read(path.relative(projectRoot, tool.moduleDir), "go.mod");
+    expect(goMod).toMatch(new RegExp(`^require ${k.module.replace(/[.]/g, "\\.")} ${k.moduleVersion}$`, "m"));
+  });
+
   it.each(goTools.filter((t) => t.goPackage !== undefined).map((t) => [t.id, t] as const))(
     "%s: the wrapper module requires the pinned version",
     (_id, tool) => {
@@ -28,7 +39,7 @@ describe("pinned versions", () => {
 
   it("lists every pinned version in the README", () => {
     const readme = read("README.md");
-    for (const v of [versions.node.version, versions.pulumi.version, versions.dockerProvider.version, versions.natsServer.version, versions.natsCli.version, versions.toxiproxy.version, versions.debian.suite]) {
+    for (const v of [versions.node.version, versions.pulumi.version, versions.dockerProvider.version, versions.kubernetesProvider.version, versions.kubernetesProvider.moduleVersion, versions.natsServer.version, versions.natsCli.version, versions.toxiproxy.version, versions.debian.suite]) {
       expect(readme).toContain(v);
     }
   });
