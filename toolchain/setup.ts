@@ -17,6 +17,7 @@ import * as docker from "../lib/docker-api";
 import { findOnPath } from "../lib/which";
 import { findExternalK6, K6_MINIMUM } from "./external-k6";
 import { toolLicence } from "./licences";
+import { ensureDynamicProviderHost } from "./dynamic-provider";
 import { resolvePluginTool } from "./plugin-cache";
 
 export { pluginDir } from "./plugin-cache";
@@ -112,6 +113,7 @@ export async function setup(options: SetupOptions): Promise<{ toolchain: Toolcha
   const node = { id: "node" as const, path: process.execPath, version: process.versions.node, source: process.execPath.includes("cp3-testbed") ? `npm package ${versions.node.npmPackage}` : "PATH" };
   tools.push(node);
   linkInto(binDir(), "node", node.path);
+  ensureDynamicProviderHost(binDir());
   // The images always carry the pinned LTS, whichever Node.js runs cp3 itself.
   const pinnedNode = process.env.CP3_PINNED_NODE;
   if (pinnedNode && fs.existsSync(pinnedNode)) {
