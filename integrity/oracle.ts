@@ -15,6 +15,7 @@ export interface OracleRow {
 }
 
 const SEP = "\x1f"; // unit separator: never inside a key (printable characters only)
+const END_OF_ROWS = "cp3-end-of-rows";
 
 function parseRows(rows: string[][], where: string): OracleRow[] {
   return rows.map((r, i) => {
@@ -27,15 +28,21 @@ function parseRows(rows: string[][], where: string): OracleRow[] {
 /** Every row the oracle answers. `containers` maps a service's name to its containers (the HTTP oracle's). */
 export async function askOracle(oracle: Oracle, exec: ExecIn, postgres: string, containers: Record<string, string | string[]>, timeoutMs = 120_000): Promise<OracleRow[]> {
   if ("sql" in oracle) {
-    const r = await exec(postgres, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", oracle.sql.database, "-tA", "-F", SEP, "-c", oracle.sql.query], timeoutMs);
-    if (r.exitCode !== 0) throw new Error(`oracle query on database ${oracle.sql.database} exited ${r.exitCode}: ${r.output.trim().slice(0, 400)}`);
-    return parseRows(
-      r.output
-        .split("\n")
-        .filter((l) => l !== "")
-        .map((l) => l.split(SEP)),
-      `oracle query on database ${oracle.sql.database}`,
-    );
+    // A last row of our own marks the end of the answer: an exec whose output was cut short (seen on
+    // Kubernetes with a command that ends quickly) is asked again rather than read as "no records".
+    for (let attempt = 1; ; attempt++) {
+      const r = await exec(postgres, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", oracle.sql.database, "-tA", "-F", SEP, "-c", oracle.sql.query, "-c", `SELECT '${END_OF_ROWS}'`], timeoutMs);
+      if (r.exitCode !== 0) throw new Error(`oracle query on database ${oracle.sql.database} exited ${r.exitCode}: ${r.output.trim().slice(0, 400)}`);
+      const lines = r.output.split("\n").filter((l) => l !== "");
+      if (lines.at(-1) !== END_OF_ROWS) {
+        if (attempt < 3) continue;
+        throw new Error(`oracle query on database ${oracle.sql.database}: the answer ended before its last row ${attempt} times (${r.output.length} bytes)`);
+      }
+      return parseRows(
+        lines.slice(0, -1).map((l) => l.split(SEP)),
+        `oracle query on database ${oracle.sql.database}`,
+      );
+    }
   }
   const { service, port, path } = oracle.http;
   const target = [containers[service] ?? []].flat()[0];

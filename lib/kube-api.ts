@@ -115,21 +115,27 @@ export async function execInPod(kube: Kube, namespace: string, pod: string, comm
   const chunks: Buffer[] = [];
   out.on("data", (c: Buffer) => chunks.push(c));
   return new Promise((resolve, reject) => {
+    let status: k8s.V1Status | undefined;
     let socket: { close(): void } | undefined;
     const timer = setTimeout(() => {
       socket?.close();
       reject(new Error(`exec in ${namespace}/${pod} did not finish within ${timeoutMs} ms: ${command.join(" ")}`));
     }, timeoutMs);
+    const finish = () => {
+      clearTimeout(timer);
+      // Success carries no exit code; a failure names it in details.causes (reason ExitCode).
+      const cause = status?.details?.causes?.find((c) => c.reason === "ExitCode");
+      const exitCode = status === undefined ? -1 : status.status === "Success" ? 0 : Number(cause?.message ?? 1);
+      // Frames already received may still be on their way through the stream.
+      setImmediate(() => resolve({ exitCode, output: Buffer.concat(chunks).toString("utf8") }));
+    };
     new k8s.Exec(kube.config)
-      .exec(namespace, pod, container, command, out, out, null, false, (status) => {
-        clearTimeout(timer);
-        // Success carries no exit code; a failure names it in details.causes (reason ExitCode).
-        const cause = status.details?.causes?.find((c) => c.reason === "ExitCode");
-        const exitCode = status.status === "Success" ? 0 : Number(cause?.message ?? 1);
-        // The status can arrive before the last output chunk is flushed into the stream.
-        setImmediate(() => resolve({ exitCode, output: Buffer.concat(chunks).toString("utf8") }));
+      .exec(namespace, pod, container, command, out, out, null, false, (s) => (status = s))
+      .then((ws) => {
+        socket = ws;
+        // The status frame comes last but one; the close comes after every output frame.
+        ws.on("close", finish);
       })
-      .then((ws) => (socket = ws))
       .catch((err: unknown) => {
         clearTimeout(timer);
         reject(err instanceof Error ? err : new Error(String(err)));
