@@ -9,6 +9,7 @@ import { say } from "../lib/progress";
 import { dropEncryptionSalt, generatedHeader, sameSettings, stackFile, syncStackFile, templateFile } from "../lib/stack-files";
 import type { Toolchain } from "../toolchain/setup";
 import { UsageError } from "../lib/usage-error";
+import { removeStackNamespaces, stackNamespaces } from "./namespaces";
 import { claimStack, readOwners, releaseStack } from "./owners";
 import { freeLocalPort } from "../lib/free-port";
 
@@ -190,7 +191,7 @@ export async function destroyAlways(stack: Stack, attempts = 3): Promise<void> {
     [
       `destroy of ${stack.name} failed ${attempts} times; left behind: ${left.length === 0 ? "nothing that carries the stack's label" : left.join(", ")}`,
       `remove it with: npm run cp3 -- destroy --stack ${stack.name}` +
-        (left.length > 0 ? "  (or by hand: docker rm -f / docker network rm / docker volume rm on the names above)" : ""),
+        (left.length > 0 ? "  (or by hand: docker rm -f / docker network rm / docker volume rm / kubectl delete namespace on the names above)" : ""),
       `last error: ${firstLine(lastError)}`,
     ].join("\n"),
   );
@@ -198,8 +199,9 @@ export async function destroyAlways(stack: Stack, attempts = 3): Promise<void> {
 
 const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).trim().split("\n")[0] ?? "";
 
-/** Removes the stack's labelled containers, then networks, then volumes (the order the engine requires). */
+/** Removes the stack's labelled containers, then networks, then volumes (the order the engine requires), and its namespaces on the local cluster. */
 export async function removeLabeled(stack: string): Promise<void> {
+  await removeStackNamespaces(stack);
   const labels = { "cp3.stack": stack };
   const tolerant = (err: unknown) => {
     if (!docker.alreadyGoing(err)) throw err;
@@ -218,17 +220,19 @@ export async function removeLabeled(stack: string): Promise<void> {
   }
 }
 
-/** Containers, networks and volumes carrying the stack's label, as "kind name" strings. */
+/** Containers, networks, volumes and namespaces (on the local cluster) carrying the stack's label, as "kind name" strings. */
 export async function leftovers(stack: string): Promise<string[]> {
   const labels = { "cp3.stack": stack };
-  const [containers, networks, volumes] = await Promise.all([
+  const [containers, networks, volumes, namespaces] = await Promise.all([
     docker.containersWithLabels(labels),
     docker.networksWithLabels(labels),
     docker.volumesWithLabels(labels),
+    stackNamespaces(stack),
   ]);
   return [
     ...containers.map((c) => `container ${c.Names[0]?.replace(/^\//, "") ?? c.Id}`),
     ...networks.map((n) => `network ${n.Name}`),
     ...volumes.map((v) => `volume ${v.Name}`),
+    ...namespaces.map((n) => `namespace ${n.name}`),
   ];
 }

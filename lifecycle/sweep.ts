@@ -10,13 +10,14 @@ import { projectRoot } from "../lib/paths";
 import { stackKind } from "../lib/pulumi-env";
 import type { Toolchain } from "../toolchain/setup";
 import { claimSweep, ownerAlive, readOwners, releaseStack, releaseSweep, stackInCheckout, type Owner } from "./owners";
+import { stackNamespaces } from "./namespaces";
 import { forgetStack, removeLabeled } from "./stacks";
 
 export interface SweepDecision {
   stack: string;
   orphan: boolean;
   reason: string;
-  /** "container <name>", "network <name>", "volume <name>". */
+  /** "container <name>", "network <name>", "volume <name>", "namespace <name>". */
   objects: string[];
   /** Whether this checkout's state backend still holds the stack (its state is removed with it). */
   stateHere: boolean;
@@ -41,6 +42,7 @@ async function labelledObjects(): Promise<Map<string, Found>> {
   for (const c of await docker.containersWithLabels(filter)) note(c.Labels, `container ${c.Names[0]?.replace(/^\//, "") ?? c.Id}`);
   for (const n of await docker.networksWithLabels(filter)) note(n.Labels, `network ${n.Name}`);
   for (const v of await docker.volumesWithLabels(filter)) note(v.Labels, `volume ${v.Name}`);
+  for (const n of await stackNamespaces()) note({ "cp3.stack": n.stack, ...(n.expires ? { "cp3.expires": n.expires } : {}) }, `namespace ${n.name}`);
   return byStack;
 }
 

@@ -9,6 +9,7 @@ import { chaosTargetsFromOutputs } from "../chaos";
 import { claimStack } from "../lifecycle/owners";
 import { destroyAlways, openStack, upStack } from "../lifecycle/stacks";
 import { sweepOrphans } from "../lifecycle/sweep";
+import { ensureKubernetes, platformOf } from "../lifecycle/kubernetes";
 import { checkIntegrity } from "../integrity/check";
 import { askOracle, finalReadFrom } from "../integrity/oracle";
 import { readLedger } from "../integrity/ledger";
@@ -89,6 +90,7 @@ export async function runCp3(toolchain: Toolchain, opts: RunOptions, engine: Loa
     await timed("sweep orphans", () => sweepOrphans(toolchain, { dryRun: false, log: say }).catch((err: unknown) => say(`sweep failed, the run goes on: ${describe(err)}`)));
     stack = await timed(`open stack ${stackName}`, () => openStack(stackName, toolchain));
     if (opts.system !== undefined) await stack.setConfig("cp3:system", { value: opts.system });
+    if ((await platformOf(stack)) === "kubernetes") await timed("kubernetes cluster", () => ensureKubernetes());
     if (opts.experiments.some((e) => NEEDS_DURABLE_POSTGRES.has(e))) {
       say("postgres-restart chosen: PostgreSQL gets a volume (a tmpfs store would be wiped by the restart)");
       await stack.setConfig("cp3:postgres.storage", { value: "volume" }, true);
@@ -108,7 +110,7 @@ export async function runCp3(toolchain: Toolchain, opts: RunOptions, engine: Loa
     pendingAfterDrain = await timed("drain", () => waitDrained(system, DRAIN_SECONDS * 1000, signal));
     if (system.oracle) {
       const oracle = system.oracle;
-      report.integrity = await timed("integrity check", async () => checkIntegrity(await readLedger([seedLedger, ledger]), finalReadFrom(await askOracle(oracle, system.postgres, system.containers)), phase.reads));
+      report.integrity = await timed("integrity check", async () => checkIntegrity(await readLedger([seedLedger, ledger]), finalReadFrom(await askOracle(oracle, system.exec, system.postgres, system.containers)), phase.reads));
     } else {
       integrityUnchecked = `integrity not checked: the system description of ${system.name} has no oracle`;
       say(integrityUnchecked);

@@ -1,7 +1,12 @@
 // The Pulumi program: reads the stack's validated settings, takes the system description (the reference
-// workload by default, or a file named by `cp3:system`), and declares one Testbed from it.
+// workload by default, or a file named by `cp3:system`), and declares one Testbed from it, on Docker or on the
+// local Kubernetes cluster as `cp3:platform` says.
+import * as fs from "node:fs";
 import * as path from "node:path";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { files } from "../cluster/layout";
+import { KubernetesTestbed } from "../components/kubernetes/testbed";
 import type { Ownership } from "../components/labels";
 import { Testbed } from "../components/testbed";
 import { projectRoot } from "../lib/paths";
@@ -18,14 +23,18 @@ const config = parseConfig(settings, pulumi.getStack());
 const owner: Ownership = { stack: pulumi.getStack(), run: config.run, expires: config.expires };
 const spec = config.system === "" ? validateSpec(referenceWorkload(config, path.join(projectRoot, "workload")), "reference workload") : loadSpecFile(path.resolve(projectRoot, config.system));
 
-const testbed = new Testbed("testbed", {
-  owner,
-  spec,
-  rootImage: baseRootImage().ref,
-  chaosProxy: config.chaos.proxy,
-  entryHostPort: config.gateway.hostPort,
-  baseImage: config.images.base,
-});
+const common = { owner, spec, rootImage: baseRootImage().ref, chaosProxy: config.chaos.proxy, baseImage: config.images.base };
+const testbed = config.platform === "kubernetes" ? onLocalCluster() : new Testbed("testbed", { ...common, entryHostPort: config.gateway.hostPort });
+
+/** The same description on the cluster `cp3 cluster up` runs, through its admin kubeconfig and its own containerd. */
+function onLocalCluster(): KubernetesTestbed {
+  const kubeconfig = files.kubeconfig("admin");
+  if (!fs.existsSync(kubeconfig) || !fs.existsSync(files.containerdSocket())) {
+    throw new Error(`cp3:platform is kubernetes, but the local cluster is not running (no ${fs.existsSync(kubeconfig) ? files.containerdSocket() : kubeconfig}): start it with \`npm run cp3 -- cluster up\`, then run pulumi again`);
+  }
+  const provider = new k8s.Provider("local-cluster", { kubeconfig: fs.readFileSync(kubeconfig, "utf8") });
+  return new KubernetesTestbed("testbed", { ...common, containerdAddress: files.containerdSocket() }, { provider });
+}
 
 export const stackKind = config.kind;
 export const { platform, namespace, system, gatewayUrl, natsUrl, natsMonitorUrl, postgresDsn, toxiproxyUrl, chaosProxies, networks, containers, roles, stream, images } = testbed.outputs;

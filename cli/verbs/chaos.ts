@@ -12,7 +12,7 @@ export const chaosSpec: VerbSpec = {
   name: "chaos",
   summary: "Run one chaos experiment against a stack that is up (steady state, faults, rollback, recovery); --list names the built-ins.",
   flags: {
-    stack: { type: "string", placeholder: "S", description: "stack: ci, ci-<suffix>, dev or staging" },
+    stack: { type: "string", placeholder: "S", description: "stack: ci, ci-<suffix>, k8s-ci-<suffix>, dev or staging" },
     experiment: { type: "string", placeholder: "NAME", description: "a built-in experiment (see --list)" },
     file: { type: "string", placeholder: "F", description: "an experiment in a JSON file (see chaos/examples), instead of --experiment" },
     duration: { type: "string", placeholder: "SECONDS", description: "hold every fault this long instead" },

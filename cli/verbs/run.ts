@@ -8,7 +8,7 @@ import { ensureToolchain } from "./setup";
 import { loadgenFrom } from "../../load/loadgen";
 
 const runFlags: VerbSpec["flags"] = {
-  stack: { type: "string", placeholder: "S", description: "stack to run on (default: a fresh ci-<run-id>); destroyed at the end either way" },
+  stack: { type: "string", placeholder: "S", description: "stack to run on (default: a fresh ci-<run-id>; k8s-ci-<suffix> runs on the local Kubernetes cluster); destroyed at the end either way" },
   profile: { type: "string", placeholder: "P", description: `load profile: ${PROFILES.join(", ")} (default smoke)` },
   duration: { type: "string", placeholder: "D", description: "how long the load runs: 90s, 10m, 24h... (default: smoke 60s, load 5m, stress 3m, soak 1h)" },
   rate: { type: "string", placeholder: "N", description: "requests per second, the top rate for stress (default: smoke 50, load 300, stress 1200, soak 100)" },

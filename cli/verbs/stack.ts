@@ -1,4 +1,5 @@
 // up, destroy and outputs for one named stack.
+import { ensureKubernetes, platformOf } from "../../lifecycle/kubernetes";
 import type { Parsed, VerbSpec } from "../args";
 import { destroyStack, formatOutputs, openStack, removeAfterDestroy, stackOutputs, upStack, checkStackName } from "../../lifecycle/stacks";
 import { EXIT } from "../../lib/exit-codes";
@@ -7,7 +8,7 @@ import { say, step } from "../../lib/progress";
 import { claimStack } from "../../lifecycle/owners";
 import { ensureToolchain } from "./setup";
 
-const stackFlag = { stack: { type: "string", placeholder: "S", description: "stack: ci, ci-<suffix>, dev or staging" } } as const;
+const stackFlag = { stack: { type: "string", placeholder: "S", description: "stack: ci, ci-<suffix>, k8s-ci-<suffix>, dev or staging" } } as const;
 
 export const upSpec: VerbSpec = {
   name: "up",
@@ -49,6 +50,7 @@ export async function runUp(parsed: Parsed): Promise<number> {
   const interrupt = onInterrupt(say);
   try {
     const stack = await step(`open stack ${name}`, () => openStack(name, toolchain));
+    if ((await platformOf(stack)) === "kubernetes") await step("kubernetes cluster", () => ensureKubernetes());
     const { outputs } = await step(`up ${name}`, () => upStack(stack, interrupt.signal));
     claimStack(name, "kept");
     printOutputs(outputs, false);

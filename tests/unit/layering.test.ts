@@ -32,7 +32,7 @@ const RULES: Rule[] = [
   { from: ["lib"], onlyFrom: ["lib"], why: "lib/ is the bottom layer" },
   { from: ["toolchain"], onlyFrom: ["toolchain", "lib"], why: "toolchain/ is low-level infrastructure beside lib/" },
   { from: ["components"], onlyFrom: ["components", "lib"], why: "a Pulumi component builds on other components and lib/ only" },
-  { from: ["stacks"], onlyFrom: ["stacks", "testbed", "components", "lib"], why: "the Pulumi program reads its configuration and a system description (testbed/) and declares components" },
+  { from: ["stacks"], onlyFrom: ["stacks", "testbed", "components", "cluster", "lib"], why: "the Pulumi program reads its configuration and a system description (testbed/) and declares components (on the local cluster: its kubeconfig and containerd socket)" },
   { from: ["lifecycle"], onlyFrom: ["lifecycle", "cluster", "lib", "toolchain"], why: "the stack lifecycle is a library under the pipeline (the orphan sweep also stops an orphaned cluster)" },
   { from: ["cluster"], onlyFrom: ["cluster", "lib", "toolchain"], why: "the single-node cluster is a library beside lifecycle/, on lib/ and its toolchain" },
   { from: ["chaos", "integrity", "load"], notFrom: ["pipeline"], why: "the chaos, integrity and load libraries sit under the pipeline that drives them" },
