@@ -49,7 +49,8 @@ const POD_NAME = "CP3_POD_NAME";
 function envVar(key: string, v: ServiceEnvValue): k8s.types.input.core.v1.EnvVar {
   if (typeof v === "object" && v !== null && "secretKeyRef" in v) return { name: key, valueFrom: { secretKeyRef: { name: v.secretKeyRef.name, key: v.secretKeyRef.key } } };
   if (typeof v === "object" && v !== null && "expand" in v) return { name: key, value: v.expand };
-  return { name: key, value: pulumi.output(v as pulumi.Input<string>).apply((s) => literal(s).replaceAll("{{instance}}", `$(${POD_NAME})`)) };
+  // In a preview an address the cluster has not assigned yet is undefined; the update fills it in.
+  return { name: key, value: pulumi.output(v as pulumi.Input<string>).apply((s) => (s === undefined ? (s as unknown as string) : literal(s).replaceAll("{{instance}}", `$(${POD_NAME})`))) };
 }
 
 /** One service of the system under test: a hardened Deployment, a ClusterIP Service, and for the entry a NodePort Service. */
@@ -141,6 +142,8 @@ export class KubernetesService extends pulumi.ComponentResource {
       );
       this.url = nodePortService.spec.ports.apply((ps) => {
         const nodePort = (ps ?? []).find((p) => p.name === "entry")?.nodePort;
+        // A preview has no node port yet (the cluster assigns it on create); an update without one is an error.
+        if (!nodePort && pulumi.runtime.isDryRun()) return "http://127.0.0.1:0";
         if (!nodePort) throw new Error(`Service ${name}: the cluster reported no node port for ${entry.port}`);
         return `http://127.0.0.1:${nodePort}`;
       });

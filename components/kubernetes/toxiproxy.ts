@@ -122,6 +122,8 @@ export class KubernetesToxiproxy extends pulumi.ComponentResource {
       const byName = new Map((ports ?? []).map((p) => [p.name, p.nodePort]));
       const port = (portNameOf: string) => {
         const nodePort = byName.get(portNameOf);
+        // A preview has no node ports yet (the cluster assigns them on create); an update without one is an error.
+        if (!nodePort && pulumi.runtime.isDryRun()) return 0;
         if (!nodePort) throw new Error(`Toxiproxy ${name}: the cluster reported no node port for ${portNameOf}`);
         return nodePort;
       };

@@ -33,7 +33,8 @@ function unwrapSecrets(value: unknown): unknown {
 
 type Obj = Record<string, unknown>;
 
-export async function installKubernetesMocks(stack: string): Promise<MockRegistry> {
+/** `preview`: as `pulumi up`'s first pass, where the cluster has assigned no ClusterIP or node port yet. */
+export async function installKubernetesMocks(stack: string, preview = false): Promise<MockRegistry> {
   const resources: Recorded[] = [];
   let nextIp = 10;
   let nextNodePort = 30100;
@@ -48,7 +49,7 @@ export async function installKubernetesMocks(stack: string): Promise<MockRegistr
           metadata.name ??= `${args.name}-1a2b3c4d`;
           state.metadata = metadata;
         }
-        if (args.type === K.service) {
+        if (args.type === K.service && !preview) {
           const spec = args.inputs.spec as Obj;
           const nodePorts = spec.type === "NodePort";
           state.spec = {
@@ -64,7 +65,7 @@ export async function installKubernetesMocks(stack: string): Promise<MockRegistr
     },
     "cp3-testbed",
     stack,
-    false,
+    preview,
   );
   return {
     resources,
@@ -98,9 +99,9 @@ async function settle(registry: MockRegistry): Promise<void> {
 
 export const owner = (stack: string) => ({ stack, run: "run-1", expires: "2026-11-24T12:00:00Z" });
 
-export async function declareKubernetesTestbed(stack: string, spec: TestbedSpec, extra: Partial<KubernetesTestbedArgs> = {}) {
+export async function declareKubernetesTestbed(stack: string, spec: TestbedSpec, extra: Partial<KubernetesTestbedArgs> = {}, preview = false) {
   process.env.CP3_TOOLCHAIN_BIN = fakeToolchain();
-  const registry = await installKubernetesMocks(stack);
+  const registry = await installKubernetesMocks(stack, preview);
   const { KubernetesTestbed: Testbed } = await import("../../components/kubernetes/testbed");
   const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
   const testbed: KubernetesTestbed = new Testbed(
