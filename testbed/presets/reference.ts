@@ -63,6 +63,8 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
         image: { flow: "gateway" },
         env: { ...flowEnv("gateway", 8080), ...common, CONTAINER_GATEWAY__MAX_BACKLOG: String(c.gateway.maxBacklog), CONTAINER_GATEWAY__RECONCILE_AFTER_SECONDS: String(c.gateway.reconcileAfterSeconds) },
         ports: [{ port: 8080, entry: true }],
+        // The images' own HEALTHCHECK, said here so Kubernetes (which ignores HEALTHCHECK) probes it too.
+        health: { http: { port: 8080, path: "/healthz" } },
         memoryMiB: c.gateway.memoryMiB,
         cpus: c.gateway.cpus,
         tmpfs: [{ path: "/tmp", sizeMiB: 32 }],
@@ -84,6 +86,7 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
           CONTAINER_WORKER__TEST_ONLY_ACK_BEFORE_COMMIT: String(c.worker.testOnlyAckBeforeCommit),
         },
         ports: [{ port: 8081 }],
+        health: { http: { port: 8081, path: "/healthz" } },
         memoryMiB: c.worker.memoryMiB,
         cpus: c.worker.cpus,
         tmpfs: [{ path: "/tmp", sizeMiB: 32 }],

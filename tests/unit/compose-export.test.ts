@@ -90,8 +90,13 @@ describe("the Compose export of the reference description on ci settings", () =>
       "worker-0": "on-failure:5",
       "worker-1": "on-failure:5",
     });
-    // Every image here has a HEALTHCHECK of its own; the reference description names no check.
-    for (const [n, s] of all) expect(s.healthcheck, n).toBeUndefined();
+    // The infrastructure's images have a HEALTHCHECK of their own; the reference description names its flows'
+    // (the same /healthz their images check), so Kubernetes, which ignores HEALTHCHECK, probes them too.
+    for (const [n, s] of all) {
+      const port = n === "gateway" ? 8080 : n.startsWith("worker") ? 8081 : undefined;
+      if (port === undefined) expect(s.healthcheck, n).toBeUndefined();
+      else expect(s.healthcheck?.test, n).toEqual(["CMD-SHELL", `curl -fsS http://127.0.0.1:${port}/healthz >/dev/null || exit 1`]);
+    }
   });
 
   it("hardens every container", () => {
