@@ -4,7 +4,7 @@
 // one shape chaos, integrity, the driver, the bench and the tests read.
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceSpec, TestbedSpec, WiredValue } from "../testbed/spec";
-import { declareImages } from "./images";
+import { declareImages, type ImageRequest } from "./images";
 import { JetStream } from "./jetstream";
 import type { Ownership } from "./labels";
 import { Migration } from "./migration";
@@ -76,6 +76,17 @@ export interface TestbedOutputs {
   images: TestbedImageRefs;
 }
 
+/** The images a description needs, whatever it runs on: flows, migrations by database, its own builds by service. */
+export function imageRequestFor(spec: TestbedSpec, rootImage: string, baseOverride: string): ImageRequest {
+  return {
+    rootImage,
+    baseOverride,
+    flows: spec.services.flatMap((s) => ("flow" in s.image ? [s.image.flow] : [])),
+    migrations: Object.fromEntries(spec.postgres.databases.flatMap((d) => (d.migrations ? [[d.name, d.migrations]] : []))),
+    builds: Object.fromEntries(spec.services.flatMap((s) => ("build" in s.image ? [[s.name, s.image.build]] : []))),
+  };
+}
+
 const HOST_PORTS = { nats: 24222, monitor: 28222, postgres: 25432 };
 
 export class Testbed extends pulumi.ComponentResource {
@@ -91,16 +102,7 @@ export class Testbed extends pulumi.ComponentResource {
     if (!/^cp3\/debian:/.test(args.rootImage)) throw new pulumi.ResourceError(`Testbed ${name}: rootImage is "${args.rootImage}"; give the Debian root cp3 setup imported (cp3/debian:<suite>-<hash>)`, this);
     const parent = { parent: this };
 
-    const images = declareImages(
-      {
-        rootImage: args.rootImage,
-        baseOverride: args.baseImage ?? "",
-        flows: spec.services.flatMap((s) => ("flow" in s.image ? [s.image.flow] : [])),
-        migrations: Object.fromEntries(spec.postgres.databases.flatMap((d) => (d.migrations ? [[d.name, d.migrations]] : []))),
-        builds: Object.fromEntries(spec.services.flatMap((s) => ("build" in s.image ? [[s.name, s.image.build]] : []))),
-      },
-      this,
-    );
+    const images = declareImages(imageRequestFor(spec, args.rootImage, args.baseImage ?? ""), this);
 
     // The entry's network, and the data network with no route out.
     const edge = new TestbedNetwork("edge", { owner }, parent);

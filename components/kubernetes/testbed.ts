@@ -10,7 +10,7 @@ import type { Ownership } from "../labels";
 import { NATS_CLIENT_PORT, NATS_MONITOR_PORT } from "../nats";
 import { POSTGRES_PORT } from "../postgres";
 import { RandomSecret } from "../random-secret";
-import type { TestbedOutputs } from "../testbed";
+import { imageRequestFor, type TestbedOutputs } from "../testbed";
 import { TOXIPROXY_API_PORT } from "../toxiproxy";
 import { JetStreamJob } from "./jetstream-job";
 import { MigrationJob } from "./migration-job";
@@ -96,16 +96,7 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
     const parent = { parent: this };
 
     // Images: built by the local Docker engine as on Docker, then one import into the node per distinct image.
-    const images = declareImages(
-      {
-        rootImage: args.rootImage,
-        baseOverride: args.baseImage ?? "",
-        flows: spec.services.flatMap((s) => ("flow" in s.image ? [s.image.flow] : [])),
-        migrations: Object.fromEntries(spec.postgres.databases.flatMap((d) => (d.migrations ? [[d.name, d.migrations]] : []))),
-        builds: Object.fromEntries(spec.services.flatMap((s) => ("build" in s.image ? [[s.name, s.image.build]] : []))),
-      },
-      this,
-    );
+    const images = declareImages(imageRequestFor(spec, args.rootImage, args.baseImage ?? ""), this);
     const nodeImages = new Map<string, pulumi.Output<string>>();
     const onNode = (key: string, ref: pulumi.Input<string>): pulumi.Output<string> => {
       let image = nodeImages.get(key);

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { TestbedSpec } from "../../testbed/spec";
 import type { KubernetesTestbed, KubernetesTestbedArgs } from "../../components/kubernetes/testbed";
 import { fakeToolchain } from "./program-harness";
-import type { MockRegistry, Recorded } from "./mock-registry";
+import { registryOf, valueOf, type MockRegistry, type Recorded } from "./mock-registry";
 
 export const K = {
   namespace: "kubernetes:core/v1:Namespace",
@@ -67,20 +67,10 @@ export async function installKubernetesMocks(stack: string, preview = false): Pr
     stack,
     preview,
   );
-  return {
-    resources,
-    byType: (type) => resources.filter((r) => r.type === type),
-    one(type, name) {
-      const found = resources.filter((r) => r.type === type && r.name === name);
-      if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}: ${resources.map((r) => `${r.type} ${r.name}`).join(", ")}`);
-      return found[0]!;
-    },
-  };
+  return registryOf(resources);
 }
 
-export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply((v) => resolve(v)));
-}
+export { valueOf };
 
 /** Lets pending registrations finish: until the recorded count stays the same over a few turns of the event loop. */
 async function settle(registry: MockRegistry): Promise<void> {

@@ -63,6 +63,11 @@ export async function installMocks(stack = "ci-unit", config: Record<string, str
     stack,
     false,
   );
+  return registryOf(resources);
+}
+
+/** The registry's queries over what a mocked program registered. */
+export function registryOf(resources: Recorded[]): MockRegistry {
   return {
     resources,
     byType: (type) => resources.filter((r) => r.type === type),
