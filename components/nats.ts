@@ -10,20 +10,24 @@ const NATS_USER = "10001:10001";
 // nats-server keeps JetStream in <store_dir>/jetstream, so the store is /data/jetstream on the tmpfs at /data.
 const STORE_DIR = "/data";
 
-export interface NatsArgs {
+/** How many NATS servers and how big, on either platform. */
+export interface NatsSizing {
   readonly owner: Ownership;
   /** Image with nats-server (see images/nats). */
   readonly image: pulumi.Input<string>;
-  /** The data network; server i is reachable there as `nats-<i>`. */
-  readonly networkName: pulumi.Input<string>;
   /** 1, or 3 for a cluster whose streams can use R3. @default 1 */
   readonly replicas?: 1 | 3;
-  /** Size of each server's JetStream store, a tmpfs mount. @default 256 */
+  /** Size of each server's JetStream store, in memory (a tmpfs; on Kubernetes a memory-backed emptyDir). @default 256 */
   readonly storeMiB?: number;
-  /** Memory limit per server; the tmpfs store counts against it. @default 512 */
+  /** Memory limit per server; the store counts against it. @default 512 */
   readonly memoryMiB?: number;
   /** @default 1 */
   readonly cpus?: number;
+}
+
+export interface NatsArgs extends NatsSizing {
+  /** The data network; server i is reachable there as `nats-<i>`. */
+  readonly networkName: pulumi.Input<string>;
 }
 
 /** The host name of server `i` on the data network. */

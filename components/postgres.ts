@@ -7,17 +7,19 @@ export const POSTGRES_PORT = 5432;
 const PG_USER = "10003:10003";
 const PGDATA = "/var/lib/postgresql/data";
 
-export interface PostgresArgs {
+/** The server, its settings and its size, on either platform. */
+export interface PostgresSettings {
   readonly owner: Ownership;
   /** Image with PostgreSQL from Debian's packages (images/postgres). */
   readonly image: pulumi.Input<string>;
-  /** The data network; the server is reachable there as `postgres`. */
-  readonly networkName: pulumi.Input<string>;
   /** The superuser password; keep it a Pulumi secret. */
   readonly password: pulumi.Input<string>;
-  /** tmpfs (ephemeral, ci) or a named volume (dev, staging). @default "tmpfs" */
+  /**
+   * tmpfs (ephemeral, ci) or a volume (dev, staging). On Kubernetes, a memory-backed emptyDir or an on-disk one
+   * (the local node has no storage provisioner: it survives container restarts, not the pod). @default "tmpfs"
+   */
   readonly storage?: "tmpfs" | "volume";
-  /** Size of the tmpfs data directory. @default 512 */
+  /** Size of the data directory. @default 512 */
   readonly storageMiB?: number;
   /** @default 100 */
   readonly maxConnections?: number;
@@ -27,6 +29,11 @@ export interface PostgresArgs {
   readonly memoryMiB?: number;
   /** @default 1 */
   readonly cpus?: number;
+}
+
+export interface PostgresArgs extends PostgresSettings {
+  /** The data network; the server is reachable there as `postgres`. */
+  readonly networkName: pulumi.Input<string>;
 }
 
 /** PostgreSQL with its data on tmpfs or a named volume, healthy once `pg_isready` answers. */

@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Ownership } from "../labels";
-import { NATS_CLIENT_PORT, NATS_CLUSTER_PORT, NATS_MONITOR_PORT } from "../nats";
+import { NATS_CLIENT_PORT, NATS_CLUSTER_PORT, NATS_MONITOR_PORT, type NatsSizing } from "../nats";
 import { AWAIT, containerSecurity, literal, memoryVolume, objectMeta, podBase, probes, resources, selectorLabels, workloadLabels } from "./pod";
 
 const NATS_USER = "10001:10001";
@@ -9,19 +8,9 @@ const NATS_USER = "10001:10001";
 const STORE_DIR = "/data";
 export const NATS_WORKLOAD = "nats";
 
-export interface KubernetesNatsArgs {
-  readonly owner: Ownership;
+/** The image is the one imported into the node. */
+export interface KubernetesNatsArgs extends NatsSizing {
   readonly namespace: pulumi.Input<string>;
-  /** Image with nats-server (images/nats), imported into the node. */
-  readonly image: pulumi.Input<string>;
-  /** 1, or 3 for a cluster whose streams can use R3. @default 1 */
-  readonly replicas?: 1 | 3;
-  /** Each server's JetStream store, a memory-backed emptyDir. @default 256 */
-  readonly storeMiB?: number;
-  /** Memory limit per server; the store counts against it. @default 512 */
-  readonly memoryMiB?: number;
-  /** @default 1 */
-  readonly cpus?: number;
 }
 
 /**

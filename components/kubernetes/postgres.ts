@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Ownership } from "../labels";
-import { POSTGRES_PORT } from "../postgres";
+import { POSTGRES_PORT, type PostgresSettings } from "../postgres";
 import { AWAIT, containerSecurity, literal, memoryVolume, objectMeta, podBase, probes, resources, selectorLabels, workloadLabels } from "./pod";
 
 const PG_USER = "10003:10003";
@@ -14,28 +13,9 @@ export const POSTGRES_WORKLOAD = "postgres";
 /** The key of the password in the Secret. */
 export const PASSWORD_KEY = "password";
 
-export interface KubernetesPostgresArgs {
-  readonly owner: Ownership;
+/** The image is the one imported into the node; the password reaches the server as a file from a Secret. */
+export interface KubernetesPostgresArgs extends PostgresSettings {
   readonly namespace: pulumi.Input<string>;
-  /** Image with PostgreSQL from Debian's packages (images/postgres), imported into the node. */
-  readonly image: pulumi.Input<string>;
-  /** The superuser password; keep it a Pulumi secret. It reaches the server as a file from a Secret. */
-  readonly password: pulumi.Input<string>;
-  /**
-   * "tmpfs": a memory-backed emptyDir. "volume": an on-disk emptyDir — the local node has no storage
-   * provisioner for a PersistentVolumeClaim, so the data survives container restarts but not the pod. @default "tmpfs"
-   */
-  readonly storage?: "tmpfs" | "volume";
-  /** Size limit of the data directory. @default 512 */
-  readonly storageMiB?: number;
-  /** @default 100 */
-  readonly maxConnections?: number;
-  /** @default 128 */
-  readonly sharedBuffersMiB?: number;
-  /** @default 768 */
-  readonly memoryMiB?: number;
-  /** @default 1 */
-  readonly cpus?: number;
 }
 
 /**
