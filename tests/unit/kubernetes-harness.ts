@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { TestbedSpec } from "../../testbed/spec";
 import type { KubernetesTestbed, KubernetesTestbedArgs } from "../../components/kubernetes/testbed";
 import { fakeToolchain } from "./program-harness";
-import { registryOf, valueOf, type MockRegistry, type Recorded } from "./mock-registry";
+import { registryOf, unwrapSecrets, valueOf, type MockRegistry, type Recorded } from "./mock-registry";
 
 export const K = {
   namespace: "kubernetes:core/v1:Namespace",
@@ -19,17 +19,6 @@ export const K = {
   networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
   nodeImage: "pulumi-nodejs:dynamic/cp3:NodeImage",
 } as const;
-
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-function unwrapSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(unwrapSecrets);
-  if (value !== null && typeof value === "object") {
-    const obj = value as Record<string, unknown>;
-    if (SECRET_SIG in obj && "value" in obj) return unwrapSecrets(obj.value);
-    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v)]));
-  }
-  return value;
-}
 
 type Obj = Record<string, unknown>;
 

@@ -36,7 +36,7 @@ function computedState(args: pulumi.runtime.MockResourceArgs): Record<string, un
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 /** The inputs with secret wrappers removed, so tests read plain values (secrecy is checked on outputs). */
-function unwrapSecrets(value: unknown): unknown {
+export function unwrapSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(unwrapSecrets);
   if (value !== null && typeof value === "object") {
     const obj = value as Record<string, unknown>;
