@@ -1,7 +1,7 @@
 // cp3-testbed as a library: what another Pulumi program imports to declare the testbed from a system description
 // of its own (README, "Using the components from your own Pulumi program"):
 //
-//   import { Testbed, debianRootImage, referenceWorkload, validateSpec } from "cp3-testbed";
+//   import { Testbed, debianRootImage, hostBuildOffer, referenceWorkload, validateSpec } from "cp3-testbed";
 //
 // The package's entry is the compiled form of this file, dist/index.js with its declarations (dist/index.d.ts),
 // built by `cp3 setup` with tsconfig.build.json: a consumer requires plain JavaScript, whatever its own TypeScript
@@ -11,10 +11,13 @@ import { projectRoot, cacheRoot } from "./lib/paths";
 import { parseConfig, type TestbedConfig } from "./stacks/config";
 import { referenceWorkload as referencePreset } from "./testbed/presets/reference";
 import type { TestbedSpecInput } from "./testbed/spec";
-import { baseRootImage } from "./toolchain/rootfs";
+import { baseRootImage, stockCaBundle } from "./toolchain/rootfs";
+import { hostFacts, resolveHostOffer } from "./stacks/host-offer";
+import type { HostBuildOffer } from "./components/local-image";
 
 // The components.
 export { Testbed, type TestbedArgs, type TestbedOutputs, type SystemOutputs } from "./components/testbed";
+export type { HostBuildOffer } from "./components/local-image";
 export { Service, type ServiceArgs, type ContainerCheck } from "./components/service";
 export { ownershipLabels, type Ownership } from "./components/labels";
 
@@ -60,6 +63,15 @@ export function referenceWorkload(settings: ReferenceSettings = referenceSetting
 /** The Debian root image every testbed image starts from (`cp3/debian:<suite>-<hash>`), which `cp3 setup` imports into the engine. */
 export function debianRootImage(): string {
   return baseRootImage().ref;
+}
+
+/**
+ * What cp3's own stacks offer every image build of this host (README, "Image builds behind a TLS-intercepting
+ * proxy"): its CA bundle as the BuildKit secret `ca-bundle` when it trusts a CA the Debian root does not (or as
+ * `trustHostCAs` says), and its proxy settings. Give it to `Testbed` as `hostOffer`.
+ */
+export function hostBuildOffer(build: { trustHostCAs?: "auto" | "true" | "false"; proxy?: boolean } = {}): HostBuildOffer {
+  return resolveHostOffer({ trustHostCAs: build.trustHostCAs ?? "auto", proxy: build.proxy ?? true }, hostFacts(stockCaBundle())).offer;
 }
 
 /**

@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { folderContext, stageContext, toolchainBinary, workloadPath } from "./build-context";
-import { LocalImage } from "./local-image";
+import { LocalImage, type HostBuildOffer } from "./local-image";
 
 export interface ImageRequest {
   /** The Debian root image's reference (`cp3/debian:<suite>-<hash>`), the start of every image. */
@@ -18,6 +18,8 @@ export interface ImageRequest {
   readonly migrations: Readonly<Record<string, string>>;
   /** A description's own builds by service: its context folder, Dockerfile and build arguments. */
   readonly builds: Readonly<Record<string, { context: string; dockerfile: string; args: Record<string, string> }>>;
+  /** The host's CA bundle and proxy settings, offered to every build above. */
+  readonly hostOffer: HostBuildOffer;
 }
 
 export interface TestbedImages {
@@ -36,7 +38,7 @@ export interface TestbedImages {
 export function declareImages(r: ImageRequest, parent: pulumi.Resource): TestbedImages {
   const image = (name: string, contextImage: string, extra: Record<string, string>, buildArgs: Record<string, pulumi.Input<string>>) => {
     const context = stageContext(name, contextImage, extra);
-    return new LocalImage(name, { repository: `cp3/${name}`, contextDir: context.dir, contentHash: context.hash, buildArgs }, { parent });
+    return new LocalImage(name, { repository: `cp3/${name}`, contextDir: context.dir, contentHash: context.hash, buildArgs, hostOffer: r.hostOffer }, { parent });
   };
   const root = { BASE_IMAGE: r.rootImage };
   const nats = image("nats", "nats", { "nats-server": toolchainBinary("nats-server"), nats: toolchainBinary("nats") }, root);
@@ -62,7 +64,7 @@ export function declareImages(r: ImageRequest, parent: pulumi.Resource): Testbed
       const context = folderContext(b.context);
       // Foreign Dockerfiles start FROM one of these, since nothing can be pulled.
       const buildArgs = { CP3_DEBIAN_ROOT: r.rootImage, CP3_NODE_BASE: base, ...b.args };
-      return [service, new LocalImage(`service-${service}`, { repository: `cp3/service-${service}`, contextDir: context.dir, dockerfile: b.dockerfile, contentHash: context.hash, buildArgs }, { parent }).ref];
+      return [service, new LocalImage(`service-${service}`, { repository: `cp3/service-${service}`, contextDir: context.dir, dockerfile: b.dockerfile, contentHash: context.hash, buildArgs, hostOffer: r.hostOffer }, { parent }).ref];
     }),
   );
   return { nats: nats.ref, toxiproxy: toxiproxy.ref, postgres: postgres.ref, migrate, base, flows, builds };

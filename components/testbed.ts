@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceSpec, TestbedSpec, WiredValue } from "../testbed/spec";
 import { declareImages, type ImageRequest } from "./images";
+import type { HostBuildOffer } from "./local-image";
 import { JetStream } from "./jetstream";
 import type { Ownership } from "./labels";
 import { Migration } from "./migration";
@@ -27,9 +28,10 @@ export interface TestbedArgs {
   readonly entryHostPort?: number;
   /** A base image from the user's registry for the reference flows; empty builds it locally. @default "" */
   readonly baseImage?: string;
+  /** The host's CA bundle and proxy settings, offered to every image build (never stored in an image). @default nothing */
+  readonly hostOffer?: HostBuildOffer;
 }
 
-/** What a testbed exposes; `pulumi stack output` and the Automation API give exactly this shape. */
 /** What the driver needs of the description to drive and judge the system (the rest is in the containers). */
 export interface SystemOutputs {
   name: string;
@@ -47,6 +49,7 @@ export interface TestbedImageRefs {
   services: Record<string, string>;
 }
 
+/** What a testbed exposes; `pulumi stack output` and the Automation API give exactly this shape. */
 export interface TestbedOutputs {
   /** Where the testbed runs: Docker containers (this Testbed) or Kubernetes pods (components/kubernetes/testbed.ts). */
   platform: "docker" | "kubernetes";
@@ -77,10 +80,11 @@ export interface TestbedOutputs {
 }
 
 /** The images a description needs, whatever it runs on: flows, migrations by database, its own builds by service. */
-export function imageRequestFor(spec: TestbedSpec, rootImage: string, baseOverride: string): ImageRequest {
+export function imageRequestFor(spec: TestbedSpec, rootImage: string, baseOverride: string, hostOffer: HostBuildOffer): ImageRequest {
   return {
     rootImage,
     baseOverride,
+    hostOffer,
     flows: spec.services.flatMap((s) => ("flow" in s.image ? [s.image.flow] : [])),
     migrations: Object.fromEntries(spec.postgres.databases.flatMap((d) => (d.migrations ? [[d.name, d.migrations]] : []))),
     builds: Object.fromEntries(spec.services.flatMap((s) => ("build" in s.image ? [[s.name, s.image.build]] : []))),
@@ -102,7 +106,7 @@ export class Testbed extends pulumi.ComponentResource {
     if (!/^cp3\/debian:/.test(args.rootImage)) throw new pulumi.ResourceError(`Testbed ${name}: rootImage is "${args.rootImage}"; give the Debian root cp3 setup imported (cp3/debian:<suite>-<hash>)`, this);
     const parent = { parent: this };
 
-    const images = declareImages(imageRequestFor(spec, args.rootImage, args.baseImage ?? ""), this);
+    const images = declareImages(imageRequestFor(spec, args.rootImage, args.baseImage ?? "", args.hostOffer ?? {}), this);
 
     // The entry's network, and the data network with no route out.
     const edge = new TestbedNetwork("edge", { owner }, parent);

@@ -70,6 +70,15 @@ export const SECTIONS = {
     /** A base image from your own registry instead of building one; empty builds it locally. */
     base: { type: "string", pattern: /^$|^[a-z0-9][a-z0-9._/:@-]*$/, describe: "an image reference, or empty to build locally", default: "" },
   },
+  build: {
+    /**
+     * Offer the host's CA bundle to every image build as the BuildKit secret `ca-bundle` (never stored in an
+     * image): auto does so when the host trusts a CA the Debian root does not (a TLS-intercepting proxy's).
+     */
+    trustHostCAs: { type: "enum", values: ["auto", "true", "false"], default: "auto" },
+    /** Pass the host's HTTP_PROXY, HTTPS_PROXY and NO_PROXY (any case; FTP_ and ALL_ too) to every build. */
+    proxy: { type: "bool", default: true },
+  },
   dev: {
     /** Bind-mount the flows' code and restart them on change (dev stacks). */
     hotReload: { type: "bool", default: false },

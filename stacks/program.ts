@@ -13,8 +13,9 @@ import { projectRoot } from "../lib/paths";
 import { loadSpecFile } from "../testbed/load";
 import { referenceWorkload } from "../testbed/presets/reference";
 import { validateSpec } from "../testbed/validate";
-import { baseRootImage } from "../toolchain/rootfs";
+import { baseRootImage, stockCaBundle } from "../toolchain/rootfs";
 import { parseConfig } from "./config";
+import { hostFacts, resolveHostOffer } from "./host-offer";
 
 // Our language host hands over a stack with no settings at all as JSON null, on which allConfig() throws a
 // bare TypeError; with an empty map instead, parseConfig names the command that generates the stack file.
@@ -23,7 +24,11 @@ const config = parseConfig(settings, pulumi.getStack());
 const owner: Ownership = { stack: pulumi.getStack(), run: config.run, expires: config.expires };
 const spec = config.system === "" ? validateSpec(referenceWorkload(config, path.join(projectRoot, "workload")), "reference workload") : loadSpecFile(path.resolve(projectRoot, config.system));
 
-const common = { owner, spec, rootImage: baseRootImage().ref, chaosProxy: config.chaos.proxy, baseImage: config.images.base };
+const host = resolveHostOffer(config.build, hostFacts(stockCaBundle()));
+pulumi.log.info(`image builds: ${host.summary.caBundle === "" ? "no CA bundle offered" : `${host.summary.caBundle} offered as the secret ca-bundle`} (${host.summary.reason})${host.summary.proxyArgs.length > 0 ? `; proxy arguments ${host.summary.proxyArgs.join(", ")}` : ""}`);
+for (const warning of host.summary.warnings) pulumi.log.warn(`image builds: ${warning}`);
+
+const common = { owner, spec, rootImage: baseRootImage().ref, chaosProxy: config.chaos.proxy, baseImage: config.images.base, hostOffer: host.offer };
 const testbed = config.platform === "kubernetes" ? onLocalCluster() : new Testbed("testbed", { ...common, entryHostPort: config.gateway.hostPort });
 
 /** The same description on the cluster `cp3 cluster up` runs, through its admin kubeconfig and its own containerd. */
@@ -37,4 +42,6 @@ function onLocalCluster(): KubernetesTestbed {
 }
 
 export const stackKind = config.kind;
+/** What image builds were offered of this host (the CA bundle's path, never its text; proxy argument names only). */
+export const hostOffer = host.summary;
 export const { platform, namespace, system, gatewayUrl, natsUrl, natsMonitorUrl, postgresDsn, toxiproxyUrl, chaosProxies, networks, containers, roles, stream, images } = testbed.outputs;

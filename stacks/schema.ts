@@ -45,8 +45,11 @@ function readField(key: string, spec: FieldSpec, raw: unknown, problems: string[
       if (raw === true || raw === "true") return true;
       if (raw === false || raw === "false") return false;
       return bad("true or false");
-    case "enum":
-      return typeof raw === "string" && spec.values.includes(raw) ? raw : bad(spec.values.join(", "));
+    case "enum": {
+      // `pulumi config set --path` stores true and false as booleans; an enum of "true" and "false" takes them.
+      const text = typeof raw === "boolean" ? String(raw) : raw;
+      return typeof text === "string" && spec.values.includes(text) ? text : bad(spec.values.join(", "));
+    }
     case "string":
       return typeof raw === "string" && spec.pattern.test(raw) ? raw : bad(spec.describe);
     case "strings":

@@ -69,5 +69,28 @@ export async function ensureBaseRootImage(): Promise<{ ref: string; imported: bo
     await docker.importImage(fs.createReadStream(tarball), image.repo, image.tag);
   }
   await docker.tagImage(image.ref, image.repo, debian.suite);
+  await keepStockCaBundle();
   return { ref: image.ref, imported };
+}
+
+const STOCK_BUNDLE_MEMBER = "./etc/ssl/certs/ca-certificates.crt";
+const stockCaBundleFile = () => path.join(cacheDir("rootfs"), `${baseRootImage().tag}.ca-certificates.crt`);
+
+/** Copies the Debian root's own CA bundle out of its tarball once, so a program can compare the host's with it. */
+async function keepStockCaBundle(): Promise<void> {
+  const file = stockCaBundleFile();
+  if (fs.existsSync(file)) return;
+  const { tarball } = await ensureRootfsTarball();
+  const bundle = await run("tar", ["-xOf", tarball, STOCK_BUNDLE_MEMBER], { step: "debian-rootfs", log: "stock-ca-bundle" });
+  fs.writeFileSync(`${file}.partial`, bundle);
+  fs.renameSync(`${file}.partial`, file);
+}
+
+/** The CA bundle Debian's ca-certificates package puts in the root every image starts from; undefined before setup. */
+export function stockCaBundle(): string | undefined {
+  try {
+    return fs.readFileSync(stockCaBundleFile(), "utf8");
+  } catch {
+    return undefined;
+  }
 }

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceSpec, TestbedSpec, WiredValue } from "../../testbed/spec";
 import { declareImages } from "../images";
+import type { HostBuildOffer } from "../local-image";
 import type { Ownership } from "../labels";
 import { NATS_CLIENT_PORT, NATS_MONITOR_PORT } from "../nats";
 import { POSTGRES_PORT } from "../postgres";
@@ -35,6 +36,8 @@ export interface KubernetesTestbedArgs {
   readonly chaosProxy?: boolean;
   /** A base image from the user's registry for the reference flows; empty builds it locally. @default "" */
   readonly baseImage?: string;
+  /** The host's CA bundle and proxy settings, offered to every image build (never stored in an image). @default nothing */
+  readonly hostOffer?: HostBuildOffer;
   /** The namespace everything goes into, created by the testbed. @default `cp3-<owner.stack>` */
   readonly namespace?: string;
   /** NodePort of the entry service (the cluster publishes it on 127.0.0.1): 0 lets the cluster pick. @default 0 */
@@ -96,7 +99,7 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
     const parent = { parent: this };
 
     // Images: built by the local Docker engine as on Docker, then one import into the node per distinct image.
-    const images = declareImages(imageRequestFor(spec, args.rootImage, args.baseImage ?? ""), this);
+    const images = declareImages(imageRequestFor(spec, args.rootImage, args.baseImage ?? "", args.hostOffer ?? {}), this);
     const nodeImages = new Map<string, pulumi.Output<string>>();
     const onNode = (key: string, ref: pulumi.Input<string>): pulumi.Output<string> => {
       let image = nodeImages.get(key);

@@ -1,7 +1,7 @@
 // A Pulumi program of your own that declares the CP3 testbed with the cp3-testbed package: the reference
 // workload with one change of its own, three workers instead of two.
 import * as pulumi from "@pulumi/pulumi";
-import { Testbed, debianRootImage, referenceWorkload, validateSpec } from "cp3-testbed";
+import { Testbed, debianRootImage, hostBuildOffer, referenceWorkload, validateSpec } from "cp3-testbed";
 
 const reference = referenceWorkload();
 const spec = validateSpec({
@@ -11,7 +11,7 @@ const spec = validateSpec({
 
 // Everything the testbed creates is named and labelled after owner.stack: make it unique on the engine.
 const owner = { stack: `${pulumi.getProject()}-${pulumi.getStack()}`, run: pulumi.getStack(), expires: "" };
-const testbed = new Testbed("testbed", { owner, spec, rootImage: debianRootImage() });
+const testbed = new Testbed("testbed", { owner, spec, rootImage: debianRootImage(), hostOffer: hostBuildOffer() });
 
 export const entryUrl = testbed.outputs.gatewayUrl;
 export const workers = testbed.outputs.containers.apply((c) => c.worker);
