@@ -282,5 +282,9 @@ export interface ImageSummary {
 export const listImages = () => request<ImageSummary[]>("/images/json");
 /** Removes an image by tag or id (the tag only, when other tags keep the image). */
 export const removeImage = (reference: string) => request(`/images/${encodeURIComponent(reference)}?force=true`, { method: "DELETE" });
+/** An image's layers, newest first, each with the instruction that made it. */
+export const imageHistory = (reference: string) => request<{ Id: string; CreatedBy: string; Size: number }[]>(`/images/${encodeURIComponent(reference)}/history`);
+/** An image with every layer, as `docker save` writes it (a tar of layer tars and their manifest). */
+export const saveImage = (reference: string) => requestRaw(`/images/get?names=${encodeURIComponent(reference)}`, { timeoutMs: 300_000 });
 /** Drops the whole build cache. */
 export const pruneBuildCache = () => request("/build/prune?all=true", { method: "POST", timeoutMs: 120_000 });

@@ -30,3 +30,17 @@ export function workDir(...parts: string[]): string {
 export function logFile(name: string): string {
   return path.join(cacheDir("logs"), `${name.replace(/[^\w.-]+/g, "-")}.log`);
 }
+
+/** Where a stack's image build writes its BuildKit output (one file per image; a new update starts them afresh). */
+export function buildLogDir(stack: string): string {
+  return cacheDir("logs", "builds", stack.replace(/[^\w.-]+/g, "-"));
+}
+
+/** Removes the build logs of stacks not updated for `days` (ci-<run> stacks each leave a folder). */
+export function pruneBuildLogs(days: number): void {
+  const root = cacheDir("logs", "builds");
+  for (const entry of fs.readdirSync(root)) {
+    const dir = path.join(root, entry);
+    if (Date.now() - fs.statSync(dir).mtimeMs > days * 86_400_000) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

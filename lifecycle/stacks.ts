@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
 import * as docker from "../lib/docker-api";
-import { projectRoot } from "../lib/paths";
+import { buildLogDir, projectRoot, pruneBuildLogs } from "../lib/paths";
 import { isEphemeral, namedForKubernetes, passphraseEnv, stackKind } from "../lib/pulumi-env";
 import { say } from "../lib/progress";
 import { dropEncryptionSalt, generatedHeader, sameSettings, stackFile, syncStackFile, templateFile } from "../lib/stack-files";
@@ -108,7 +108,12 @@ export interface UpResult {
 
 export async function upStack(stack: Stack, signal?: AbortSignal): Promise<UpResult> {
   const changes: string[] = [];
-  const result = await stack.up({
+  // Build logs are appended to: each update starts with none, so a failure's log holds that failure only. They
+  // outlive the stack (a run destroys it after a failed build), for a few days.
+  pruneBuildLogs(3);
+  const buildLogs = buildLogDir(stack.name);
+  for (const f of fs.readdirSync(buildLogs)) fs.rmSync(path.join(buildLogs, f), { force: true });
+  const update = stack.up({
     onOutput: pulumiOutput(stack.name),
     onEvent: (event) => {
       const meta = event.resOutputsEvent?.metadata;
@@ -119,8 +124,25 @@ export async function upStack(stack: Stack, signal?: AbortSignal): Promise<UpRes
     signal,
     policyPacks: [policyPack],
   });
+  const result = await update.catch((err: unknown) => {
+    for (const line of failedBuilds(buildLogs)) say(line);
+    throw err;
+  });
   say(`up ${stack.name}: ${JSON.stringify(result.summary.resourceChanges ?? {})}`);
   return { outputs: plainOutputs(result.outputs), changes: changes.sort() };
+}
+
+/** For each image build that failed in this update: its log, and the failed step's output as BuildKit wrote it. */
+function failedBuilds(dir: string): string[] {
+  return fs.readdirSync(dir).flatMap((f) => {
+    const file = path.join(dir, f);
+    const lines = fs.readFileSync(file, "utf8").split("\n");
+    // BuildKit's plain output numbers each step (#8 ...) and ends a failed one with "#8 ERROR: ...".
+    const step = lines.map((l) => /^(#\d+) ERROR\b/.exec(l)?.[1]).find((s) => s !== undefined);
+    if (step === undefined) return [];
+    const output = lines.filter((l) => l.startsWith(`${step} `)).slice(-30);
+    return [`image build ${f.replace(/\.log$/, "")} failed; its log: ${file}`, ...output.map((l) => `    ${l}`)];
+  });
 }
 
 /** Destroys every resource, then removes the stack (and the generated config of a ci-<suffix> stack). */

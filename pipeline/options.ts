@@ -1,8 +1,7 @@
 // The CP3 run's options, checked before anything is created: each mistake names the flag, what it got and
 // what is allowed.
-import * as path from "node:path";
-import { loadSpecFile } from "../testbed/load";
 import { checkStackName } from "../lifecycle/stacks";
+import { parseStackSettings, type StackSettings } from "./stack-settings";
 import { namedForKubernetes } from "../lib/pulumi-env";
 import { findExperiment, loadExperimentFile, planSchedule, type Experiment } from "../chaos";
 import { UsageError } from "../lib/usage-error";
@@ -38,8 +37,8 @@ export interface RunOptions {
   engine: EngineName;
   /** --k6: the k6 binary, with --engine k6. */
   k6?: string;
-  /** --system: a system description file (absolute path), checked before anything is created. */
-  system?: string;
+  /** --system and --trust-host-cas, put on the stack before its update. */
+  settings: StackSettings;
 }
 
 export function parseDurationFlag(text: string): number {
@@ -88,13 +87,6 @@ export function parseRunOptions(values: Record<string, string | boolean | undefi
     throw new UsageError(`--experiments with --duration: ${err instanceof Error ? err.message : String(err)}`);
   }
   const engine = engineName({ engine: str("engine"), k6: str("k6") });
-  const systemFile = str("system");
-  if (systemFile !== undefined) {
-    try {
-      loadSpecFile(systemFile);
-    } catch (err) {
-      throw new UsageError(`--system: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  return { stack, profile: profile as Profile, durationSeconds, rate, experiments, definitions, seed, schedule, keep: values.keep === true, reportDir: str("report-dir") ?? "report", engine, ...(str("k6") !== undefined ? { k6: str("k6") } : {}), ...(systemFile !== undefined ? { system: path.resolve(systemFile) } : {}) };
+  const settings = parseStackSettings(values);
+  return { stack, profile: profile as Profile, durationSeconds, rate, experiments, definitions, seed, schedule, keep: values.keep === true, reportDir: str("report-dir") ?? "report", engine, ...(str("k6") !== undefined ? { k6: str("k6") } : {}), settings };
 }

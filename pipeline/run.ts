@@ -28,6 +28,7 @@ import { loadWithChaos } from "./load";
 import type { RunOptions } from "./options";
 import { seedRecords, waitDrained } from "./seed";
 import { systemFromOutputs } from "./system";
+import { applyStackSettings } from "./stack-settings";
 import { decideVerdict, exitCodeFor } from "./verdict";
 
 /** Experiments whose faults a tmpfs PostgreSQL cannot survive: the run gives the stack a volume instead. */
@@ -89,7 +90,7 @@ export async function runCp3(toolchain: Toolchain, opts: RunOptions, engine: Loa
     // What earlier runs left is removed first; a sweep that fails is reported and the run goes on.
     await timed("sweep orphans", () => sweepOrphans(toolchain, { dryRun: false, log: say }).catch((err: unknown) => say(`sweep failed, the run goes on: ${describe(err)}`)));
     stack = await timed(`open stack ${stackName}`, () => openStack(stackName, toolchain));
-    if (opts.system !== undefined) await stack.setConfig("cp3:system", { value: opts.system });
+    await applyStackSettings(stack, opts.settings);
     if ((await platformOf(stack)) === "kubernetes") await timed("kubernetes cluster", () => ensureKubernetes());
     if (opts.experiments.some((e) => NEEDS_DURABLE_POSTGRES.has(e))) {
       say("postgres-restart chosen: PostgreSQL gets a volume (a tmpfs store would be wiped by the restart)");

@@ -6,6 +6,7 @@ import { parseRunOptions, PROFILES } from "../../pipeline/options";
 import { runCp3 } from "../../pipeline/run";
 import { ensureToolchain } from "./setup";
 import { loadgenFrom } from "../../load/loadgen";
+import { stackSettingFlags } from "../../pipeline/stack-settings";
 
 const runFlags: VerbSpec["flags"] = {
   stack: { type: "string", placeholder: "S", description: "stack to run on (default: a fresh ci-<run-id>; k8s-ci-<suffix> runs on the local Kubernetes cluster); destroyed at the end either way" },
@@ -17,7 +18,7 @@ const runFlags: VerbSpec["flags"] = {
   keep: { type: "boolean", description: "keep the stack when the verdict is not ready, for debugging (remove it with cp3 destroy)" },
   "report-dir": { type: "string", placeholder: "DIR", description: "where report/<run-id>/ goes (default: report)" },
   engine: { type: "string", placeholder: "E", description: "load engine: loadgen (ours, on vegeta's library; the default) or k6 (your own install, >= 1.0); also CP3_LOAD_ENGINE" },
-  system: { type: "string", placeholder: "FILE", description: "the system under test: a description file (YAML or JSON; see examples/) instead of the reference workload" },
+  ...stackSettingFlags,
   k6: { type: "string", placeholder: "PATH", description: "with --engine k6: the k6 binary (default: the first k6 on PATH)" },
 };
 

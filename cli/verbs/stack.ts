@@ -7,13 +7,14 @@ import { onInterrupt } from "../../lib/interrupt";
 import { say, step } from "../../lib/progress";
 import { claimStack } from "../../lifecycle/owners";
 import { ensureToolchain } from "./setup";
+import { applyStackSettings, parseStackSettings, stackSettingFlags } from "../../pipeline/stack-settings";
 
 const stackFlag = { stack: { type: "string", placeholder: "S", description: "stack: ci, ci-<suffix>, k8s-ci-<suffix>, dev or staging" } } as const;
 
 export const upSpec: VerbSpec = {
   name: "up",
-  summary: "Create or update a stack's testbed and wait until every container is healthy; prints its outputs.",
-  flags: { ...stackFlag },
+  summary: "Create or update a stack's testbed and wait until every container is healthy; prints its outputs. --system and --trust-host-cas are kept in the stack's config.",
+  flags: { ...stackFlag, ...stackSettingFlags },
   required: ["stack"],
 };
 
@@ -46,10 +47,12 @@ function printOutputs(outputs: Record<string, unknown>, json: boolean): void {
 export async function runUp(parsed: Parsed): Promise<number> {
   const name = String(parsed.values.stack);
   checkStackName(name);
+  const settings = parseStackSettings(parsed.values);
   const toolchain = await ensureToolchain();
   const interrupt = onInterrupt(say);
   try {
     const stack = await step(`open stack ${name}`, () => openStack(name, toolchain));
+    await applyStackSettings(stack, settings);
     if ((await platformOf(stack)) === "kubernetes") await step("kubernetes cluster", () => ensureKubernetes());
     const { outputs } = await step(`up ${name}`, () => upStack(stack, interrupt.signal));
     claimStack(name, "kept");

@@ -1,6 +1,8 @@
 // The run's options and verdict: bad flags are refused before anything exists, and the verdict follows the
 // load engine's outcome, each SLO gate, each experiment and the integrity check.
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { projectRoot } from "../../lib/paths";
 import { parseRunOptions } from "../../pipeline/options";
 import { decideVerdict, exitCodeFor } from "../../pipeline/verdict";
 import type { LoadResult, RunReport } from "../../reporting/model";
@@ -35,8 +37,10 @@ describe("parseRunOptions", () => {
   });
 
   it("takes every flag", () => {
-    expect(parseRunOptions({ profile: "soak", duration: "24h", rate: "80", experiments: "none", seed: "42", keep: true, "report-dir": "out", stack: "ci-x1" })).toEqual({
+    const system = path.join(projectRoot, "examples", "pypi-service", "system.yaml");
+    expect(parseRunOptions({ profile: "soak", duration: "24h", rate: "80", experiments: "none", seed: "42", keep: true, "report-dir": "out", stack: "ci-x1", system: path.relative(process.cwd(), system), "trust-host-cas": "false" })).toEqual({
       stack: "ci-x1", profile: "soak", durationSeconds: 86_400, rate: 80, experiments: [], definitions: [], seed: 42, schedule: [], keep: true, reportDir: "out", engine: "loadgen",
+      settings: { system, trustHostCAs: "false" },
     });
   });
 
@@ -59,6 +63,8 @@ describe("parseRunOptions", () => {
     [{ experiments: "nats-restart,nope" }, "--experiments: "],
     [{ experiments: "worker-kill,worker-kill" }, "each experiment may be named once"],
     [{ stack: "prod" }, 'unknown stack "prod"'],
+    [{ "trust-host-cas": "yes" }, '--trust-host-cas: got "yes"; allowed: auto, true, false'],
+    [{ system: "nope.yaml" }, "--system: "],
     [{ duration: "30s" }, "--experiments with --duration: the load runs 30 s but the experiments need"],
   ])("refuses %j", (values, message) => {
     expect(() => parseRunOptions(values)).toThrow(message);

@@ -1,0 +1,48 @@
+// Settings a verb's flags put on a stack before its update (--system, --trust-host-cas). They go into the stack's
+// config, where the program reads every setting (cp3:system, cp3:build.trustHostCAs), so a plain `pulumi up`
+// afterwards sees the same stack; they stay there until changed.
+import * as path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { SECTIONS } from "../stacks/config";
+import { loadSpecFile } from "../testbed/load";
+import { UsageError } from "../lib/usage-error";
+
+export type TrustHostCAs = (typeof SECTIONS.build.trustHostCAs.values)[number];
+
+export interface StackSettings {
+  /** A system description file, absolute, checked before anything is created. */
+  system?: string;
+  trustHostCAs?: TrustHostCAs;
+}
+
+/** Reads --system and --trust-host-cas; a mistake names the flag, what it got and what is allowed. */
+export function parseStackSettings(values: Record<string, string | boolean | undefined>): StackSettings {
+  const settings: StackSettings = {};
+  const system = values.system;
+  if (typeof system === "string") {
+    try {
+      loadSpecFile(system);
+    } catch (err) {
+      throw new UsageError(`--system: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    settings.system = path.resolve(system);
+  }
+  const trust = values["trust-host-cas"];
+  if (typeof trust === "string") {
+    const allowed: readonly string[] = SECTIONS.build.trustHostCAs.values;
+    if (!allowed.includes(trust)) throw new UsageError(`--trust-host-cas: got "${trust}"; allowed: ${allowed.join(", ")}`);
+    settings.trustHostCAs = trust as TrustHostCAs;
+  }
+  return settings;
+}
+
+export async function applyStackSettings(stack: Stack, settings: StackSettings): Promise<void> {
+  if (settings.system !== undefined) await stack.setConfig("cp3:system", { value: settings.system });
+  if (settings.trustHostCAs !== undefined) await stack.setConfig("cp3:build.trustHostCAs", { value: settings.trustHostCAs }, true);
+}
+
+/** The flags, for the verbs that take them. */
+export const stackSettingFlags = {
+  system: { type: "string", placeholder: "FILE", description: "the system under test: a description file (YAML or JSON; see examples/) instead of the reference workload" },
+  "trust-host-cas": { type: "string", placeholder: "auto|true|false", description: "offer the host's CA bundle to image builds as the BuildKit secret ca-bundle (default auto: when the host trusts a CA the Debian root does not); sets cp3:build.trustHostCAs" },
+} as const;
