@@ -18,6 +18,11 @@ export interface SystemUnderTest {
   containers: Record<string, string | string[]>;
   /** Runs a command inside one of `containers` (a container on Docker, a workload's pod on Kubernetes). */
   exec: ExecIn;
+  /**
+   * Only records whose key starts with this count: a stack proved before (a kept one, or verified by an earlier
+   * `pulumi up`) still holds that run's records, which are neither this run's losses nor its surprises.
+   */
+  keyPrefix?: string;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -43,7 +48,12 @@ export function systemFromOutputs(o: Record<string, unknown>): SystemUnderTest {
   };
 }
 
-export const ask = (s: SystemUnderTest, timeoutMs?: number): Promise<OracleRow[]> => (s.oracle ? askOracle(s.oracle, s.exec, s.postgres, s.containers, timeoutMs) : Promise.resolve([]));
+export async function ask(s: SystemUnderTest, timeoutMs?: number): Promise<OracleRow[]> {
+  if (!s.oracle) return [];
+  const rows = await askOracle(s.oracle, s.exec, s.postgres, s.containers, timeoutMs);
+  const prefix = s.keyPrefix;
+  return prefix === undefined ? rows : rows.filter((r) => r.key.startsWith(prefix));
+}
 
 /** The final read after the drain, or undefined when the description has no oracle. */
 export async function finalReadOf(s: SystemUnderTest): Promise<FinalRead | undefined> {

@@ -9,6 +9,7 @@ import { runSetup, setupSpec } from "./setup";
 import { runSweep, sweepSpec } from "./sweep";
 import { destroySpec, outputsSpec, runDestroy, runOutputs, runUp, upSpec } from "./stack";
 import { runTests, testSpec } from "./test";
+import { runVerify, verifySpec } from "./verify";
 
 export interface Verb {
   spec: VerbSpec;
@@ -24,6 +25,7 @@ export const verbs: Verb[] = [
   { spec: upSpec, run: runUp },
   { spec: destroySpec, run: runDestroy },
   { spec: outputsSpec, run: runOutputs },
+  { spec: verifySpec, run: runVerify },
   { spec: testSpec, run: runTests },
   { spec: benchSpec, run: runBench },
   { spec: chaosSpec, run: runChaos },

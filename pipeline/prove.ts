@@ -1,0 +1,149 @@
+// Proving a deployed testbed: health gate, seed, load with the chaos schedule alongside, drain, integrity check,
+// then the verdict and the report. `cp3 run` does this between its up and its destroy; `cp3 verify` (and so the
+// Testbed's verification hook inside a plain `pulumi up`) does it against a stack that is already up, and
+// destroys nothing.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { chaosTargetsFromOutputs } from "../chaos";
+import { checkIntegrity } from "../integrity/check";
+import { readLedger } from "../integrity/ledger";
+import * as docker from "../lib/docker-api";
+import { projectRoot } from "../lib/paths";
+import { say, step, StepError } from "../lib/progress";
+import type { LoadEngine } from "../load/engine";
+import type { RunReport } from "../reporting/model";
+import { writeReport } from "../reporting/write";
+import { versions } from "../toolchain/tools";
+import { healthGate } from "./health";
+import { loadWithChaos } from "./load";
+import type { RunOptions } from "./options";
+import { seedRecords, waitDrained } from "./seed";
+import { finalReadOf, systemFromOutputs } from "./system";
+import { decideVerdict } from "./verdict";
+
+const SEED_RECORDS = 100;
+const DRAIN_SECONDS = 120;
+
+function toolVersions(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [tool, v] of Object.entries(versions)) if (typeof v === "object" && v && "version" in v) out[tool] = String((v as { version: unknown }).version);
+  return out;
+}
+
+/** One run's report as it fills, its folder, and its clock: every step is timed into it. */
+export interface Proof {
+  report: RunReport;
+  reportDir: string;
+  started: Date;
+  timed<T>(name: string, work: () => Promise<T>): Promise<T>;
+}
+
+export function startProof(runId: string, stack: string, opts: RunOptions, engine: LoadEngine): Proof {
+  const reportDir = path.resolve(projectRoot, opts.reportDir, runId);
+  fs.mkdirSync(reportDir, { recursive: true });
+  const report: RunReport = {
+    runId,
+    stack,
+    verdict: "error",
+    reasons: [],
+    startedAt: new Date().toISOString(),
+    finishedAt: "",
+    wallSeconds: 0,
+    seed: opts.seed,
+    profile: opts.profile,
+    schedule: opts.schedule,
+    experiments: [],
+    versions: { ...toolVersions(), [`load engine (${engine.info.name})`]: engine.info.version },
+    steps: [],
+  };
+  say(`run ${runId}: stack ${stack}, profile ${opts.profile} for ${opts.durationSeconds} s, seed ${opts.seed}, experiments ${opts.experiments.join(", ") || "none"}`);
+  say(`schedule: ${opts.schedule.map((s) => `${s.experiment} at ${s.startAt} s`).join(", ") || "no chaos"}`);
+  return {
+    report,
+    reportDir,
+    started: new Date(),
+    async timed(name, work) {
+      const t0 = Date.now();
+      try {
+        const result = await step(name, work);
+        report.steps.push({ name, seconds: (Date.now() - t0) / 1000, ok: true });
+        return result;
+      } catch (err) {
+        report.steps.push({ name, seconds: (Date.now() - t0) / 1000, ok: false });
+        throw err;
+      }
+    },
+  };
+}
+
+/** What the verdict needs beyond the report. */
+export interface Findings {
+  pendingAfterDrain?: number;
+  integrityUnchecked?: string;
+}
+
+/** From the health gate to the integrity check, against the stack whose outputs these are. */
+export async function proveDeployed(proof: Proof, outputs: Record<string, unknown>, opts: RunOptions, engine: LoadEngine, signal: AbortSignal, findings: Findings): Promise<void> {
+  const { report, reportDir, timed } = proof;
+  report.versions["docker engine"] = (await docker.version()).Version;
+  // Keys are <run-id>-<n> (and <run-id>-seed-<n>): this run judges its own records only.
+  const system = { ...systemFromOutputs(outputs), keyPrefix: `${report.runId}-` };
+  report.system = system.name;
+  await timed("health gate", () => healthGate(outputs, system, signal));
+  const targets = chaosTargetsFromOutputs(outputs);
+  const seedLedger = path.join(reportDir, "seed-ledger.jsonl");
+  await timed("seed data", () => seedRecords({ system, prefix: report.runId, count: SEED_RECORDS, ledgerFile: seedLedger, signal }));
+  const ledger = path.join(reportDir, "ledger.jsonl");
+  const phase = await timed(`load (${opts.profile}) with chaos`, () => loadWithChaos({ engine, opts, system, targets, schedule: opts.schedule, runId: report.runId, reportDir, ledger, signal }));
+  report.load = phase.load;
+  report.experiments = phase.experiments;
+  findings.pendingAfterDrain = await timed("drain", () => waitDrained(system, DRAIN_SECONDS * 1000, signal));
+  if (system.oracle) {
+    report.integrity = await timed("integrity check", async () => checkIntegrity(await readLedger([seedLedger, ledger]), (await finalReadOf(system))!, phase.reads));
+  } else {
+    findings.integrityUnchecked = `integrity not checked: the system description of ${system.name} has no oracle`;
+    say(findings.integrityUnchecked);
+  }
+}
+
+/** Sets the verdict from what the run found (and how it ended). */
+export function judge(proof: Proof, findings: Findings, ended: { interrupted: boolean; failure?: unknown }): void {
+  const { verdict, reasons } = decideVerdict(proof.report, {
+    interrupted: ended.interrupted,
+    infrastructureError: ended.failure === undefined ? undefined : describeError(ended.failure),
+    ...findings,
+  });
+  proof.report.verdict = verdict;
+  proof.report.reasons = reasons;
+}
+
+/** Writes the report (JSON, JUnit, HTML) and prints the verdict; returns the lines printed. */
+export async function closeProof(proof: Proof): Promise<string[]> {
+  const { report, reportDir, started } = proof;
+  report.finishedAt = new Date().toISOString();
+  report.wallSeconds = Math.round((Date.now() - started.getTime()) / 100) / 10;
+  const files = await writeReport(reportDir, report).catch((err: unknown) => {
+    say(`could not write the report in ${reportDir}: ${describeError(err)}`);
+    return undefined;
+  });
+  const lines = verdictLines(report, files?.html ?? reportDir);
+  process.stdout.write(lines.join("\n") + "\n");
+  return lines;
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof StepError) return err.describe();
+  return err instanceof Error ? err.message : String(err);
+}
+
+function verdictLines(r: RunReport, where: string): string[] {
+  const lines = [`verdict: ${r.verdict.toUpperCase()} (run ${r.runId}, ${r.wallSeconds} s)`];
+  for (const reason of r.reasons) lines.push(`  - ${reason}`);
+  if (r.integrity) {
+    const i = r.integrity;
+    lines.push(`integrity: ${i.attempted} attempted, ${i.acknowledged} acknowledged, ${i.processed} processed; lost ${i.lost.length}, duplicates ${i.duplicates.length}, unexpected ${i.unexpected.length}, unknown ${i.unknown.length}`);
+  }
+  for (const e of r.experiments) lines.push(`experiment ${e.name}: ${e.status}${e.recoverySeconds !== undefined ? `, recovered in ${e.recoverySeconds} s` : ""}${e.reason ? ` (${e.reason})` : ""}`);
+  lines.push(`report: ${where}`);
+  return lines;
+}
