@@ -2,10 +2,12 @@
 // databases and migrations the services need, Toxiproxy on the links chaos may fault, the images, and the
 // services of the system under test, hardened, started in dependency order. Its outputs (TestbedOutputs) are the
 // one shape chaos, integrity, the driver, the bench and the tests read.
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceSpec, TestbedSpec, WiredValue } from "../testbed/spec";
 import { declareImages, type ImageRequest } from "./images";
 import type { HostBuildOffer } from "./local-image";
+import { Verification, type VerifySettings } from "./verification";
 import { JetStream } from "./jetstream";
 import type { Ownership } from "./labels";
 import { Migration } from "./migration";
@@ -30,6 +32,8 @@ export interface TestbedArgs {
   readonly baseImage?: string;
   /** The host's CA bundle and proxy settings, offered to every image build (never stored in an image). @default nothing */
   readonly hostOffer?: HostBuildOffer;
+  /** Prove the testbed inside the deployment (components/verification.ts): the update fails unless READY. @default no proof */
+  readonly verify?: VerifySettings;
 }
 
 /** What the driver needs of the description to drive and judge the system (the rest is in the containers). */
@@ -236,6 +240,12 @@ export class Testbed extends pulumi.ComponentResource {
       stream: pulumi.output({ name: firstConsumer?.stream ?? "", consumer: firstConsumer?.name ?? "" }),
       images: pulumi.output({ nats: images.nats, postgres: images.postgres, toxiproxy: images.toxiproxy, migrate: images.migrate, services: Object.fromEntries(spec.services.map((s) => [s.name, imageOf(s)])) }),
     };
+    if (args.verify) {
+      // Everything but the secret DSN, which the proof does not use and the Stash would keep in the state.
+      const plain: Record<string, pulumi.Output<unknown>> = Object.fromEntries(Object.entries(this.outputs).filter(([key]) => key !== "postgresDsn"));
+      const fingerprint = createHash("sha256").update(JSON.stringify(spec)).digest("hex");
+      new Verification("verification", { stack: owner.stack, outputs: pulumi.output(plain), fingerprint, settings: args.verify }, { parent: this, dependsOn: [...services.values()] });
+    }
     this.registerOutputs(this.outputs);
   }
 }

@@ -79,6 +79,17 @@ export const SECTIONS = {
     /** Pass the host's HTTP_PROXY, HTTPS_PROXY and NO_PROXY (any case; FTP_ and ALL_ too) to every build. */
     proxy: { type: "bool", default: true },
   },
+  verify: {
+    /** Prove the testbed inside `pulumi up` (a resource hook runs `cp3 verify`); the update fails unless READY. */
+    enabled: { type: "bool", default: false },
+    /** `cp3 verify`'s flags; the hook checks them with the same code before anything is created. */
+    profile: { type: "string", pattern: /^[a-z]+$/, describe: "a load profile: smoke, load, stress or soak", default: "smoke" },
+    duration: { type: "string", pattern: /^$|^\d+[smh]$/, describe: "empty (the profile's) or a duration such as 90s, 10m, 24h", default: "" },
+    rate: { type: "int", min: 0, max: 100_000, default: 0 },
+    experiments: { type: "strings", pattern: /^[A-Za-z0-9_./-]+$/, describe: "experiment names or JSON files (or none)", default: ["worker-kill", "nats-restart"] },
+    seed: { type: "int", min: -1, max: 2_147_483_647, default: -1 },
+    reportDir: { type: "string", pattern: /^[^\0]+$/, describe: "a folder", default: "report" },
+  },
   dev: {
     /** Bind-mount the flows' code and restart them on change (dev stacks). */
     hotReload: { type: "bool", default: false },
@@ -168,6 +179,7 @@ function crossChecks(c: TestbedConfig, stack: string, problems: string[]): void 
     problems.push(`${NS}:postgres.memoryMiB: got ${c.postgres.memoryMiB}; allowed: at least storageMiB + sharedBuffersMiB + 64 (${need}) with tmpfs storage`);
   }
   if (c.platform === "kubernetes" && c.dev.hotReload) problems.push(`${NS}:dev.hotReload: got true; allowed: false on Kubernetes (hot reload bind-mounts host folders, which Pod Security restricted refuses)`);
+  if (c.platform === "kubernetes" && c.verify.enabled) problems.push(`${NS}:verify.enabled: got true; allowed: false on Kubernetes for now (the verification hook is wired into the Docker Testbed only); prove a Kubernetes stack with \`cp3 verify --stack S\` after its up`);
   if (c.dev.hotReload && c.kind !== "dev") problems.push(`${NS}:dev.hotReload: got true; allowed: only on dev stacks (this is ${c.kind})`);
   // The shared ci file must leave the port to the engine, so stacks side by side never collide; each ci-<run>
   // stack gets a free port of its own when cp3 creates it (kept across container restarts).

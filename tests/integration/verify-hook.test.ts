@@ -1,0 +1,89 @@
+// The CP3 proof inside a plain `pulumi up` (cp3:verify, components/verification.ts): the pinned Pulumi CLI with
+// the environment `cp3 setup --env` gives, as the README's by-hand section has it. A READY system: the update
+// exits 0, prints the verdict and the report path, and the report exists; a second `up` with no change proves
+// nothing again. A system that loses acknowledged records (the worker's test-only ack-before-commit, a worker
+// killed mid-load): the update exits non-zero naming the lost keys.
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { projectRoot } from "../../lib/paths";
+import { newRunId } from "../../lib/run-id";
+import { destroyStack, leftovers, openStack } from "../../lifecycle/stacks";
+import type { RunReport } from "../../reporting/model";
+import { setup } from "../../toolchain/setup";
+
+const name = `ci-vh-${newRunId()}`;
+let stack: Stack | undefined;
+let env: NodeJS.ProcessEnv;
+
+/** The exports of `cp3 setup --env`, as `eval` would apply them. */
+function setupEnv(): NodeJS.ProcessEnv {
+  const out = execFileSync(process.execPath, [path.join(projectRoot, "bin", "cp3.cjs"), "setup", "--env"], { cwd: projectRoot, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  const exported = [...out.matchAll(/^export ([A-Z_]+)='([^']*)'$/gm)].map((m) => [m[1]!, m[2]!]);
+  expect(exported.map(([k]) => k)).toContain("PULUMI_BACKEND_URL");
+  return { ...process.env, ...Object.fromEntries(exported) };
+}
+
+function pulumi(...args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn("pulumi", [...args, "--stack", name], { cwd: projectRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (b: Buffer) => (output += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (output += b.toString()));
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, output })));
+}
+
+const config = async (key: string, value: string) => expect((await pulumi("config", "set", "--path", key, value)).code).toBe(0);
+const up = () => pulumi("up", "--yes", "--policy-pack", "policy");
+
+beforeAll(async () => {
+  const { toolchain, missing } = await setup({ checkOnly: true });
+  expect(missing.filter((m) => !m.startsWith("k6"))).toEqual([]);
+  // cp3 makes the ci-<suffix> stack's file (the ci template, its own port and labels); the rest is plain pulumi.
+  stack = await openStack(name, toolchain);
+  env = setupEnv();
+  await config("cp3:verify.enabled", "true");
+  await config("cp3:verify.duration", "40s");
+  await config("cp3:verify.experiments[0]", "worker-kill");
+  // Seed 1 kills a worker 8 s into the load.
+  await config("cp3:verify.seed", "1");
+}, 300_000);
+
+afterAll(async () => {
+  if (stack) await destroyStack(stack, { remove: true });
+  expect(await leftovers(name)).toEqual([]);
+}, 300_000);
+
+describe("cp3:verify: the CP3 proof inside pulumi up", () => {
+  it("passes a READY system with the verdict and the report, and does not prove again on a no-op up", async () => {
+    const first = await up();
+    expect(first.code, first.output.slice(-4000)).toBe(0);
+    expect(first.output).toMatch(/cp3 verify: verdict: READY \(run \S+/);
+    expect(first.output).toMatch(/cp3 verify: experiment worker-kill: passed/);
+    const html = /cp3 verify: report: (\S+report\.html)/.exec(first.output)?.[1];
+    expect(html).toBeDefined();
+    const report = JSON.parse(fs.readFileSync(path.join(path.dirname(html!), "report.json"), "utf8")) as RunReport;
+    expect(report).toMatchObject({ verdict: "ready", stack: name, integrity: { lost: [], duplicates: [], passed: true } });
+    expect(report.integrity!.acknowledged).toBeGreaterThan(1_000);
+
+    const again = await up();
+    expect(again.code, again.output.slice(-3000)).toBe(0);
+    expect(again.output).not.toContain("cp3 verify:");
+    expect(again.output).toMatch(/\d+ unchanged/);
+  }, 900_000);
+
+  it("fails the update of a system that loses acknowledged records, naming the lost keys", async () => {
+    // Acked before committed, with slow work so each worker holds many such messages when the kill comes; the
+    // gateway's reconciler waits a day, so nothing repairs the loss. The change updates the workers, so the
+    // proof runs again.
+    await config("cp3:worker.testOnlyAckBeforeCommit", "true");
+    await config("cp3:worker.cpuRounds", "40000");
+    await config("cp3:gateway.reconcileAfterSeconds", "86400");
+    const failed = await up();
+    expect(failed.code, failed.output.slice(-4000)).not.toBe(0);
+    expect(failed.output).toMatch(/before hook "verification-cp3-verify" failed: CP3 verification of ci-vh-\S+ failed/);
+    expect(failed.output).toMatch(/verdict: NOT-READY/);
+    expect(failed.output).toMatch(/\d+ acknowledged record\(s\) lost: \S+/);
+  }, 900_000);
+});
