@@ -84,7 +84,7 @@ describe("cp3 command line", () => {
   }, 120_000);
 
   it("prints help for every verb, naming its flags", () => {
-    for (const verb of ["setup", "up", "destroy", "outputs", "test", "bench"]) {
+    for (const verb of ["setup", "up", "destroy", "outputs", "verify", "test", "bench"]) {
       const { code, stdout } = cp3(verb, "--help");
       expect(code).toBe(0);
       expect(stdout).toContain(`usage: npm run cp3 -- ${verb} [flags]`);
@@ -93,7 +93,8 @@ describe("cp3 command line", () => {
     const overview = cp3("--help");
     expect(overview.code).toBe(0);
     expect(overview.stdout).toContain("exit codes: 0 success, 1 verdict failed, 2 infrastructure or usage error, 130 interrupted");
-  });
+    // Eight CLI starts: seconds each on a busy 2-core machine, so the default 30 s is too tight (not a speed goal).
+  }, 120_000);
 
   it("refuses a dev stack without a passphrase rather than inventing one", () => {
     const result = spawnSync(process.execPath, ["--import", "tsx", "-e", 'require("./lib/pulumi-env").passphraseEnv("dev")'], {
