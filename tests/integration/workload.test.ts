@@ -147,16 +147,31 @@ describe(`the workload on a real ci stack (${name})`, () => {
     expect(await sql("SELECT count(*) FROM records WHERE idempotency_key = 'same-key'")).toBe("1");
   });
 
-  it("rejects 30+ malformed requests with the right 4xx and stores nothing", async () => {
+  it("rejects 65+ malformed requests with the right 4xx and stores nothing for any of their keys", async () => {
     const before = await sql("SELECT count(*) FROM records");
     const json = { "content-type": "application/json" };
-    const key = (k: string) => ({ ...json, "idempotency-key": k });
-    const cases: [string, string, Record<string, string>, number][] = [
+    // Every case that carries a key gets one of its own, so the database can be asked about each afterwards.
+    const keys: string[] = [];
+    const key = (k: string) => {
+      keys.push(k);
+      return { ...json, "idempotency-key": k };
+    };
+    const as = (contentType: string, k: string) => ({ "content-type": contentType, "idempotency-key": (keys.push(k), k) });
+    const ok = '{"payload":{"n":1}}';
+    // [what, body, headers, status, method and path when not POST /v1/records]
+    type Case = [string, string, Record<string, string>, number, { method?: string; path?: string }?];
+    const cases: Case[] = [
+      // The idempotency key: missing, empty, too long, not printable ASCII without spaces.
       ["no key", '{"payload":{}}', json, 400],
       ["empty key", '{"payload":{}}', key(""), 400],
       ["key too long", '{"payload":{}}', key("k".repeat(129)), 400],
+      ["key far too long", '{"payload":{}}', key("malformed-long-".repeat(70)), 400],
       ["key with a space", '{"payload":{}}', key("a b"), 400],
       ["key with a tab", '{"payload":{}}', key("a\tb"), 400],
+      ["two keys in one header", ok, key("malformed-k1, malformed-k2"), 400],
+      ["key with a non-ASCII letter", ok, key("malformed-caf\u00e9"), 400],
+      ["nested unknown ok but key missing", '{"payload":{"a":{"b":1}}}', json, 400],
+      // Not JSON, or not an object.
       ["truncated JSON", '{"payload":', key("m1"), 400],
       ["not JSON", "payload=1", key("m2"), 400],
       ["trailing comma", '{"payload":{},}', key("m3"), 400],
@@ -166,30 +181,73 @@ describe(`the workload on a real ci stack (${name})`, () => {
       ["array body", "[]", key("m7"), 400],
       ["string body", '"x"', key("m8"), 400],
       ["number body", "42", key("m9"), 400],
+      ["whitespace body", "   ", key("m30"), 400],
+      ["two JSON documents", `${ok}${ok}`, key("m31"), 400],
+      ["NaN in the payload", '{"payload":{"n":NaN}}', key("m32"), 400],
+      ["comment in the body", '{"payload":{} /* note */}', key("m33"), 400],
+      // The payload: missing or not an object; fields the body may not have.
       ["missing payload", "{}", key("m10"), 400],
       ["payload null", '{"payload":null}', key("m11"), 400],
       ["payload string", '{"payload":"x"}', key("m12"), 400],
       ["payload number", '{"payload":1}', key("m13"), 400],
       ["payload array", '{"payload":[1]}', key("m14"), 400],
       ["payload boolean", '{"payload":true}', key("m15"), 400],
+      ["payload an empty string", '{"payload":""}', key("m34"), 400],
       ["unknown field", '{"payload":{},"extra":1}', key("m16"), 400],
       ["unknown field only", '{"other":{}}', key("m17"), 400],
       ["wrong case", '{"Payload":{}}', key("m18"), 400],
-      ["oversized", JSON.stringify({ payload: { x: "a".repeat(70_000) } }), key("m19"), 413],
-      ["text/plain", '{"payload":{}}', { "content-type": "text/plain", "idempotency-key": "m20" }, 415],
-      ["form", "payload=1", { "content-type": "application/x-www-form-urlencoded", "idempotency-key": "m21" }, 415],
-      ["xml", "<payload/>", { "content-type": "application/xml", "idempotency-key": "m22" }, 415],
-      ["octet-stream", "{}", { "content-type": "application/octet-stream", "idempotency-key": "m23" }, 415],
-      ["multipart", "--x--", { "content-type": "multipart/form-data; boundary=x", "idempotency-key": "m24" }, 415],
-      ["no content type", '{"payload":{}}', { "idempotency-key": "m25" }, 415],
-      ["nested unknown ok but key missing", '{"payload":{"a":{"b":1}}}', json, 400],
+      ["an id of the client's own", '{"id":"00000000-0000-4000-8000-000000000000","payload":{}}', key("m35"), 400],
       ["duplicate payload key, last wins but still an object", '{"payload":1,"payload":"x"}', key("m26"), 400],
+      // Valid JSON that PostgreSQL's jsonb cannot hold: refused up front (it was a 500 from the failed insert).
+      ["NUL in a payload string", '{"payload":{"x":"a\\u0000b"}}', key("m49"), 400],
+      ["NUL in a payload key", '{"payload":{"a\\u0000":1}}', key("m50"), 400],
+      ["unpaired surrogate in the payload", '{"payload":{"x":"\\ud800"}}', key("m51"), 400],
+      ["unpaired surrogate deep in an array", '{"payload":{"a":[1,{"b":["ok","\\udfff"]}]}}', key("m52"), 400],
+      // Prototype poisoning, which the JSON parser refuses outright.
+      ["__proto__ at the top", '{"payload":{},"__proto__":{"admin":true}}', key("m36"), 400],
+      ["__proto__ in the payload", '{"payload":{"__proto__":{"admin":true}}}', key("m37"), 400],
+      ["constructor.prototype in the payload", '{"payload":{"constructor":{"prototype":{"admin":true}}}}', key("m38"), 400],
+      // Too large.
+      ["oversized", JSON.stringify({ payload: { x: "a".repeat(70_000) } }), key("m19"), 413],
+      ["oversized by one byte", `{"payload":{"x":"${"a".repeat(64 * 1024 - 19)}"}}`, key("m39"), 413],
+      // Not JSON by its content type.
+      ["text/plain", '{"payload":{}}', as("text/plain", "m20"), 415],
+      ["form", "payload=1", as("application/x-www-form-urlencoded", "m21"), 415],
+      ["xml", "<payload/>", as("application/xml", "m22"), 415],
+      ["octet-stream", "{}", as("application/octet-stream", "m23"), 415],
+      ["multipart", "--x--", as("multipart/form-data; boundary=x", "m24"), 415],
+      ["no content type", '{"payload":{}}', { "idempotency-key": (keys.push("m25"), "m25") }, 415],
+      ["text/json", ok, as("text/json", "m40"), 415],
+      ["application/jsonp", ok, as("application/jsonp", "m41"), 415],
+      ["a content type of nothing but spaces", ok, as("   ", "m42"), 415],
+      // Wrong method or path: no route, so nothing is read.
+      ...(["PUT", "PATCH", "DELETE"].map((method) => [`${method} /v1/records`, ok, key(`m-${method}`), 404, { method }]) as Case[]),
+      ["GET /v1/records", "", {}, 404, { method: "GET" }],
+      ["POST to a record's id", ok, key("m43"), 404, { path: "/v1/records/00000000-0000-4000-8000-000000000000" }],
+      ["POST /v1/record", ok, key("m44"), 404, { path: "/v1/record" }],
+      ["POST /v2/records", ok, key("m45"), 404, { path: "/v2/records" }],
+      ["POST /records", ok, key("m46"), 404, { path: "/records" }],
+      ["POST /v1/records/ with a trailing slash and a query", ok, key("m47"), 404, { path: "/v1/records/?x=1" }],
+      ["POST /healthz", ok, key("m48"), 404, { path: "/healthz/x" }],
+      // Reading a record by something that is not an id.
+      ["GET a record by a non-UUID id", "", {}, 400, { method: "GET", path: "/v1/records/not-a-uuid" }],
+      ["GET a record by an upper-case UUID", "", {}, 400, { method: "GET", path: "/v1/records/0000000A-0000-4000-8000-000000000000" }],
+      ["GET a record by SQL", "", {}, 400, { method: "GET", path: `/v1/records/${encodeURIComponent("' OR '1'='1")}` }],
+      ["GET a record that does not exist", "", {}, 404, { method: "GET", path: "/v1/records/00000000-0000-4000-8000-000000000000" }],
     ];
-    const got = await Promise.all(cases.map(async ([label, body, headers]) => [label, (await post(body, headers)).status] as const));
+    expect(cases.length).toBeGreaterThanOrEqual(30);
+    const send = async ([, body, headers, , route]: Case) => {
+      const method = route?.method ?? "POST";
+      const res = await fetch(`${o.gatewayUrl}${route?.path ?? "/v1/records"}`, { method, headers, ...(method === "GET" ? {} : { body }), signal: AbortSignal.timeout(15_000) });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    const got = await Promise.all(cases.map(async (c) => [c[0], await send(c)] as const));
     expect(Object.fromEntries(got)).toEqual(Object.fromEntries(cases.map(([label, , , status]) => [label, status])));
-    const badId = await fetch(`${o.gatewayUrl}/v1/records/not-a-uuid`);
-    expect(badId.status).toBe(400);
-    expect((await fetch(`${o.gatewayUrl}/v1/records/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+    expect(got.every(([, status]) => status >= 400 && status < 500)).toBe(true);
+    // Nothing stored: no row for any of their keys, and no row at all since.
+    const quoted = keys.map((k) => `'${k.replaceAll("'", "''")}'`).join(",");
+    expect(await sql(`SELECT count(*) FROM records WHERE idempotency_key IN (${quoted})`)).toBe("0");
     expect(await sql("SELECT count(*) FROM records")).toBe(before);
   });
 

@@ -23,6 +23,31 @@ const postSchema = {
   },
 } as const;
 
+// With the u flag a surrogate pair is one code point, so \p{Cs} matches only an unpaired surrogate.
+const UNSTORABLE = /[\0\p{Cs}]/u;
+
+/**
+ * JSON may carry what PostgreSQL's jsonb cannot store: a NUL character, or a UTF-16 surrogate without its pair.
+ * Names the first such string (a value or a key) by its path, so the client gets a 400 instead of the 500 the
+ * failed insert would give.
+ */
+export function unstorable(v: unknown, path = "payload"): string | undefined {
+  const bad = (s: string) => UNSTORABLE.test(s);
+  if (typeof v === "string") return bad(v) ? path : undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const found = unstorable(v[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+  } else if (typeof v === "object" && v !== null) {
+    for (const [k, x] of Object.entries(v)) {
+      const found = bad(k) ? `${path} (a key)` : unstorable(x, `${path}.${k}`);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface RecordsDeps {
@@ -45,6 +70,8 @@ export function registerRecords(app: FastifyInstance, d: RecordsDeps): void {
     "/v1/records",
     { schema: postSchema },
     async (req, reply) => {
+      const unfit = unstorable(req.body.payload);
+      if (unfit) return reply.code(400).send({ error: `${unfit}: a NUL character or an unpaired surrogate, which cannot be stored` });
       if (d.backlog() > d.maxBacklog) {
         return reply.code(429).header("retry-after", "1").send({ error: `backlog ${d.backlog()} is above ${d.maxBacklog}; retry later` });
       }
