@@ -29,20 +29,20 @@ const UNSTORABLE = /[\0\p{Cs}]/u;
 /**
  * JSON may carry what PostgreSQL's jsonb cannot store: a NUL character, or a UTF-16 surrogate without its pair.
  * Names the first such string (a value or a key) by its path, so the client gets a 400 instead of the 500 the
- * failed insert would give.
+ * failed insert would give. A walk with its own stack: a 64 KiB body can nest deeper than the call stack goes.
  */
-export function unstorable(v: unknown, path = "payload"): string | undefined {
-  const bad = (s: string) => UNSTORABLE.test(s);
-  if (typeof v === "string") return bad(v) ? path : undefined;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const found = unstorable(v[i], `${path}[${i}]`);
-      if (found) return found;
-    }
-  } else if (typeof v === "object" && v !== null) {
-    for (const [k, x] of Object.entries(v)) {
-      const found = bad(k) ? `${path} (a key)` : unstorable(x, `${path}.${k}`);
-      if (found) return found;
+export function unstorable(payload: unknown): string | undefined {
+  const pending: [unknown, string][] = [[payload, "payload"]];
+  while (pending.length > 0) {
+    const [v, path] = pending.pop()!;
+    if (typeof v === "string") {
+      if (UNSTORABLE.test(v)) return path;
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) pending.push([v[i], `${path}[${i}]`]);
+    } else if (typeof v === "object" && v !== null) {
+      const entries = Object.entries(v);
+      for (const [k] of entries) if (UNSTORABLE.test(k)) return `${path} (a key)`;
+      for (let i = entries.length - 1; i >= 0; i--) pending.push([entries[i]![1], `${path}.${entries[i]![0]}`]);
     }
   }
   return undefined;
