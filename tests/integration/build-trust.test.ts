@@ -109,15 +109,20 @@ describe("image builds offered the host's CAs (cp3:build.trustHostCAs)", () => {
     }
   }, 1_200_000);
 
-  // Only where the host trusts a CA the Debian root lacks (an intercepting proxy) can the build fail without it.
-  it.skipIf(extra.length === 0)("fails that build with the certificate error when the offer is off, and shows the failed step", async () => {
+  // Where the host trusts a CA the Debian root lacks (a TLS-intercepting proxy, as on these machines), the build
+  // fails without the offer; on a host that trusts nothing more, nothing intercepts and the same build passes.
+  it(`${extra.length > 0 ? "fails that build with the certificate error" : "still builds"} when the offer is off`, async () => {
     const stack = `ci-trust-off-${newRunId()}`;
     try {
       const up = await runCli(["up", "--stack", stack, "--system", freshExample(), "--trust-host-cas", "false"], 900_000);
+      expect(up.output).toContain("no CA bundle offered (cp3:build.trustHostCAs is false)");
+      if (extra.length === 0) {
+        expect(up.code, up.output.slice(-4000)).toBe(0);
+        return;
+      }
       expect(up.code).not.toBe(0);
       expect(up.output).toMatch(/image build service-api failed; its log: \S+service-api\.log/);
       expect(up.output).toMatch(/#\d+ .*CERTIFICATE_VERIFY_FAILED/);
-      expect(up.output).toContain("no CA bundle offered (cp3:build.trustHostCAs is false)");
     } finally {
       await destroy(stack);
     }
