@@ -288,3 +288,21 @@ export const imageHistory = (reference: string) => request<{ Id: string; Created
 export const saveImage = (reference: string) => requestRaw(`/images/get?names=${encodeURIComponent(reference)}`, { timeoutMs: 300_000 });
 /** Drops the whole build cache. */
 export const pruneBuildCache = () => request("/build/prune?all=true", { method: "POST", timeoutMs: 120_000 });
+
+export interface EngineEvent {
+  Type: string;
+  /** "start", "die", "health_status: healthy", … */
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  timeNano: number;
+}
+
+/** The engine's events between two times (Unix milliseconds, until at most now), oldest first. */
+export async function events(sinceMs: number, untilMs: number, filters: Record<string, string[]>): Promise<EngineEvent[]> {
+  // The engine reads "<seconds>.<nanoseconds>"; an `until` in the future would hold the answer open until then.
+  const stamp = (ms: number) => `${Math.floor(ms / 1000)}.${String(Math.floor(ms % 1000) * 1_000_000).padStart(9, "0")}`;
+  const text = await request<string | EngineEvent>(`/events?since=${stamp(sinceMs)}&until=${stamp(untilMs)}&filters=${encodeURIComponent(JSON.stringify(filters))}`, { timeoutMs: 60_000 });
+  // One JSON object per line (a single event may come back already parsed).
+  if (typeof text !== "string") return [text];
+  return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as EngineEvent);
+}

@@ -12,6 +12,7 @@ import { UsageError } from "../lib/usage-error";
 import { removeStackNamespaces, stackNamespaces } from "./namespaces";
 import { claimStack, readOwners, releaseStack } from "./owners";
 import { freeLocalPort } from "../lib/free-port";
+import type { StepRecorder } from "./profile";
 
 const STACK_NAME = /^(ci|ci-[a-z0-9][a-z0-9-]{0,38}|k8s-ci-[a-z0-9][a-z0-9-]{0,34}|dev|staging)$/;
 const ACCEPTED = "ci, ci-<suffix> (lower-case letters, digits and '-', up to 41 characters), k8s-ci-<suffix> (the same on Kubernetes, up to 42), dev, staging";
@@ -106,7 +107,7 @@ export interface UpResult {
   changes: string[];
 }
 
-export async function upStack(stack: Stack, signal?: AbortSignal): Promise<UpResult> {
+export async function upStack(stack: Stack, signal?: AbortSignal, recorder?: StepRecorder): Promise<UpResult> {
   const changes: string[] = [];
   // Build logs are appended to: each update starts with none, so a failure's log holds that failure only. They
   // outlive the stack (a run destroys it after a failed build), for a few days.
@@ -116,6 +117,7 @@ export async function upStack(stack: Stack, signal?: AbortSignal): Promise<UpRes
   const update = stack.up({
     onOutput: pulumiOutput(stack.name),
     onEvent: (event) => {
+      recorder?.onEvent(event);
       const meta = event.resOutputsEvent?.metadata;
       // A replacement also reports its create-replacement and delete-replaced phases; count it once.
       if (meta && !["same", "create-replacement", "delete-replaced"].includes(meta.op)) changes.push(`${meta.op} ${meta.type} ${meta.urn.split("::").pop()}`);
@@ -128,6 +130,7 @@ export async function upStack(stack: Stack, signal?: AbortSignal): Promise<UpRes
     for (const line of failedBuilds(buildLogs)) say(line);
     throw err;
   });
+  recorder?.finish();
   say(`up ${stack.name}: ${JSON.stringify(result.summary.resourceChanges ?? {})}`);
   return { outputs: plainOutputs(result.outputs), changes: changes.sort() };
 }
@@ -146,8 +149,9 @@ function failedBuilds(dir: string): string[] {
 }
 
 /** Destroys every resource, then removes the stack (and the generated config of a ci-<suffix> stack). */
-export async function destroyStack(stack: Stack, options: { remove: boolean; signal?: AbortSignal }): Promise<void> {
-  await stack.destroy({ onOutput: pulumiOutput(stack.name), color: "never", signal: options.signal });
+export async function destroyStack(stack: Stack, options: { remove: boolean; signal?: AbortSignal; recorder?: StepRecorder }): Promise<void> {
+  await stack.destroy({ onOutput: pulumiOutput(stack.name), onEvent: options.recorder?.onEvent, color: "never", signal: options.signal });
+  options.recorder?.finish();
   releaseStack(stack.name);
   if (!options.remove) return;
   // `pulumi stack rm` deletes the stack's file too: right for a ci-<suffix> file, made for that stack alone.

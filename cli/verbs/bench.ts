@@ -11,7 +11,7 @@ const BENCHES = ["up", "workload"];
 
 export const benchSpec: VerbSpec = {
   name: "bench",
-  summary: "Run a benchmark and print its figures: `bench up` (warm cp3 up against plain docker run, destroy, full build against a flow-only rebuild); `bench workload` (highest rate within p95 < 99 ms and no errors, against the machine's NATS and PostgreSQL ceilings).",
+  summary: "Run a benchmark and print its figures: `bench up` (warm cp3 up against plain docker run, destroy against docker rm, a flow-only rebuild against a cold up, the time to the first 202, and each operation's critical path); `bench workload` (highest rate within p95 < 99 ms and no errors, against the machine's NATS and PostgreSQL ceilings).",
   flags: {
     rounds: { type: "string", placeholder: "N", description: "bench up: measured rounds, 1 to 10 (default 3)" },
     rates: { type: "string", placeholder: "R1,R2,..", description: "bench workload: request rates to try in order, stopping at the first over the SLO (default 500,1000,1500,2000,2500,3000,3500,4000)" },
