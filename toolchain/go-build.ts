@@ -12,12 +12,12 @@ import type { GoTool } from "./tools";
 // embedded schema files.
 const GENERATED = new Set(["_upstream", "_generated"]);
 
-/** Hash of the wrapper module's files (go.mod, go.sum, our Go sources, build script) and the pinned version. */
+/** Hash of the wrapper module's files (go.mod, go.sum, our Go sources, build script, patches) and the pinned version. */
 export function buildKey(tool: GoTool): string {
   const hash = createHash("sha256").update(`${tool.id}@${tool.version}\n${tool.ldflags.join(" ")}\n`);
   const files = fs
     .readdirSync(tool.moduleDir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && /(\.go|\.mod|\.sum|\.sh)$/.test(e.name))
+    .filter((e) => e.isFile() && /(\.go|\.mod|\.sum|\.sh|\.patch)$/.test(e.name))
     .map((e) => path.join(e.parentPath, e.name))
     // Folders a build writes are outputs, not inputs.
     .filter((file) => !path.relative(tool.moduleDir, file).split(path.sep).some((part) => GENERATED.has(part)))

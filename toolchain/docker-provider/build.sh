@@ -49,13 +49,19 @@ DIR=$(sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' "$LOGS/01-download.log")
 SUM=$(sed -n 's/^\t"Sum": "\(.*\)",$/\1/p' "$LOGS/01-download.log")
 [ "$SUM" = "$UPSTREAM_SUM" ] || { echo "upstream hash $SUM != $UPSTREAM_SUM" >&2; exit 1; }
 
-step "2/5 private upstream copy with shim overlay -> _upstream/"
+step "2/5 private upstream copy with shim overlay and patches -> _upstream/"
 # internal/provider cannot be imported from another module, so we add our
 # shim package (from _overlay/) inside a copy of the module.
 rm -rf _upstream
 cp -R "$DIR" _upstream
 chmod -R u+w _upstream
 cp -R _overlay/. _upstream/
+# Our patches to upstream (each file says why), applied in name order; one that no longer applies fails here.
+# git apply, as git is needed anyway (patch(1) is optional on Debian); GIT_DIR keeps it from treating the copy
+# as part of the repository around it (which would make paths relative to that repository's top).
+for p in patches/*.patch; do
+	(cd _upstream && run "02-$(basename "$p" .patch).log" env GIT_DIR=/nonexistent git apply -v "$HERE/$p")
+done
 
 step "3/5 build pulumi-tfgen-docker"
 run 03-tfgen-build.log go build -trimpath -tags "$TAGS" \
