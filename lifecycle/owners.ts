@@ -34,6 +34,15 @@ function processStart(pid: number): string | undefined {
   }
 }
 
+/** When the process started (Unix ms), from its start time in clock ticks after boot; undefined when it is gone. */
+export function processStartedAt(pid: number): number | undefined {
+  const ticks = processStart(pid);
+  if (ticks === undefined) return undefined;
+  const bootSeconds = Number(/^btime (\d+)$/m.exec(fs.readFileSync("/proc/stat", "utf8"))?.[1]);
+  // USER_HZ is 100 on every Linux this runs on (sysconf(_SC_CLK_TCK)).
+  return (bootSeconds + Number(ticks) / 100) * 1000;
+}
+
 export function claimStack(stack: string, kind: Owner["kind"]): void {
   const owner: Owner = { stack, kind, pid: process.pid, pidStart: processStart(process.pid) ?? "", projectRoot, since: new Date().toISOString() };
   fs.writeFileSync(ownerFile(stack), JSON.stringify(owner, null, 2));

@@ -1,16 +1,17 @@
 // Stack operations through Pulumi's Automation API with the project's toolchain, state backend and passphrase.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
 import * as docker from "../lib/docker-api";
 import { buildLogDir, projectRoot, pruneBuildLogs } from "../lib/paths";
-import { isEphemeral, namedForKubernetes, passphraseEnv, stackKind } from "../lib/pulumi-env";
+import { backendUrl, isEphemeral, namedForKubernetes, passphraseEnv, stackKind, stateDir } from "../lib/pulumi-env";
 import { say } from "../lib/progress";
 import { dropEncryptionSalt, generatedHeader, sameSettings, stackFile, syncStackFile, templateFile } from "../lib/stack-files";
 import type { Toolchain } from "../toolchain/setup";
 import { UsageError } from "../lib/usage-error";
 import { removeStackNamespaces, stackNamespaces } from "./namespaces";
-import { claimStack, readOwners, releaseStack } from "./owners";
+import { claimStack, processStartedAt, readOwners, releaseStack } from "./owners";
 import { freeLocalPort } from "../lib/free-port";
 import type { StepRecorder } from "./profile";
 
@@ -170,9 +171,41 @@ export async function destroyStack(stack: Stack, options: { remove: boolean; sig
   else dropEncryptionSalt(stackFile(stack.name));
 }
 
+/**
+ * Pulumi's locks on the stack (in this checkout's file backend) whose process is gone: a Pulumi CLI SIGKILLed, or
+ * orphaned by a killed driver and ended since, cannot release its lock, and every later operation on the stack
+ * (the destroy, `stack rm`) refuses to run. Those are removed with `pulumi cancel`; a lock whose process still
+ * runs, or was taken on another host, is left alone. Returns the pids of the locks left, if any.
+ */
+export async function clearDeadLocks(stack: Stack): Promise<number[]> {
+  if (backendUrl() !== `file://${stateDir()}`) return [];
+  const project = (await stack.workspace.projectSettings()).name;
+  const dir = path.join(stateDir(), ".pulumi", "locks", "organization", project, stack.name);
+  const locks = (fs.existsSync(dir) ? fs.readdirSync(dir) : []).filter((f) => f.endsWith(".json"));
+  const live: number[] = [];
+  for (const file of locks) {
+    try {
+      const lock = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as { pid: number; hostname: string; timestamp: string };
+      const started = processStartedAt(lock.pid);
+      // A pid started after the lock was taken is another process that got the number.
+      const alive = lock.hostname !== os.hostname() || (started !== undefined && started <= Date.parse(lock.timestamp) + 1000);
+      if (alive) live.push(lock.pid);
+    } catch {
+      // released meanwhile
+    }
+  }
+  if (locks.length > 0 && live.length === 0) {
+    say(`${stack.name}: removing Pulumi's lock left by a process that is gone (pulumi cancel)`);
+    await stack.cancel();
+  }
+  return live;
+}
+
 /** Removes a stack's state without a destroy (its objects are already gone): a ci-<suffix> file with it, a base stack's salt. */
 export async function forgetStack(stack: string, toolchain: Toolchain): Promise<void> {
   const opened = await openStack(stack, toolchain, { create: false });
+  const live = await clearDeadLocks(opened);
+  if (live.length > 0) throw new Error(`${stack}: its state is locked by Pulumi process ${live.join(", ")}, still running; it is left until that ends`);
   await opened.workspace.removeStack(stack, { force: true, preserveConfig: !isEphemeral(stack) });
   if (isEphemeral(stack)) fs.rmSync(stackFile(stack), { force: true });
   else dropEncryptionSalt(stackFile(stack));
@@ -210,6 +243,8 @@ export async function destroyAlways(stack: Stack, attempts = 3): Promise<void> {
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
       if (attempt > 1) {
+        // A Pulumi CLI killed mid-operation leaves its lock, which would refuse every retry.
+        await clearDeadLocks(stack);
         await removeLabeled(stack.name);
         await stack.refresh({ clearPendingCreates: true, onOutput: pulumiOutput(stack.name), color: "never" });
       }
