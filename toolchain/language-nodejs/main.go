@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"strings"
 	"syscall"
+	"time"
 
 	pbempty "google.golang.org/protobuf/types/known/emptypb"
 
@@ -35,7 +36,22 @@ type host struct {
 	engineAddress string
 }
 
+// exitWithEngine ends the plugin once the engine that started it is gone. An engine that is SIGKILLed never
+// tells its plugins to stop, and they lived on, orphaned (cp3 bench interrupts found them). The parent changes
+// when it dies: the plugin is handed to init or a subreaper.
+func exitWithEngine() {
+	engine := os.Getppid()
+	go func() {
+		for range time.Tick(500 * time.Millisecond) {
+			if os.Getppid() != engine {
+				os.Exit(1)
+			}
+		}
+	}()
+}
+
 func main() {
+	exitWithEngine()
 	// The engine passes optional flags first and its own address as the last positional argument.
 	engineAddress := ""
 	if len(os.Args) > 1 {

@@ -5,6 +5,8 @@ package main
 import (
 	"context"
 	_ "embed"
+	"os"
+	"time"
 
 	pftfbridge "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/pf/tfbridge"
 
@@ -25,5 +27,14 @@ var (
 )
 
 func main() {
+	// A SIGKILLed engine never stops its plugins: stop with it, as the language host does (its exitWithEngine).
+	engine := os.Getppid()
+	go func() {
+		for range time.Tick(500 * time.Millisecond) {
+			if os.Getppid() != engine {
+				os.Exit(1)
+			}
+		}
+	}()
 	pftfbridge.MainWithMuxer(context.Background(), "docker", provider.Info(version, metadata), schema)
 }
