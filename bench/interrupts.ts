@@ -151,7 +151,9 @@ async function interruptOne(round: number, kind: InterruptKind, random: () => nu
     for (const p of alive) process.kill(p.pid, "SIGKILL");
   }
   const swept: string[] = [];
-  await sweepOrphans(toolchain, { dryRun: false, log: (line) => line.includes(stack) && swept.push(line) });
+  await sweepOrphans(toolchain, { dryRun: false, log: (line) => line.includes(stack) && swept.push(line) }).catch((err: unknown) => {
+    left.push(`the sweep failed: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`);
+  });
   left.push(...(await leftovers(stack)));
   if (stackInCheckout(projectRoot, stack)) left.push(`stack state ${stack}`);
   if (readOwners().has(stack)) left.push(`owner entry ${stack}`);
