@@ -138,7 +138,10 @@ async function interruptOne(round: number, kind: InterruptKind, random: () => nu
     if (pulumi.done && pulumi.value > 0) signal(() => process.kill(pulumi.value, "SIGKILL"));
   }
   const left: string[] = [];
-  const finished = await Promise.race([run.exited, sleep(240_000).then(() => "timeout" as const)]);
+  // The timer is cleared once the run ends, or it would hold the bench open for its whole length.
+  const ended = new AbortController();
+  const finished = await Promise.race([run.exited, sleep(240_000, ended.signal).then(() => "timeout" as const)]);
+  ended.abort();
   if (finished === "timeout") {
     left.push("the run still going 240 s after the signal (killed)");
     process.kill(-bootstrap, "SIGKILL");
