@@ -110,6 +110,8 @@ export async function benchUp(toolchain: Toolchain, rounds: number): Promise<Ben
       // Alternate the two, so drift in the machine's load hits both alike.
       const up = new StepRecorder();
       const accepted = firstAccepted(name, system, up.startedAtMs, stop.signal);
+      // If the up fails, the wait is aborted in `finally` and nobody awaits it: its rejection is not news.
+      accepted.catch(() => undefined);
       f.pulumiUpSeconds.push(await seconds(() => upStack(stack, undefined, up)));
       f.firstAcceptedSeconds.push(await accepted);
       const graph = await stackGraph(stack);
