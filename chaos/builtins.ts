@@ -69,6 +69,38 @@ const raw: unknown[] = [
     method: [{ kind: "cpu-stress", target: { role: "gateway", pick: "all" }, durationSeconds: 20, parameters: { workers: 2 } }],
     recoveryDeadlineSeconds: 45,
   },
+  {
+    name: "nats-link-reset",
+    description: "Every connection through Toxiproxy's NATS proxies is reset (TCP RST) for 10 s; clients reconnect and nothing acknowledged is lost.",
+    steadyState: steady,
+    method: [{ kind: "reset-peer", target: { link: "nats" }, durationSeconds: 10 }],
+    recoveryDeadlineSeconds: 45,
+  },
+  // The 3-node JetStream cluster (nats.replicas 3, streams R3): a minority, a majority, then every server crashes.
+  {
+    name: "nats-kill-one",
+    description: "One of three NATS servers crashes (SIGKILL); the stream keeps its quorum and the server rejoins empty, catching up from its peers.",
+    steadyState: steady,
+    method: [{ kind: "container-kill", target: { role: "nats", pick: 0 }, durationSeconds: 10 }],
+    recoveryDeadlineSeconds: 60,
+  },
+  {
+    name: "nats-kill-two",
+    description: "Two of three NATS servers crash at once (SIGKILL): the stream loses its quorum until they rejoin; publishes are refused meanwhile, not lost.",
+    steadyState: steady,
+    method: [
+      { kind: "container-kill", target: { role: "nats", pick: 0 }, durationSeconds: 10 },
+      { kind: "container-kill", target: { role: "nats", pick: 1 }, durationSeconds: 10 },
+    ],
+    recoveryDeadlineSeconds: 90,
+  },
+  {
+    name: "nats-kill-all",
+    description: "Every NATS server crashes at once (SIGKILL); their tmpfs stores come back empty, so the flows recreate the stream and republish from the outbox.",
+    steadyState: steady,
+    method: [{ kind: "container-kill", target: { role: "nats", pick: "all" }, durationSeconds: 10 }],
+    recoveryDeadlineSeconds: 90,
+  },
   // Kubernetes stacks: the same hypotheses, with faults through the API and in the pods' network namespaces.
   {
     name: "worker-pod-delete",

@@ -10,3 +10,7 @@ export { runExperiment } from "./run";
 export { chaosTargetsFromOutputs } from "./targets";
 export { ExperimentError, validateExperiment } from "./validate";
 export { sweep } from "./sweep";
+export { validateCampaign, loadCampaignFile, type Campaign, type CampaignEntry, type CampaignSlo, type Lane } from "./campaign";
+export { builtInCampaigns, findCampaign } from "./campaigns";
+export { occurrences, planCampaign, type PlannedExperiment } from "./campaign-plan";
+export { campaignFigures, type CampaignFigures, type ExperimentFigures, type Placement } from "./campaign-figures";

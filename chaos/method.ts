@@ -8,6 +8,7 @@ import type { ActiveFault } from "./faults/fault";
 import { sleep, within } from "./sleep";
 import { platformsOf } from "./parameters";
 import { resolveTarget } from "./targets";
+import { waitRunning } from "./engine";
 import { TAG_PREFIX } from "./netns";
 import type { ChaosOptions, ChaosTargets, FaultSpec } from "./types";
 
@@ -36,6 +37,10 @@ export async function runFault(spec: FaultSpec, targets: ChaosTargets, opts: Cha
     result.targets = names;
     if (spec.peer) result.parameters.peer = peers.join(",");
     if (names.length === 0) throw new Error(`target ${JSON.stringify(spec.target)} matched no container`);
+    // Another fault (a campaign's other lane) may have a target down this moment: give it time to come back.
+    if (targets.platform === "docker" && !("link" in spec.target)) {
+      for (const n of [...names, ...peers]) if ((await waitRunning(n, 30_000, opts.signal)) === undefined && !opts.signal.aborted) throw new Error(`${n} is not running 30 s after the fault was due`);
+    }
     fault = FAULTS[spec.kind]({ spec, targets, names, peers, tag, signal: opts.signal, log: opts.log });
     const holdUntil = Date.now() + spec.durationSeconds * 1000;
     opts.log(`fault ${spec.kind} (${tag}) on ${names.join(", ")} for ${spec.durationSeconds} s`);

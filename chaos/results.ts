@@ -39,6 +39,8 @@ export interface ExperimentResult {
   /** Seconds from the end of the last fault until the steady state held again; undefined when it never did. */
   recoverySeconds?: number;
   status: "passed" | "failed" | "skipped" | "error";
+  /** A campaign's lane it ran in (absent in plain runs: one lane). */
+  lane?: "main" | "overlap";
   /** Why it failed or was skipped, in one sentence. */
   reason?: string;
 }

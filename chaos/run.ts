@@ -8,7 +8,15 @@ import type { ChaosOptions, ChaosTargets, Experiment } from "./types";
 
 const interruptedReason = (opts: ChaosOptions) => `interrupted (${opts.signal.reason instanceof Error ? opts.signal.reason.message : "aborted"})`;
 
-export async function runExperiment(exp: Experiment, targets: ChaosTargets, opts: ChaosOptions): Promise<ExperimentResult> {
+/** How a campaign runs an experiment; a plain run uses neither. */
+export interface CampaignMode {
+  /** Poll the steady state this long before the method; skipped (not failed) when it never holds. */
+  beforeWaitSeconds?: number;
+  /** It may run while another experiment's faults are in place: the check before is recorded, not required. */
+  overlap?: boolean;
+}
+
+export async function runExperiment(exp: Experiment, targets: ChaosTargets, opts: ChaosOptions, mode: CampaignMode = {}): Promise<ExperimentResult> {
   const result: ExperimentResult = { name: exp.name, description: exp.description, startedAt: opts.clock(), endedAt: opts.clock(), steadyStateBefore: [], steadyStateAfter: [], faults: [], status: "error" };
   try {
     if (opts.signal.aborted) {
@@ -16,8 +24,18 @@ export async function runExperiment(exp: Experiment, targets: ChaosTargets, opts
       return result;
     }
     opts.log(`experiment ${exp.name}: checking the steady state`);
-    result.steadyStateBefore = await checkSteadyState(exp.steadyState, targets, opts);
-    if (!holds(result.steadyStateBefore)) {
+    if (mode.beforeWaitSeconds !== undefined && !mode.overlap) {
+      const before = await awaitSteadyState(exp.steadyState, targets, opts, mode.beforeWaitSeconds);
+      result.steadyStateBefore = before.results;
+      if (before.heldAt === undefined) {
+        result.status = "skipped";
+        result.reason = opts.signal.aborted ? `${interruptedReason(opts)} before it started; nothing was injected` : `the steady state did not hold within ${mode.beforeWaitSeconds} s before the method (${deviations(before.results)}), so the method did not run`;
+        return result;
+      }
+    } else {
+      result.steadyStateBefore = await checkSteadyState(exp.steadyState, targets, opts);
+    }
+    if (!holds(result.steadyStateBefore) && !mode.overlap) {
       result.status = "failed";
       result.reason = `the steady state did not hold before the method (${deviations(result.steadyStateBefore)}), so the method did not run`;
       return result;

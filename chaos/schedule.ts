@@ -25,9 +25,25 @@ export const BEFORE_CHECK_SECONDS = 3;
 export const RECOVERY_ALLOWANCE_SECONDS = 15;
 
 /** Seconds an experiment is planned to take: check, method, recovery allowance. */
-export function plannedSeconds(exp: Experiment): number {
+export function plannedSeconds(exp: Experiment, recoveryAllowance = RECOVERY_ALLOWANCE_SECONDS): number {
   const method = Math.max(...exp.method.map((f) => f.startAfterSeconds + f.durationSeconds));
-  return Math.ceil(BEFORE_CHECK_SECONDS + method + Math.min(exp.recoveryDeadlineSeconds, RECOVERY_ALLOWANCE_SECONDS));
+  return Math.ceil(BEFORE_CHECK_SECONDS + method + Math.min(exp.recoveryDeadlineSeconds, recoveryAllowance));
+}
+
+/**
+ * Start offsets for back-to-back spans with `slack` seconds spread in random gaps (before the first, between,
+ * after the last), each at least half the average gap.
+ */
+export function spreadStarts(spans: number[], slack: number, random: () => number): number[] {
+  const weights = Array.from({ length: spans.length + 1 }, () => 0.5 + random());
+  const total = weights.reduce((a, b) => a + b, 0);
+  let t = 0;
+  return spans.map((span, i) => {
+    t += Math.floor((slack * weights[i]!) / total);
+    const startAt = t;
+    t += span;
+    return startAt;
+  });
 }
 
 /**
@@ -47,15 +63,6 @@ export function planSchedule(experiments: (string | Experiment)[], seed: number,
     const each = names.map((n, i) => `${n} ${spans[i]} s`).join(", ");
     throw new ExperimentError(`the load runs ${loadSeconds} s but the experiments need ${needed} s (${each}); allowed: a longer load or fewer experiments`);
   }
-  const random = mulberry32(seed);
-  const weights = Array.from({ length: names.length + 1 }, () => 0.5 + random());
-  const total = weights.reduce((a, b) => a + b, 0);
-  const slack = loadSeconds - needed;
-  let t = 0;
-  return names.map((experiment, i) => {
-    t += Math.floor((slack * weights[i]!) / total);
-    const startAt = t;
-    t += spans[i]!;
-    return { experiment, startAt };
-  });
+  const starts = spreadStarts(spans, loadSeconds - needed, mulberry32(seed));
+  return names.map((experiment, i) => ({ experiment, startAt: starts[i]! }));
 }

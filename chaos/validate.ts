@@ -23,8 +23,8 @@ const show = (v: unknown): string => {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
-class Checker {
-  constructor(private readonly where: string) {}
+export class Checker {
+  constructor(readonly where: string) {}
 
   fail(field: string, got: unknown, allowed: string): never {
     throw new ExperimentError(`${this.where}: ${field}: got ${show(got)}; allowed: ${allowed}`);

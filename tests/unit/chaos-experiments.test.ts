@@ -26,7 +26,7 @@ const errorOf = (raw: unknown) => {
 };
 
 describe("built-in experiments", () => {
-  it("are the CLI's twelve kebab-case names (eight for Docker, four for Kubernetes), each valid with a method and a steady state", () => {
+  it("are the CLI's sixteen kebab-case names (twelve for Docker, three of them for the NATS cluster; four for Kubernetes), each valid with a method and a steady state", () => {
     const all = builtInExperiments();
     expect(all.map((e) => e.name)).toEqual([
       "nats-restart",
@@ -37,6 +37,10 @@ describe("built-in experiments", () => {
       "postgres-latency",
       "jetstream-store-full",
       "gateway-cpu-starvation",
+      "nats-link-reset",
+      "nats-kill-one",
+      "nats-kill-two",
+      "nats-kill-all",
       "worker-pod-delete",
       "worker-evict",
       "worker-scale-to-zero",
