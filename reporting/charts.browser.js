@@ -44,7 +44,8 @@
     return windows;
   }
 
-  function drawChart(figure, report, windows) {
+  // Element makers for one figure's SVG; every string goes in as an attribute value or textContent.
+  function svgOf(figure) {
     const svg = figure.querySelector("svg");
     const ns = svg.namespaceURI; // taken from the parsed page, so no namespace URL is written in the report
     const el = (name, attrs, parent) => {
@@ -58,37 +59,30 @@
       node.textContent = content;
       return node;
     };
+    return { svg, el, text };
+  }
 
-    const timeline = (report.load && report.load.timeline) || [];
-    if (timeline.length === 0) {
-      svg.style.display = "none";
-      const note = document.createElement("p");
-      note.className = "no-data";
-      note.textContent = report.load ? "no load data: the load recorded no requests" : "no load data: the load step did not run";
-      figure.appendChild(note);
-      figure.dataset.drawn = "no-data";
-      figure.dataset.points = "0";
-      return;
-    }
+  function noData(figure, svg, message) {
+    svg.style.display = "none";
+    const note = document.createElement("p");
+    note.className = "no-data";
+    note.textContent = message;
+    figure.appendChild(note);
+    figure.dataset.drawn = "no-data";
+  }
 
-    const field = figure.dataset.field;
-    const scale = Number(figure.dataset.scale || "1");
-    const values = timeline.map((p) => {
-      const v = Number(p[field]) * scale;
-      return Number.isFinite(v) ? v : 0;
-    });
-    const times = timeline.map((p) => Number(p.t) || 0);
-    const xMax = Math.max(1, ...times, ...windows.map((w) => w.fault.endedAt));
-    const xTicks = ticks(xMax, 10);
-    const yTicks = ticks(Math.max(...values), 5);
+  // The shaded fault windows, the grid, the axes and their labels (under whatever is drawn next); returns the scales.
+  function drawFrame(figure, g, o) {
+    const { el, text } = g;
+    const xTicks = ticks(Math.max(1, o.xMax, ...o.windows.map((w) => w.fault.endedAt)), 10);
+    const yTicks = ticks(o.yMax, 5);
     const xTop = xTicks[xTicks.length - 1];
     const yTop = yTicks[yTicks.length - 1];
     const x = (t) => M.left + (Math.min(Math.max(t, 0), xTop) / xTop) * plotW;
     const y = (v) => M.top + plotH - (v / yTop) * plotH;
 
-    // Fault windows first, so the line is drawn over them.
-    const numbered = windows.length > 3;
-    windows.forEach((w, i) => {
+    const numbered = o.windows.length > 3;
+    o.windows.forEach((w, i) => {
       const x0 = x(w.fault.startedAt);
       const x1 = x(w.fault.endedAt);
       const rect = el("rect", { class: `fault-window fault-${w.fault.status}`, x: x0, y: M.top, width: Math.max(1, x1 - x0), height: plotH });
@@ -107,7 +101,7 @@
     if (numbered) {
       const legend = document.createElement("ol");
       legend.className = "fault-legend";
-      for (const w of windows) {
+      for (const w of o.windows) {
         const item = document.createElement("li");
         item.textContent = `${w.experiment}: ${w.fault.kind} (${w.fault.startedAt}-${w.fault.endedAt} s)`;
         legend.appendChild(item);
@@ -126,14 +120,81 @@
     el("line", { class: "axis", x1: M.left, x2: M.left + plotW, y1: M.top + plotH, y2: M.top + plotH });
     el("line", { class: "axis", x1: M.left, x2: M.left, y1: M.top, y2: M.top + plotH });
     text("seconds since the load started", { class: "axis-label", x: M.left + plotW / 2, y: H - 6, "text-anchor": "middle" });
-    text(figure.dataset.unit || "", { class: "axis-label", transform: `translate(14 ${M.top + plotH / 2}) rotate(-90)`, "text-anchor": "middle" });
+    text(o.yLabel, { class: "axis-label", transform: `translate(14 ${M.top + plotH / 2}) rotate(-90)`, "text-anchor": "middle" });
+    return { x, y };
+  }
 
+  function drawChart(figure, report, windows) {
+    const g = svgOf(figure);
+    const timeline = (report.load && report.load.timeline) || [];
+    if (timeline.length === 0) {
+      noData(figure, g.svg, report.load ? "no load data: the load recorded no requests" : "no load data: the load step did not run");
+      figure.dataset.points = "0";
+      return;
+    }
+    const field = figure.dataset.field;
+    const scale = Number(figure.dataset.scale || "1");
+    const values = timeline.map((p) => {
+      const v = Number(p[field]) * scale;
+      return Number.isFinite(v) ? v : 0;
+    });
+    const times = timeline.map((p) => Number(p.t) || 0);
+    const { x, y } = drawFrame(figure, g, { xMax: Math.max(...times), yMax: Math.max(...values), yLabel: figure.dataset.unit || "", windows });
     const points = values.map((v, i) => `${x(times[i]).toFixed(1)},${y(v).toFixed(1)}`);
-    el("polyline", { class: "series", points: points.join(" ") });
-    if (points.length === 1) el("circle", { class: "series-dot", cx: x(times[0]), cy: y(values[0]), r: 3 });
-
+    g.el("polyline", { class: "series", points: points.join(" ") });
+    if (points.length === 1) g.el("circle", { class: "series-dot", cx: x(times[0]), cy: y(values[0]), r: 3 });
     figure.dataset.drawn = "true";
     figure.dataset.points = String(points.length);
+    figure.dataset.faultWindows = String(windows.length);
+  }
+
+  // Memory: one line per container (RSS in MiB over time) in its own colour, a legend, and the end of the warm-up.
+  const PALETTE = ["#1f5fbf", "#b35c00", "#1e7e34", "#8e24aa", "#00838f", "#c2185b", "#5d4037", "#546e7a"];
+  const MiB = 1024 * 1024;
+
+  function drawMemoryChart(figure, report, windows) {
+    const g = svgOf(figure);
+    const memory = report.memory;
+    const series = ((memory && memory.series) || []).filter((s) => (s.samples || []).length > 0);
+    figure.dataset.series = String(series.length);
+    if (series.length === 0) {
+      noData(figure, g.svg, memory ? "no memory data: no container's memory could be read" : "no memory data: memory is sampled only in soak runs and campaigns");
+      return;
+    }
+    const warmup = Number(memory.warmupSeconds) || 0;
+    const samples = series.flatMap((s) => s.samples);
+    const xMax = Math.max(warmup, ...samples.map((p) => Number(p.t) || 0));
+    const yMax = Math.max(0, ...samples.map((p) => (Number(p.rssBytes) || 0) / MiB));
+    const { x, y } = drawFrame(figure, g, { xMax, yMax, yLabel: "RSS (MiB)", windows });
+    if (warmup > 0) {
+      g.el("line", { class: "warmup", x1: x(warmup), x2: x(warmup), y1: M.top, y2: M.top + plotH, stroke: "#5f6b76", "stroke-dasharray": "5 4" });
+      g.text("warm-up", { class: "tick", x: x(warmup) + 4, y: M.top + 12, "text-anchor": "start" });
+    }
+    const legend = document.createElement("ul");
+    legend.className = "memory-legend";
+    series.forEach((s, i) => {
+      const colour = PALETTE[i % PALETTE.length];
+      const at = (p) => [x(Number(p.t) || 0), y((Number(p.rssBytes) || 0) / MiB)];
+      const points = s.samples.map((p) => at(p).map((n) => n.toFixed(1)).join(","));
+      // The class rule sets one stroke for every series; the inline style wins over it.
+      const line = g.el("polyline", { class: "series memory-series", points: points.join(" "), stroke: colour });
+      line.style.stroke = colour;
+      line.dataset.container = String(s.container);
+      if (points.length === 1) {
+        const [cx, cy] = at(s.samples[0]);
+        g.el("circle", { class: "series-dot", cx, cy, r: 3, fill: colour }).style.fill = colour;
+      }
+      const item = document.createElement("li");
+      const swatch = document.createElement("span");
+      swatch.className = "swatch";
+      swatch.style.backgroundColor = colour;
+      item.appendChild(swatch);
+      item.appendChild(document.createTextNode(String(s.container)));
+      item.dataset.colour = colour;
+      legend.appendChild(item);
+    });
+    figure.appendChild(legend);
+    figure.dataset.drawn = "true";
     figure.dataset.faultWindows = String(windows.length);
   }
 
@@ -141,6 +202,7 @@
     const report = JSON.parse(document.getElementById("cp3-report").textContent);
     const windows = faultWindows(report);
     for (const figure of document.querySelectorAll("figure.chart")) drawChart(figure, report, windows);
+    for (const figure of document.querySelectorAll("figure.memory-chart")) drawMemoryChart(figure, report, windows);
   } catch (e) {
     document.body.dataset.chartsError = String((e && e.message) || e);
     const note = document.createElement("p");

@@ -2,46 +2,15 @@
 // reader opens from a CI artifact. Tables are rendered here; the charts are drawn in the page by
 // charts.browser.js from the report JSON embedded below them.
 import { CHARTS, chartFigure, chartScript } from "./charts";
-import { escapeAttribute, escapeMarkup, jsonForScript } from "./escape";
+import { escapeAttribute, jsonForScript } from "./escape";
+import { badge, esc, html, missing, num, seconds, table, type Cell } from "./markup";
+import { campaignSection } from "./campaign-section";
+import { memorySection } from "./memory-section";
 import type { ExperimentResult, IntegrityResult, LoadResult, ProbeResult, RunReport, ThresholdResult } from "./model";
 import { STYLE } from "./style";
 
 /** Rows of offending keys shown per table; the rest are counted, and all of them are in report.json. */
 export const KEYS_IN_HTML = 200;
-
-/** Markup that is already safe; every other cell value is escaped. */
-interface Html {
-  html: string;
-}
-type Cell = string | number | undefined | Html;
-
-const html = (markup: string): Html => ({ html: markup });
-const esc = escapeMarkup;
-
-/** Integers in full; fractions to one decimal from 100 up, else to three significant digits (0.0305 stays). */
-function num(n: number | undefined): string {
-  if (n === undefined || !Number.isFinite(n)) return "–";
-  if (Number.isInteger(n)) return n.toLocaleString("en-US");
-  return Math.abs(n) >= 100 ? n.toFixed(1) : String(Number(n.toPrecision(3)));
-}
-
-const seconds = (n: number | undefined) => (n === undefined ? "–" : `${num(n)} s`);
-
-function badge(ok: boolean, yes = "passed", no = "failed"): Html {
-  return html(`<span class="badge ${ok ? "ok" : "bad"}">${esc(ok ? yes : no)}</span>`);
-}
-
-function cell(c: Cell): string {
-  if (c === undefined) return "–";
-  if (typeof c === "object") return c.html;
-  return esc(typeof c === "number" ? num(c) : c);
-}
-
-function table(id: string, headers: string[], rows: Cell[][]): string {
-  const head = headers.map((h) => `<th>${esc(h)}</th>`).join("");
-  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${cell(c)}</td>`).join("")}</tr>`).join("\n");
-  return `<table id="${escapeAttribute(id)}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
-}
 
 /** A table of at most KEYS_IN_HTML rows, with a note saying how many more report.json holds. */
 function keyTable<T>(id: string, title: string, items: T[], headers: string[], row: (item: T) => Cell[]): string {
@@ -49,8 +18,6 @@ function keyTable<T>(id: string, title: string, items: T[], headers: string[], r
   const more = items.length > KEYS_IN_HTML ? `<p class="note">and ${items.length - KEYS_IN_HTML} more (all in report.json)</p>` : "";
   return `<h3>${esc(title)} (${items.length})</h3>\n${table(id, headers, items.slice(0, KEYS_IN_HTML).map(row))}\n${more}`;
 }
-
-const missing = (what: string) => `<p class="missing">${esc(what)}</p>`;
 
 function verdictSection(r: RunReport): string {
   const reasons = r.reasons.length > 0 ? `<ul id="reasons">${r.reasons.map((x) => `<li>${esc(x)}</li>`).join("")}</ul>` : `<p id="reasons">Every check passed.</p>`;
@@ -95,7 +62,7 @@ ${noscript}
 }
 
 function scheduleSection(r: RunReport): string {
-  const body = r.schedule.length === 0 ? missing("No experiment was scheduled.") : table("schedule", ["Experiment", "Starts at"], r.schedule.map((s) => [s.experiment, seconds(s.startAt)]));
+  const body = r.schedule.length === 0 ? missing("No experiment was scheduled.") : table("schedule", ["Experiment", "Starts at", "Lane"], r.schedule.map((s) => [s.experiment, seconds(s.startAt), s.lane ?? "main"]));
   return `<section id="schedule"><h2>Chaos schedule</h2>\n${body}\n</section>`;
 }
 
@@ -183,6 +150,8 @@ export function renderHtml(report: RunReport): string {
 ${verdictSection(report)}
 ${runSection(report)}
 ${loadSection(report.load)}
+${campaignSection(report.campaign)}
+${memorySection(report.memory)}
 ${scheduleSection(report)}
 ${experimentsSection(report)}
 ${integritySection(report.integrity)}

@@ -1,12 +1,17 @@
 // What one CP3 run found, in the shape report.json is written in. The HTML report and junit.xml are both
 // rendered from this one object, so every figure in them is also in the JSON. Each step's types live with the
 // library that produces them (load/types.ts, chaos/results.ts, integrity/results.ts); the report imports them.
+import type { CampaignFigures } from "../chaos/campaign-figures";
+import type { PlannedExperiment } from "../chaos/campaign-plan";
 import type { ExperimentResult } from "../chaos/results";
+import type { MemoryReport } from "../load/memory";
 import type { IntegrityResult } from "../integrity/results";
 import type { LoadResult } from "../load/types";
 
 export type { LoadResult, StageKept, ThresholdResult, TimelinePoint } from "../load/types";
 export type { ExperimentResult, FaultResult, ProbeResult } from "../chaos/results";
+export type { CampaignFigures } from "../chaos/campaign-figures";
+export type { MemoryReport } from "../load/memory";
 export type { IntegrityResult, LostKey, UnknownKey } from "../integrity/results";
 
 export type Verdict = "ready" | "not-ready" | "error" | "interrupted";
@@ -24,8 +29,12 @@ export interface RunReport {
   profile: string;
   /** The system under test (its description's name). */
   system?: string;
-  /** The chaos schedule: which experiment starts when (seconds since the load started). */
-  schedule: { experiment: string; startAt: number }[];
+  /** The chaos schedule: which experiment starts when (seconds since the load started), in which lane. */
+  schedule: PlannedExperiment[];
+  /** --campaign: its figures per experiment and the placement of every lost or duplicated record. */
+  campaign?: CampaignFigures;
+  /** Soak and campaign runs: each container's memory over the load and the growth verdicts. */
+  memory?: MemoryReport;
   load?: LoadResult;
   experiments: ExperimentResult[];
   integrity?: IntegrityResult;

@@ -12,6 +12,8 @@ import { jsonForScript } from "../../reporting/escape";
 import type { RunReport } from "../../reporting/model";
 import { writeReport } from "../../reporting/write";
 import { ensureChromium } from "../../toolchain/chromium";
+import { campaignFigures } from "../../chaos/campaign-figures";
+import { judgeRssGrowth } from "../../load/memory";
 import { HOSTILE_HTML_KEY, HOSTILE_XML_KEY, LOST_KEY, sampleReport } from "../unit/report-fixture";
 
 const execFileAsync = promisify(execFile);
@@ -58,6 +60,33 @@ afterAll(() => {
 });
 
 describe("report.html in Chromium", () => {
+  it("draws each container's memory with the fault windows and the warm-up, and shows the campaign's figures", async () => {
+    const report = sampleReport();
+    const samples = (mib: (t: number) => number, pid = 7) => Array.from({ length: 13 }, (_, i) => ({ t: i * 5, rssBytes: mib(i * 5) * 1048576, pid }));
+    const series = [
+      { container: "cp3-ci-gateway", service: "gateway", samples: samples((t) => 50 + t) },
+      { container: "cp3-ci-worker-0", service: "worker", samples: samples(() => 40) },
+    ];
+    report.memory = { series, growth: judgeRssGrowth(series, { warmupSeconds: 15, maxGrowth: 0.1, windowSeconds: 15 }), maxGrowth: 0.1, warmupSeconds: 15 };
+    report.campaign = campaignFigures("mini", report.experiments, { acknowledged: 5900, loadSeconds: 60, lostAt: [24.2], duplicatedAt: [], clientErrorsAt: [] });
+    const { dom } = await render(report, "memory");
+
+    const start = dom.indexOf('<figure class="memory-chart" id="chart-memory"');
+    const body = dom.slice(start, dom.indexOf("</figure>", start));
+    expect(body.slice(0, body.indexOf(">") + 1)).toMatch(/ data-series="2" data-drawn="true" data-fault-windows="2">$/);
+    expect([...body.matchAll(/<polyline class="series memory-series" points="([^"]*)" stroke="([^"]*)"[^>]*data-container="([^"]*)"/g)].map((m) => [m[1]!.split(" ").length, m[2], m[3]])).toEqual([
+      [13, "#1f5fbf", "cp3-ci-gateway"],
+      [13, "#b35c00", "cp3-ci-worker-0"],
+    ]);
+    // The warm-up line at 15 s of a 0-60 s axis (684 px from x=60), and the two fault windows as on the load charts.
+    expect(body).toContain('<line class="warmup" x1="231" x2="231"');
+    expect([...body.matchAll(/<rect class="fault-window fault-applied" x="([\d.]+)"/g)].map((m) => m[1])).toEqual(["288", "516"]);
+    expect(body).toContain("<li data-colour=\"#b35c00\"><span class=\"swatch\"");
+    // The gateway grew from 67.5 to 107.5 MiB after its warm-up: the table says so and fails it.
+    expect(dom).toMatch(/<td>gateway<\/td><td>cp3-ci-gateway<\/td><td>\d+\.\d MiB<\/td><td>\d+\.\d MiB<\/td><td>\+\d+\.\d %<\/td><td>yes<\/td><td><span class="badge bad">failed<\/span><\/td>/);
+    expect(dom).toContain('<p id="campaign-summary">2 faults of 2 kinds, 5900 acknowledged, 1 lost, 0 duplicated</p>');
+  });
+
   it("draws the three charts with their fault windows, and shows the verdict and the lost key", async () => {
     const report = sampleReport();
     report.integrity!.unexpected.push(HOSTILE_HTML_KEY);
