@@ -55,6 +55,8 @@ export interface LoadResult {
   /** The engine's exit code, and what it means in that engine's own table. */
   engineExitCode: number;
   engineOutcome: string;
+  /** When the load started, ms since the epoch: times in the report are seconds after it. */
+  startedAtMs?: number;
   /** Whether the engine carried out the plan; "error" makes the run's verdict an error of the testbed. */
   engineStatus: "completed" | "interrupted" | "error";
   /** k6 only: the scenario script it ran. */

@@ -14,21 +14,32 @@ import type { ExperimentResult } from "../reporting/model";
 import { runChaosSchedule } from "./chaos-phase";
 import type { RunOptions } from "./options";
 import { startReads } from "./reads";
+import { startMemoryWatch, type ContainerMemory } from "../load/memory";
 import type { SystemUnderTest } from "./system";
 
 export interface LoadPhase {
   load: LoadResult;
   experiments: ExperimentResult[];
   reads: ReadsDuringLoad;
+  /** Each container's memory over the load (soak and campaign runs). */
+  memory?: ContainerMemory[];
 }
 
-export async function loadWithChaos(o: { engine: LoadEngine; opts: RunOptions; system: SystemUnderTest; targets: ChaosTargets; schedule: { experiment: string; startAt: number }[]; runId: string; reportDir: string; ledger: string; signal: AbortSignal }): Promise<LoadPhase> {
+/** Soak and campaign runs watch memory; the interval grows with the load so a 24 h soak keeps about 1,500 samples. */
+export const watchesMemory = (opts: Pick<RunOptions, "profile" | "campaign">) => opts.profile === "soak" || opts.campaign !== undefined;
+export const memoryIntervalSeconds = (loadSeconds: number) => Math.max(5, Math.ceil(loadSeconds / 1500));
+
+export async function loadWithChaos(o: { engine: LoadEngine; opts: RunOptions; system: SystemUnderTest; targets: ChaosTargets; stack: string; runId: string; reportDir: string; ledger: string; signal: AbortSignal }): Promise<LoadPhase> {
   const drive = o.system.drive;
-  const plan = { ...planFor({ profile: o.opts.profile, rate: o.opts.rate, durationSeconds: o.opts.durationSeconds, baseUrl: o.system.entryUrl, keyPrefix: o.runId, request: drive.request }), healthPath: drive.healthPath, timeoutSeconds: drive.timeoutSeconds };
+  const campaign = o.opts.campaign;
+  const profilePlan = planFor({ profile: o.opts.profile, rate: o.opts.rate, durationSeconds: o.opts.durationSeconds, baseUrl: o.system.entryUrl, keyPrefix: o.runId, request: drive.request });
+  // A campaign's own gates replace the profile's: tens of restarts cost latency and some 503s, never a record.
+  const plan = { ...profilePlan, healthPath: drive.healthPath, timeoutSeconds: drive.timeoutSeconds, ...(campaign?.slo ? { slo: campaign.slo } : {}) };
   const tail = new LedgerTail(o.ledger);
   const loadStart = Date.now();
   const clock = () => (Date.now() - loadStart) / 1000;
   const reads = startReads(o.system, 5_000);
+  const memory = watchesMemory(o.opts) && o.targets.platform === "docker" ? startMemoryWatch({ stack: o.stack, clock, intervalMs: memoryIntervalSeconds(o.opts.durationSeconds) * 1000 }) : undefined;
   const progress = setInterval(() => {
     tail.poll();
     say(`load: ${clock().toFixed(0)} s of ${o.opts.durationSeconds}, ${tail.total} requests, ${tail.acknowledged} acknowledged, ${(tail.errorRate(10) * 100).toFixed(1)} % errors in the last 10 s`);
@@ -43,7 +54,11 @@ export async function loadWithChaos(o: { engine: LoadEngine; opts: RunOptions; s
         if (r.status !== "completed") loadOver.abort();
         return r;
       });
-    const chaosRun = runChaosSchedule(o.schedule, o.opts.definitions, o.targets, { signal: AbortSignal.any([o.signal, loadOver.signal]), clock, log: say, errorRate: (w) => tail.errorRate(w) });
+    const lastStartAt = campaign ? o.opts.durationSeconds - campaign.quietTailSeconds : Infinity;
+    const chaosRun = runChaosSchedule(o.opts.schedule, o.opts.definitions, o.targets, {
+      signal: AbortSignal.any([o.signal, loadOver.signal]), clock, log: say, errorRate: (w) => tail.errorRate(w),
+      ...(campaign ? { campaign: { beforeWaitSeconds: campaign.beforeWaitSeconds, lastStartAt } } : {}),
+    });
     const [run, experiments] = await Promise.all([engineRun, chaosRun]);
     const seconds = clock();
     const figures = new FigureBuilder(loadStart, plan);
@@ -54,6 +69,7 @@ export async function loadWithChaos(o: { engine: LoadEngine; opts: RunOptions; s
       load: {
         profile: o.opts.profile,
         engine: o.engine.info,
+        startedAtMs: loadStart,
         engineExitCode: run.exitCode,
         engineOutcome: run.outcome,
         engineStatus: run.status,
@@ -70,9 +86,11 @@ export async function loadWithChaos(o: { engine: LoadEngine; opts: RunOptions; s
       },
       experiments,
       reads: await reads.stop(),
+      ...(memory ? { memory: await memory.stop() } : {}),
     };
   } finally {
     clearInterval(progress);
     await reads.stop();
+    await memory?.stop();
   }
 }

@@ -3,7 +3,7 @@
 import { checkStackName } from "../lifecycle/stacks";
 import { parseStackSettings, type StackSettings } from "./stack-settings";
 import { namedForKubernetes } from "../lib/pulumi-env";
-import { findExperiment, loadExperimentFile, planSchedule, type Experiment } from "../chaos";
+import { findCampaign, findExperiment, loadCampaignFile, loadExperimentFile, planCampaign, planSchedule, type Campaign, type Experiment, type PlannedExperiment } from "../chaos";
 import { UsageError } from "../lib/usage-error";
 import type { EngineName } from "../load/engine";
 import { PROFILE_SPECS, PROFILES, type Profile } from "../load/plan";
@@ -29,8 +29,12 @@ export interface RunOptions {
   /** The experiments themselves: built-ins, or loaded from JSON files. */
   definitions: Experiment[];
   seed: number;
-  /** When each experiment starts, in seconds since the load started (from the seed). */
-  schedule: { experiment: string; startAt: number }[];
+  /** When each experiment starts, in seconds since the load started (from the seed), and in which lane. */
+  schedule: PlannedExperiment[];
+  /** --campaign: the experiments, how often and which overlap; the schedule is drawn from it. */
+  campaign?: Campaign;
+  /** Share a service's RSS may grow after the warm-up in a soak or campaign run (0.1: 10 %). */
+  maxRssGrowth: number;
   keep: boolean;
   reportDir: string;
   /** The load engine: loadgen (default) or the user's own k6. */
@@ -63,10 +67,25 @@ export function parseRunOptions(values: Record<string, string | boolean | undefi
     if (!Number.isInteger(rate) || rate < 1 || rate > 100_000) throw new UsageError(`--rate: got "${str("rate")}"; allowed: a whole number of requests per second from 1 to 100000`);
   }
   const list = str("experiments");
+  const campaignName = str("campaign");
+  if (campaignName !== undefined && list !== undefined) throw new UsageError(`--campaign and --experiments: got both; allowed: one of them (a campaign names its own experiments)`);
+  let campaign: Campaign | undefined;
+  if (campaignName !== undefined) {
+    try {
+      campaign = campaignName.endsWith(".json") ? loadCampaignFile(campaignName) : findCampaign(campaignName);
+    } catch (err) {
+      throw new UsageError(`--campaign: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  let maxRssGrowth = 0.1;
+  if (str("max-rss-growth") !== undefined) {
+    maxRssGrowth = Number(str("max-rss-growth")) / 100;
+    if (!(maxRssGrowth >= 0 && maxRssGrowth <= 10) || str("max-rss-growth")!.trim() === "") throw new UsageError(`--max-rss-growth: got "${str("max-rss-growth")}"; allowed: a percentage from 0 to 1000 (default 10)`);
+  }
   const defaults = stack !== undefined && (namedForKubernetes(stack) || stack === "staging") ? DEFAULT_KUBERNETES_EXPERIMENTS : DEFAULT_EXPERIMENTS;
   const items = list === undefined ? defaults : list === "none" || list === "" ? [] : list.split(",").map((s) => s.trim());
   // A built-in's name, or the path of an experiment file (JSON, as in chaos/examples).
-  const definitions = items.map((item) => {
+  const definitions = campaign ? campaign.entries.map((e) => e.experiment) : items.map((item) => {
     try {
       return item.endsWith(".json") ? loadExperimentFile(item) : findExperiment(item);
     } catch (err) {
@@ -82,11 +101,11 @@ export function parseRunOptions(values: Record<string, string | boolean | undefi
   }
   let schedule: RunOptions["schedule"];
   try {
-    schedule = planSchedule(definitions, seed, durationSeconds);
+    schedule = campaign ? planCampaign(campaign, seed, durationSeconds) : planSchedule(definitions, seed, durationSeconds);
   } catch (err) {
-    throw new UsageError(`--experiments with --duration: ${err instanceof Error ? err.message : String(err)}`);
+    throw new UsageError(`${campaign ? "--campaign" : "--experiments"} with --duration: ${err instanceof Error ? err.message : String(err)}`);
   }
   const engine = engineName({ engine: str("engine"), k6: str("k6") });
   const settings = parseStackSettings(values);
-  return { stack, profile: profile as Profile, durationSeconds, rate, experiments, definitions, seed, schedule, keep: values.keep === true, reportDir: str("report-dir") ?? "report", engine, ...(str("k6") !== undefined ? { k6: str("k6") } : {}), settings };
+  return { stack, profile: profile as Profile, durationSeconds, rate, experiments, definitions, seed, schedule, ...(campaign ? { campaign } : {}), maxRssGrowth, keep: values.keep === true, reportDir: str("report-dir") ?? "report", engine, ...(str("k6") !== undefined ? { k6: str("k6") } : {}), settings };
 }

@@ -15,7 +15,9 @@ import type { RunReport } from "../reporting/model";
 import { writeReport } from "../reporting/write";
 import { versions } from "../toolchain/tools";
 import { healthGate } from "./health";
-import { loadWithChaos } from "./load";
+import { judgeRssGrowth } from "../load/memory";
+import { campaignFiguresOf } from "./campaign-report";
+import { loadWithChaos, memoryIntervalSeconds } from "./load";
 import type { RunOptions } from "./options";
 import { seedRecords, waitDrained } from "./seed";
 import { finalReadOf, systemFromOutputs } from "./system";
@@ -57,7 +59,8 @@ export function startProof(runId: string, stack: string, opts: RunOptions, engin
     steps: [],
   };
   say(`run ${runId}: stack ${stack}, profile ${opts.profile} for ${opts.durationSeconds} s, seed ${opts.seed}, experiments ${opts.experiments.join(", ") || "none"}`);
-  say(`schedule: ${opts.schedule.map((s) => `${s.experiment} at ${s.startAt} s`).join(", ") || "no chaos"}`);
+  if (opts.campaign) say(`campaign ${opts.campaign.name}: ${opts.schedule.length} experiments in ${opts.durationSeconds} s (${opts.schedule.filter((s) => s.lane === "overlap").length} in the overlap lane), warm-up ${opts.campaign.warmupSeconds} s, quiet tail ${opts.campaign.quietTailSeconds} s`);
+  say(`schedule: ${opts.schedule.map((s) => `${s.experiment} at ${s.startAt} s${s.lane === "overlap" ? " (overlap)" : ""}`).join(", ") || "no chaos"}`);
   return {
     report,
     reportDir,
@@ -91,18 +94,33 @@ export async function proveDeployed(proof: Proof, outputs: Record<string, unknow
   report.system = system.name;
   await timed("health gate", () => healthGate(outputs, system, signal));
   const targets = chaosTargetsFromOutputs(outputs);
+  if (opts.campaign?.natsReplicas === 3 && targets.containers.nats.length !== 3) {
+    throw new Error(`campaign ${opts.campaign.name} needs the 3-node NATS cluster, but stack ${report.stack} has ${targets.containers.nats.length} NATS server(s): set cp3:nats.replicas to 3 (cp3 run sets it on the stacks it creates)`);
+  }
   const seedLedger = path.join(reportDir, "seed-ledger.jsonl");
   await timed("seed data", () => seedRecords({ system, prefix: report.runId, count: SEED_RECORDS, ledgerFile: seedLedger, signal }));
   const ledger = path.join(reportDir, "ledger.jsonl");
-  const phase = await timed(`load (${opts.profile}) with chaos`, () => loadWithChaos({ engine, opts, system, targets, schedule: opts.schedule, runId: report.runId, reportDir, ledger, signal }));
+  const phase = await timed(`load (${opts.profile}) with chaos`, () => loadWithChaos({ engine, opts, system, targets, stack: report.stack, runId: report.runId, reportDir, ledger, signal }));
   report.load = phase.load;
   report.experiments = phase.experiments;
+  if (phase.memory) {
+    // Memory settles only after the first faults of each kind (V8 and Go keep the heap a burst grew), so growth is
+    // measured after the first quarter of the load (at least the campaign's warm-up): a drift, not the first burst.
+    const warmupSeconds = Math.max(opts.campaign?.warmupSeconds ?? 0, Math.round(opts.durationSeconds / 4));
+    const windowSeconds = Math.max(60, 5 * memoryIntervalSeconds(opts.durationSeconds));
+    report.memory = { series: phase.memory, growth: judgeRssGrowth(phase.memory, { warmupSeconds, maxGrowth: opts.maxRssGrowth, windowSeconds }), maxGrowth: opts.maxRssGrowth, warmupSeconds };
+  }
   findings.pendingAfterDrain = await timed("drain", () => waitDrained(system, DRAIN_SECONDS * 1000, signal));
   if (system.oracle) {
     report.integrity = await timed("integrity check", async () => checkIntegrity(await readLedger([seedLedger, ledger]), (await finalReadOf(system))!, phase.reads));
   } else {
     findings.integrityUnchecked = `integrity not checked: the system description of ${system.name} has no oracle`;
     say(findings.integrityUnchecked);
+  }
+  if (opts.campaign) {
+    const o = { ledger, loadStartedAtMs: phase.load.startedAtMs!, loadSeconds: phase.load.durationSeconds, ...(report.integrity ? { integrity: report.integrity } : {}) };
+    report.campaign = await campaignFiguresOf(opts.campaign.name, report.experiments, o);
+    say(`campaign ${opts.campaign.name}: ${report.campaign.summary}`);
   }
 }
 
@@ -143,7 +161,9 @@ function verdictLines(r: RunReport, where: string): string[] {
     const i = r.integrity;
     lines.push(`integrity: ${i.attempted} attempted, ${i.acknowledged} acknowledged, ${i.processed} processed; lost ${i.lost.length}, duplicates ${i.duplicates.length}, unexpected ${i.unexpected.length}, unknown ${i.unknown.length}`);
   }
-  for (const e of r.experiments) lines.push(`experiment ${e.name}: ${e.status}${e.recoverySeconds !== undefined ? `, recovered in ${e.recoverySeconds} s` : ""}${e.reason ? ` (${e.reason})` : ""}`);
+  if (r.campaign) lines.push(`campaign ${r.campaign.name}: ${r.campaign.summary}`);
+  if (r.campaign) for (const x of r.campaign.experiments) lines.push(`  ${x.experiment}: ${x.injected} injected, ${x.passed} passed, ${x.failed} failed, ${x.skipped} skipped, ${x.errors} errors${x.recoverySeconds ? `; recovery p50 ${x.recoverySeconds.p50} s, p95 ${x.recoverySeconds.p95} s, max ${x.recoverySeconds.max} s` : ""}`);
+  else for (const e of r.experiments) lines.push(`experiment ${e.name}: ${e.status}${e.recoverySeconds !== undefined ? `, recovered in ${e.recoverySeconds} s` : ""}${e.reason ? ` (${e.reason})` : ""}`);
   lines.push(`report: ${where}`);
   return lines;
 }

@@ -41,6 +41,10 @@ export async function runCp3(toolchain: Toolchain, opts: RunOptions, engine: Loa
       say("postgres-restart chosen: PostgreSQL gets a volume (a tmpfs store would be wiped by the restart)");
       await stack.setConfig("cp3:postgres.storage", { value: "volume" }, true);
     }
+    if (opts.campaign?.natsReplicas === 3) {
+      say(`campaign ${opts.campaign.name}: NATS runs as a 3-node JetStream cluster (nats.replicas 3)`);
+      await stack.setConfig("cp3:nats.replicas", { value: "3" }, true);
+    }
     const opened = stack;
     const { outputs } = await timed(`up ${stackName}`, () => upStack(opened, signal));
     await proveDeployed(proof, outputs, opts, engine, signal, findings);

@@ -39,9 +39,20 @@ describe("parseRunOptions", () => {
   it("takes every flag", () => {
     const system = path.join(projectRoot, "examples", "pypi-service", "system.yaml");
     expect(parseRunOptions({ profile: "soak", duration: "24h", rate: "80", experiments: "none", seed: "42", keep: true, "report-dir": "out", stack: "ci-x1", system: path.relative(process.cwd(), system), "trust-host-cas": "false" })).toEqual({
-      stack: "ci-x1", profile: "soak", durationSeconds: 86_400, rate: 80, experiments: [], definitions: [], seed: 42, schedule: [], keep: true, reportDir: "out", engine: "loadgen",
+      stack: "ci-x1", profile: "soak", durationSeconds: 86_400, rate: 80, experiments: [], definitions: [], seed: 42, schedule: [], maxRssGrowth: 0.1, keep: true, reportDir: "out", engine: "loadgen",
       settings: { system, trustHostCAs: "false" },
     });
+  });
+
+  it("takes a campaign by name or file: its experiments, a two-lane schedule from the seed, and the growth limit", () => {
+    const o = parseRunOptions({ campaign: "crash-storm", profile: "soak", duration: "30m", seed: "5", "max-rss-growth": "15" });
+    expect(o.campaign!.name).toBe("crash-storm");
+    expect(o.experiments).toEqual(["nats-restart", "worker-kill"]);
+    expect(o.definitions.map((d) => d.method[0]!.durationSeconds)).toEqual([5, 5]);
+    expect(o.schedule.filter((s) => s.lane === "main").length).toBe(56);
+    expect(o.schedule.filter((s) => s.lane === "overlap").length).toBe(28);
+    expect(o.maxRssGrowth).toBe(0.15);
+    expect(parseRunOptions({ campaign: "chaos/examples/campaigns/storm-with-partitions.json", duration: "20m", seed: "5" }).campaign!.name).toBe("storm-with-partitions");
   });
 
   it("takes experiment files beside built-in names, and places them by the seed", () => {
@@ -66,6 +77,11 @@ describe("parseRunOptions", () => {
     [{ "trust-host-cas": "yes" }, '--trust-host-cas: got "yes"; allowed: auto, true, false'],
     [{ system: "nope.yaml" }, "--system: "],
     [{ duration: "30s" }, "--experiments with --duration: the load runs 30 s but the experiments need"],
+    [{ campaign: "storm" }, '--campaign: unknown campaign "storm": the built-in campaigns are crash-storm, network, everything, nats-cluster; or give a JSON file'],
+    [{ campaign: "everything", experiments: "worker-kill" }, "--campaign and --experiments: got both; allowed: one of them"],
+    [{ campaign: "everything", duration: "2m" }, "--campaign with --duration: campaign everything: the load runs 120 s, which leaves no time between the warm-up (60 s) and the quiet tail (60 s)"],
+    [{ "max-rss-growth": "ten" }, '--max-rss-growth: got "ten"; allowed: a percentage from 0 to 1000 (default 10)'],
+    [{ "max-rss-growth": "-5" }, '--max-rss-growth: got "-5"'],
   ])("refuses %j", (values, message) => {
     expect(() => parseRunOptions(values)).toThrow(message);
   });
