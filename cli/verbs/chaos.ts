@@ -1,6 +1,6 @@
 // cp3 chaos: one experiment (built-in or from a JSON file) against a stack that is already up; the result is
 // printed, and the exit code says how it went (0 passed, 1 failed, 2 usage or infrastructure, 130 interrupted).
-import { builtInExperiments, chaosTargetsFromOutputs, ExperimentError, findExperiment, loadExperimentFile, runExperiment, sweep, withDuration, type Experiment, type ExperimentResult } from "../../chaos";
+import { builtInCampaigns, builtInExperiments, chaosTargetsFromOutputs, ExperimentError, findExperiment, loadExperimentFile, runExperiment, sweep, withDuration, type Experiment, type ExperimentResult } from "../../chaos";
 import { EXIT, type ExitCode } from "../../lib/exit-codes";
 import { onInterrupt } from "../../lib/interrupt";
 import { say, step } from "../../lib/progress";
@@ -10,7 +10,7 @@ import { ensureToolchain } from "./setup";
 
 export const chaosSpec: VerbSpec = {
   name: "chaos",
-  summary: "Run one chaos experiment against a stack that is up (steady state, faults, rollback, recovery); --list names the built-ins.",
+  summary: "Run one chaos experiment against a stack that is up (steady state, faults, rollback, recovery); --list names the built-ins, --campaigns the built-in campaigns.",
   flags: {
     stack: { type: "string", placeholder: "S", description: "stack: ci, ci-<suffix>, k8s-ci-<suffix>, dev or staging" },
     experiment: { type: "string", placeholder: "NAME", description: "a built-in experiment (see --list)" },
@@ -18,6 +18,7 @@ export const chaosSpec: VerbSpec = {
     duration: { type: "string", placeholder: "SECONDS", description: "hold every fault this long instead" },
     json: { type: "boolean", description: "print the result as JSON" },
     list: { type: "boolean", description: "print the built-in experiment names, one per line" },
+    campaigns: { type: "boolean", description: "print the built-in campaigns (for cp3 run --campaign), one per line with what each does" },
     sweep: { type: "boolean", description: "remove whatever a dead chaos run left in the stack (tagged rules, qdiscs, toxics, files, processes)" },
   },
 };
@@ -58,6 +59,10 @@ export async function runChaos(parsed: Parsed): Promise<number> {
   const v = parsed.values;
   if (v.list) {
     process.stdout.write(builtInExperiments().map((e) => `${e.name}\n`).join(""));
+    return EXIT.ok;
+  }
+  if (v.campaigns) {
+    process.stdout.write(builtInCampaigns().map((c) => `${c.name}: ${c.description}\n`).join(""));
     return EXIT.ok;
   }
   if (typeof v.stack !== "string") throw new UsageError(`chaos: --stack is required (${chaosSpec.flags.stack!.description})`);
