@@ -66,12 +66,11 @@ function entry(c: Checker, raw: unknown, field: string): CampaignEntry {
   if (o.durationSeconds !== undefined) exp = withDuration(exp, c.number(o.durationSeconds, `${field}.durationSeconds`, 1, MAX_SECONDS));
   const how = (["count", "meanIntervalSeconds", "weight"] as const).filter((k) => o[k] !== undefined);
   if (how.length !== 1) c.fail(field, how.length === 0 ? undefined : how.join(" and "), "exactly one of count, meanIntervalSeconds and weight");
-  const out: CampaignEntry = { experiment: exp, overlap: false };
+  if (o.overlap !== undefined && typeof o.overlap !== "boolean") c.fail(`${field}.overlap`, o.overlap, "true or false");
+  const out: CampaignEntry = { experiment: exp, overlap: o.overlap === true };
   if (o.count !== undefined) out.count = c.number(o.count, `${field}.count`, 1, 10_000, true);
   if (o.meanIntervalSeconds !== undefined) out.meanIntervalSeconds = c.number(o.meanIntervalSeconds, `${field}.meanIntervalSeconds`, 1, 86_400);
   if (o.weight !== undefined) out.weight = c.number(o.weight, `${field}.weight`, 0.001, 1000);
-  if (o.overlap !== undefined && typeof o.overlap !== "boolean") c.fail(`${field}.overlap`, o.overlap, "true or false");
-  out.overlap = o.overlap === true;
   return out;
 }
 

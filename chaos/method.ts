@@ -8,7 +8,7 @@ import type { ActiveFault } from "./faults/fault";
 import { sleep, within } from "./sleep";
 import { platformsOf } from "./parameters";
 import { resolveTarget } from "./targets";
-import { waitRunning } from "./engine";
+import { inspect, waitRunning } from "./engine";
 import { TAG_PREFIX } from "./netns";
 import type { ChaosOptions, ChaosTargets, FaultSpec } from "./types";
 
@@ -37,14 +37,29 @@ export async function runFault(spec: FaultSpec, targets: ChaosTargets, opts: Cha
     result.targets = names;
     if (spec.peer) result.parameters.peer = peers.join(",");
     if (names.length === 0) throw new Error(`target ${JSON.stringify(spec.target)} matched no container`);
-    // Another fault (a campaign's other lane) may have a target down this moment: give it time to come back.
-    if (targets.platform === "docker" && !("link" in spec.target)) {
-      for (const n of [...names, ...peers]) if ((await waitRunning(n, 30_000, opts.signal)) === undefined && !opts.signal.aborted) throw new Error(`${n} is not running 30 s after the fault was due`);
-    }
-    fault = FAULTS[spec.kind]({ spec, targets, names, peers, tag, signal: opts.signal, log: opts.log });
+    // Another fault (a campaign's other lane) may have a target down, or take one down during the apply: wait
+    // for it, roll back what was applied and apply again, at most three times.
+    const containers = targets.platform === "docker" && !("link" in spec.target) ? [...names, ...peers] : [];
+    const down = async () => (await Promise.all(containers.map(async (n) => ((await inspect(n).catch(() => undefined))?.State.Running ? undefined : n)))).filter((n): n is string => n !== undefined);
+    const awaitUp = async (list: string[]) => {
+      for (const n of list) if ((await waitRunning(n, 30_000, opts.signal)) === undefined && !opts.signal.aborted) throw new Error(`${n} is not running 30 s after the fault was due`);
+    };
+    await awaitUp(containers);
     const holdUntil = Date.now() + spec.durationSeconds * 1000;
     opts.log(`fault ${spec.kind} (${tag}) on ${names.join(", ")} for ${spec.durationSeconds} s`);
-    await fault.apply();
+    for (let attempt = 1; ; attempt++) {
+      fault = FAULTS[spec.kind]({ spec, targets, names, peers, tag, signal: opts.signal, log: opts.log });
+      try {
+        await fault.apply();
+        break;
+      } catch (err) {
+        const gone = err instanceof FaultSkipped || attempt === 3 ? [] : await down();
+        if (gone.length === 0) throw err;
+        opts.log(`fault ${spec.kind} (${tag}): ${gone.join(", ")} went down during the apply (${message(err)}); rolling back and applying again`);
+        await fault.rollback().catch((e: unknown) => opts.log(`fault ${spec.kind} (${tag}): rollback before the retry: ${message(e)}`));
+        await awaitUp(gone);
+      }
+    }
     result.status = "applied";
     opts.log(`fault ${spec.kind} (${tag}) in place`);
     // The measurement has the fault's duration (less a little for the rollback to start on time).
