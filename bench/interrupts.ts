@@ -155,7 +155,9 @@ async function interruptOne(round: number, kind: InterruptKind, random: () => nu
   }
   const swept: string[] = [];
   await sweepOrphans(toolchain, { dryRun: false, log: (line) => line.includes(stack) && swept.push(line) }).catch((err: unknown) => {
-    left.push(`the sweep failed: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`);
+    // The Automation API's message starts "code: -2" for every failure; what failed is in the lines after it.
+    const text = (err instanceof Error ? err.message : String(err)).split("\n").map((l) => l.trim()).filter(Boolean).join(" | ");
+    left.push(`the sweep failed: ${text.slice(0, 600)}`);
   });
   left.push(...(await leftovers(stack)));
   if (stackInCheckout(projectRoot, stack)) left.push(`stack state ${stack}`);

@@ -171,6 +171,12 @@ export async function destroyStack(stack: Stack, options: { remove: boolean; sig
   else dropEncryptionSalt(stackFile(stack.name));
 }
 
+/** An error's message without the Automation API's empty stdout lines, short enough for one log line. */
+function firstLines(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && l !== "stdout:" && l !== "stderr:").join(" | ").slice(0, 500);
+}
+
 /**
  * Pulumi's locks on the stack (in this checkout's file backend) whose process is gone: a Pulumi CLI SIGKILLed, or
  * orphaned by a killed driver and ended since, cannot release its lock, and every later operation on the stack
@@ -196,7 +202,11 @@ export async function clearDeadLocks(stack: Stack): Promise<number[]> {
   }
   if (locks.length > 0 && live.length === 0) {
     say(`${stack.name}: removing Pulumi's lock left by a process that is gone (pulumi cancel)`);
-    await stack.cancel();
+    await stack.cancel().catch((err: unknown) => {
+      // A CLI killed before its update was recorded leaves a lock cancel may not know; the lock files are only ours.
+      say(`${stack.name}: pulumi cancel failed (${firstLines(err)}); removing the dead process's lock files`);
+      for (const file of locks) fs.rmSync(path.join(dir, file), { force: true });
+    });
   }
   return live;
 }
@@ -204,9 +214,19 @@ export async function clearDeadLocks(stack: Stack): Promise<number[]> {
 /** Removes a stack's state without a destroy (its objects are already gone): a ci-<suffix> file with it, a base stack's salt. */
 export async function forgetStack(stack: string, toolchain: Toolchain): Promise<void> {
   const opened = await openStack(stack, toolchain, { create: false });
-  const live = await clearDeadLocks(opened);
-  if (live.length > 0) throw new Error(`${stack}: its state is locked by Pulumi process ${live.join(", ")}, still running; it is left until that ends`);
-  await opened.workspace.removeStack(stack, { force: true, preserveConfig: !isEphemeral(stack) });
+  for (let attempt = 1; ; attempt++) {
+    const live = await clearDeadLocks(opened);
+    if (live.length > 0) throw new Error(`${stack}: its state is locked by Pulumi process ${live.join(", ")}, still running; it is left until that ends`);
+    try {
+      await opened.workspace.removeStack(stack, { force: true, preserveConfig: !isEphemeral(stack) });
+      break;
+    } catch (err) {
+      // A Pulumi CLI that has just ended may still be letting go of the state: once more, a moment later.
+      if (attempt === 2) throw new Error(`${stack}: pulumi stack rm failed twice: ${firstLines(err)}`, { cause: err });
+      say(`${stack}: pulumi stack rm failed (${firstLines(err)}); trying again in 2 s`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
   if (isEphemeral(stack)) fs.rmSync(stackFile(stack), { force: true });
   else dropEncryptionSalt(stackFile(stack));
   releaseStack(stack);
