@@ -21,9 +21,9 @@ const notRun = (exp: Experiment, at: number, lane: Lane | undefined, reason: str
   name: exp.name, description: exp.description, startedAt: at, endedAt: at, steadyStateBefore: [], steadyStateAfter: [], faults: [], status: "skipped", reason, ...(lane ? { lane } : {}),
 });
 
-async function runLane(lane: PlannedExperiment[], definitions: Experiment[], targets: ChaosTargets, o: ChaosPhaseOptions): Promise<ExperimentResult[]> {
+async function runLane(queue: PlannedExperiment[], definitions: Experiment[], targets: ChaosTargets, o: ChaosPhaseOptions): Promise<ExperimentResult[]> {
   const results: ExperimentResult[] = [];
-  for (const planned of lane) {
+  for (const planned of queue) {
     await waitUntil(o.clock, planned.startAt, o.signal);
     if (o.signal.aborted) break;
     const exp = definitions.find((d) => d.name === planned.experiment);
