@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardened } from "./hardening";
 import { labelList, ownershipLabels, type Ownership } from "./labels";
+import { secretFileArgs, type SecretFiles } from "./secret-files";
 
 export interface OneShotJobArgs {
   readonly owner: Ownership;
@@ -13,6 +14,8 @@ export interface OneShotJobArgs {
   readonly user: string;
   /** Writable paths (tmpfs). @default {"/tmp": 16 MiB} */
   readonly tmpfs?: Record<string, string>;
+  /** Secrets as files in /run/secrets (name -> content), readable only by `user`. @default {} */
+  readonly secretFiles?: SecretFiles;
   /** Things that must be there before the job runs. */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
   /**
@@ -53,6 +56,7 @@ export class OneShotJob extends pulumi.ComponentResource {
           tmpfs: args.tmpfs ?? { "/tmp": `rw,noexec,nosuid,size=16m` },
           lifecycle: "job",
         }),
+        ...secretFileArgs(args.user, args.secretFiles),
         networksAdvanced: [{ name: args.networkName }],
         labels: labelList(ownershipLabels(args.owner, name)),
         attach: true,

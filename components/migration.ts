@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { OneShotJob } from "./job";
 import type { Ownership } from "./labels";
+import { PASSWORD_FILE } from "./postgres";
+import { secretPath } from "./secret-files";
 
 export interface MigrationArgs {
   readonly owner: Ownership;
@@ -28,7 +30,8 @@ export class Migration extends pulumi.ComponentResource {
         owner: args.owner,
         image: args.image,
         entrypoint: ["/usr/bin/tini", "--", "/usr/local/bin/migrate"],
-        envs: [`PGHOST=${args.host}`, `PGDATABASE=${args.database ?? "postgres"}`, pulumi.interpolate`PGPASSWORD=${args.password}`],
+        envs: [`PGHOST=${args.host}`, `PGDATABASE=${args.database ?? "postgres"}`, `PGPASSWORD_FILE=${secretPath(PASSWORD_FILE)}`],
+        secretFiles: { [PASSWORD_FILE]: args.password },
         networkName: args.networkName,
         user: "10003:10003",
         dependsOn: args.dependsOn,

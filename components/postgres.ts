@@ -2,10 +2,13 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardened, tmpfsFor } from "./hardening";
 import { labelList, ownershipLabels, type Ownership } from "./labels";
+import { secretFileArgs, secretPath } from "./secret-files";
 
 export const POSTGRES_PORT = 5432;
 const PG_USER = "10003:10003";
 const PGDATA = "/var/lib/postgresql/data";
+/** The password's file name in /run/secrets, in every container that has it. */
+export const PASSWORD_FILE = "postgres-password";
 
 /** The server, its settings and its size, on either platform. */
 export interface PostgresSettings {
@@ -65,6 +68,8 @@ export class Postgres extends pulumi.ComponentResource {
       volumes = [{ volumeName: volume.name, containerPath: PGDATA }];
     }
 
+    // The password as a file only the server's user reads; initdb takes it from there on first start.
+    const secretFiles = secretFileArgs(PG_USER, { [PASSWORD_FILE]: args.password });
     this.container = new docker.Container(
       `${name}-server`,
       {
@@ -72,8 +77,9 @@ export class Postgres extends pulumi.ComponentResource {
         image: args.image,
         hostname: "postgres",
         ...hardened({ user: PG_USER, memoryMiB, cpus: args.cpus ?? 1, tmpfs }),
-        volumes,
-        envs: [pulumi.interpolate`POSTGRES_PASSWORD=${args.password}`, `PG_MAX_CONNECTIONS=${maxConnections}`, `PG_SHARED_BUFFERS_MB=${sharedBuffersMiB}`],
+        ...secretFiles,
+        volumes: [...(secretFiles.volumes as docker.types.input.ContainerVolume[]), ...(volumes ?? [])],
+        envs: [`POSTGRES_PASSWORD_FILE=${secretPath(PASSWORD_FILE)}`, `PG_MAX_CONNECTIONS=${maxConnections}`, `PG_SHARED_BUFFERS_MB=${sharedBuffersMiB}`],
         // /dev/shm backs PostgreSQL's dynamic shared memory.
         shmSize: Math.max(64, sharedBuffersMiB),
         networksAdvanced: [{ name: args.networkName, aliases: ["postgres"] }],

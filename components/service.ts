@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardened, tmpfsFor } from "./hardening";
 import { labelList, ownershipLabels, type Ownership } from "./labels";
+import { secretFileArgs, secretFileNameProblem, type SecretFiles } from "./secret-files";
 
 /** How the engine checks a container: an HTTP path, a TCP port or a command, inside the container. */
 export type ContainerCheck = { http: { port: number; path: string } } | { tcp: { port: number } } | { command: string[] };
@@ -27,6 +28,8 @@ export interface ServiceArgs {
   readonly tmpfs?: Record<string, number>;
   /** Numeric uid:gid. @default "10002:10002" */
   readonly user?: string;
+  /** Secrets as files in /run/secrets (name -> content), readable only by `user`; never variables. @default {} */
+  readonly secretFiles?: SecretFiles;
   /** Folders bind-mounted read-only (dev hot reload). @default [] */
   readonly mounts?: { source: string; target: string }[];
   /** @default 256 */
@@ -60,6 +63,10 @@ export class Service extends pulumi.ComponentResource {
     const user = args.user ?? "10002:10002";
     if (!/^[a-z][a-z0-9-]{0,30}$/.test(name)) throw new pulumi.ResourceError(`Service ${name}: the name must be lower-case letters, digits and '-', starting with a letter`, this);
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new pulumi.ResourceError(`Service ${name}: replicas is ${replicas}; give an integer from 1 to 16`, this);
+    for (const file of Object.keys(args.secretFiles ?? {})) {
+      const problem = secretFileNameProblem(file);
+      if (problem) throw new pulumi.ResourceError(`Service ${name}: secretFiles has ${problem}`, this);
+    }
     if (args.networkNames.length === 0) throw new pulumi.ResourceError(`Service ${name}: networkNames is empty; give at least the data network`, this);
     if (!/^[1-9][0-9]*:[0-9]+$/.test(user)) throw new pulumi.ResourceError(`Service ${name}: user is "${user}"; give a numeric uid:gid other than root`, this);
     if (args.entry && (replicas > 1 || args.entry.hostPort < 0 || args.entry.hostPort > 65_535)) {
@@ -87,6 +94,7 @@ export class Service extends pulumi.ComponentResource {
           networksAdvanced: args.networkNames.map((n, j) => (j === 0 ? { name: n, aliases: [name, instance] } : { name: n })),
           ports: args.entry ? [{ internal: args.entry.port, ip: "127.0.0.1", external: args.entry.hostPort === 0 ? undefined : args.entry.hostPort }] : undefined,
           healthcheck: args.check ? healthcheck(args.check) : undefined,
+          ...secretFileArgs(user, args.secretFiles),
           mounts: args.mounts && args.mounts.length > 0 ? args.mounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: true })) : undefined,
           labels: labelList(ownershipLabels(args.owner, name)),
           wait: true,

@@ -4,7 +4,7 @@
 // one shape chaos, integrity, the driver, the bench and the tests read.
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServiceSpec, TestbedSpec, WiredValue } from "../testbed/spec";
+import { SECRET_WIRED, secretFileName, type ServiceSpec, type TestbedSpec, type WiredValue } from "../testbed/spec";
 import { declareImages, type ImageRequest } from "./images";
 import type { HostBuildOffer } from "./local-image";
 import { Verification, type VerifySettings } from "./verification";
@@ -15,6 +15,7 @@ import { Nats, NATS_CLIENT_PORT, NATS_MONITOR_PORT, natsHost } from "./nats";
 import { TestbedNetwork } from "./network";
 import { Postgres, POSTGRES_PORT } from "./postgres";
 import { RandomSecret } from "./random-secret";
+import { secretPath } from "./secret-files";
 import { Service, type ContainerCheck } from "./service";
 import { Toxiproxy, type ProxySpec } from "./toxiproxy";
 
@@ -153,9 +154,9 @@ export class Testbed extends pulumi.ComponentResource {
 
     // Wired values: a proxied link goes through Toxiproxy when chaos.proxy is on.
     const proxied = (service: string, to: "nats" | "postgres") => chaosProxy && (spec.toxiproxy.links === undefined || spec.toxiproxy.links.some((l) => l.from === service && l.to === to));
+    const postgresEndpoint = (service: ServiceSpec): [string, string] => (proxied(service.name, "postgres") ? ["toxiproxy", "15432"] : ["postgres", String(POSTGRES_PORT)]);
     const wiredValue = (service: ServiceSpec, w: WiredValue): pulumi.Input<string> => {
-      const pgHost = proxied(service.name, "postgres") ? "toxiproxy" : "postgres";
-      const pgPort = String(proxied(service.name, "postgres") ? 15432 : POSTGRES_PORT);
+      const [pgHost, pgPort] = postgresEndpoint(service);
       switch (w.from) {
         case "nats.url":
           return (proxied(service.name, "nats") ? natsProxies.map((p) => `nats://toxiproxy:${p.listenPort}`) : nats.clientUrls).join(",");
@@ -165,16 +166,24 @@ export class Testbed extends pulumi.ComponentResource {
           return pgPort;
         case "postgres.user":
           return "postgres";
+        // Secrets: the variable (validated to be *_FILE) holds the path; secretFilesOf writes the file.
         case "postgres.password":
-          return password.value;
         case "postgres.dsn":
-          return pulumi.interpolate`postgres://postgres:${password.value}@${pgHost}:${pgPort}/postgres`;
+          return secretPath(secretFileName(w.from));
         default: {
           const other = spec.services.find((s) => `service:${s.name}.url` === w.from)!;
           return `http://${other.name}:${other.ports[0]!.port}`;
         }
       }
     };
+
+    const secretValue = (service: ServiceSpec, from: string): pulumi.Input<string> => {
+      if (from === "postgres.password") return password.value;
+      const [pgHost, pgPort] = postgresEndpoint(service);
+      return pulumi.interpolate`postgres://postgres:${password.value}@${pgHost}:${pgPort}/postgres`;
+    };
+    const secretFilesOf = (service: ServiceSpec): Record<string, pulumi.Input<string>> =>
+      Object.fromEntries(Object.values(service.env).flatMap((v) => (typeof v !== "string" && SECRET_WIRED.includes(v.from) ? [[secretFileName(v.from), secretValue(service, v.from)]] : [])));
 
     // Services in dependency order: a service waits for the gates it names (NATS set up, migrations applied,
     // other services created healthy, since the engine waits for each container's health check).
@@ -207,6 +216,7 @@ export class Testbed extends pulumi.ComponentResource {
           after,
           tmpfs: Object.fromEntries(s.tmpfs.map((t) => [t.path, t.sizeMiB])),
           user: s.user,
+          secretFiles: secretFilesOf(s),
           mounts: s.hotReload,
           memoryMiB: s.memoryMiB,
           cpus: s.cpus,

@@ -11,15 +11,16 @@ import { Document } from "yaml";
 import { LOG_OPTS, MAX_RESTARTS, NPROC_LIMIT, tmpfsFor } from "../components/hardening";
 import { consumerConfig, streamConfig } from "../components/jetstream";
 import { NATS_CLIENT_PORT, NATS_MONITOR_PORT, natsHost, renderNatsConfig } from "../components/nats";
-import { POSTGRES_PORT } from "../components/postgres";
+import { PASSWORD_FILE, POSTGRES_PORT } from "../components/postgres";
+import { secretPath } from "../components/secret-files";
 import type { TestbedImageRefs } from "../components/testbed";
 import { TOXIPROXY_API_PORT } from "../components/toxiproxy";
 import type { TestbedConfig } from "../stacks/config";
-import type { CheckSpec, ServiceSpec, TestbedSpec, WiredValue } from "../testbed/spec";
+import { SECRET_WIRED, secretFileName, type CheckSpec, type ServiceSpec, type TestbedSpec, type WiredValue } from "../testbed/spec";
 import { UsageError } from "../lib/usage-error";
 
-/** The variable the Compose file takes the PostgreSQL password from; its value lives in `.env` beside the file. */
-export const PASSWORD_VARIABLE = "CP3_POSTGRES_PASSWORD";
+/** The folder beside the Compose file that holds the secret files it mounts (Compose's file-based secrets). */
+export const SECRETS_FOLDER = "secrets";
 
 // The components' fixed values that they keep to themselves (their users, ports and folders). A change there
 // shows as a difference in the unit test that compares this export with the program under mocks.
@@ -35,6 +36,11 @@ const HOST_PROXIES = [
 const JOB = { memoryMiB: 256, cpus: 0.5, tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" } } as const;
 
 export type Condition = "service_started" | "service_healthy" | "service_completed_successfully";
+
+export interface ComposeSecret {
+  source: string;
+  target: string;
+}
 
 export interface ComposeHealthcheck {
   test: string[];
@@ -67,6 +73,8 @@ export interface ComposeService {
   /** Absent: the image's own HEALTHCHECK applies. */
   healthcheck?: ComposeHealthcheck;
   depends_on?: Record<string, { condition: Condition }>;
+  /** Secret files mounted in /run/secrets/<target>. */
+  secrets?: ComposeSecret[];
   networks: Record<string, { aliases?: string[] }>;
   ports?: string[];
   logging: { driver: "json-file"; options: Record<string, string> };
@@ -77,6 +85,8 @@ export interface ComposeFile {
   services: Record<string, ComposeService>;
   networks: Record<"edge" | "data", { driver: "bridge"; internal?: true; labels: Record<string, string> }>;
   volumes?: Record<string, { labels: Record<string, string> }>;
+  /** Each secret's file, beside the Compose file (composeSecretFiles gives the contents). */
+  secrets: Record<string, { file: string }>;
 }
 
 export interface ComposeExportInput {
@@ -97,10 +107,20 @@ export interface ComposeExportInput {
   imageHealthchecks?: Record<string, boolean>;
 }
 
-// The password is marked while the file is assembled and becomes a reference only after every literal `$` is
-// escaped, so nothing a description says can turn into an interpolation.
-const PASSWORD_MARK = "\u0000cp3-postgres-password\u0000";
-const PASSWORD_REF = `\${${PASSWORD_VARIABLE}}`;
+// Secrets are files (secrets/<name> beside the Compose file), mounted in /run/secrets, never variables. The
+// DSN files differ by the way a service reaches PostgreSQL, directly or through Toxiproxy.
+const SECRET_SOURCES = { password: PASSWORD_FILE, dsnDirect: "postgres-dsn-direct", dsnProxied: "postgres-dsn-proxied" } as const;
+
+/** The content of every secret file the Compose file may mount, from the stack's PostgreSQL password. */
+export function composeSecretFiles(password: string): Record<string, string> {
+  return {
+    [SECRET_SOURCES.password]: password,
+    [SECRET_SOURCES.dsnDirect]: `postgres://postgres:${password}@postgres:${POSTGRES_PORT}/postgres`,
+    [SECRET_SOURCES.dsnProxied]: `postgres://postgres:${password}@toxiproxy:${PROXY_PORTS.postgres}/postgres`,
+  };
+}
+
+const mountSecret = (source: string, target = source): ComposeSecret => ({ source, target });
 
 const mib = (n: number) => `${n}m`;
 const tmpfsList = (tmpfs: Record<string, string>) => Object.entries(tmpfs).map(([p, options]) => `${p}:${options}`);
@@ -137,9 +157,9 @@ function healthcheck(c: CheckSpec): ComposeHealthcheck {
 /** The Compose service names a description's service runs as: one per replica, as the Service component does. */
 export const instancesOf = (s: Pick<ServiceSpec, "name" | "replicas">) => (s.replicas === 1 ? [s.name] : Array.from({ length: s.replicas }, (_, i) => `${s.name}-${i}`));
 
-/** Every `$` of a literal doubled (Compose's escape), then the password marks turned into the variable's reference. */
+/** Every `$` of a literal doubled (Compose's escape), so nothing a description says turns into an interpolation. */
 function finish<T>(value: T): T {
-  if (typeof value === "string") return value.replaceAll("$", "$$$$").replaceAll(PASSWORD_MARK, PASSWORD_REF) as T;
+  if (typeof value === "string") return value.replaceAll("$", "$$$$") as T;
   if (Array.isArray(value)) return value.map(finish) as T;
   if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, finish(v)])) as T;
   return value;
@@ -155,6 +175,8 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
   const labels = (component: string) => ({ "cp3.exported-from": stack, "cp3.component": component });
 
   const missing: string[] = [];
+  // PostgreSQL and the migrations read the password file; services add what they mount.
+  const usedSecrets: string[] = [SECRET_SOURCES.password];
   const imageOf = (what: string, ref: string | undefined) => {
     if (ref === undefined || ref === "") missing.push(what);
     return ref ?? "";
@@ -187,8 +209,9 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
   add("postgres", {
     image: imageOf("postgres", images.postgres),
     hostname: "postgres",
-    environment: { POSTGRES_PASSWORD: PASSWORD_MARK, PG_MAX_CONNECTIONS: String(pg.maxConnections), PG_SHARED_BUFFERS_MB: String(pg.sharedBuffersMiB) },
+    environment: { POSTGRES_PASSWORD_FILE: secretPath(PASSWORD_FILE), PG_MAX_CONNECTIONS: String(pg.maxConnections), PG_SHARED_BUFFERS_MB: String(pg.sharedBuffersMiB) },
     ...hardened({ user: USERS.postgres, memoryMiB: pg.memoryMiB, cpus: pg.cpus, tmpfs: pgTmpfs }),
+    secrets: [mountSecret(SECRET_SOURCES.password)],
     ...(pg.storage === "volume" ? { volumes: [{ type: "volume" as const, source: "postgres-data", target: PGDATA }] } : {}),
     // /dev/shm backs PostgreSQL's dynamic shared memory.
     shm_size: mib(Math.max(64, pg.sharedBuffersMiB)),
@@ -211,11 +234,12 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
 
   // The one-shot jobs: one JetStream set-up per consumer, one migration per database with migrations.
   const natsHealthy = Object.fromEntries(natsNames.map((n) => [n, { condition: "service_healthy" as const }]));
-  const job = (name: string, a: { image: string; entrypoint: string[]; environment: Record<string, string>; user: string; dependsOn: Record<string, { condition: Condition }> }): ComposeService => ({
+  const job = (name: string, a: { image: string; entrypoint: string[]; environment: Record<string, string>; secrets?: ComposeSecret[]; user: string; dependsOn: Record<string, { condition: Condition }> }): ComposeService => ({
     image: a.image,
     hostname: name,
     entrypoint: a.entrypoint,
     environment: a.environment,
+    ...(a.secrets ? { secrets: a.secrets } : {}),
     ...hardened({ user: a.user, memoryMiB: JOB.memoryMiB, cpus: JOB.cpus, tmpfs: JOB.tmpfs, job: true }),
     depends_on: a.dependsOn,
     networks: { data: {} },
@@ -250,7 +274,8 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
       job(name, {
         image: imageOf(`migrate (database ${d.name})`, images.migrate[d.name]),
         entrypoint: ["/usr/bin/tini", "--", "/usr/local/bin/migrate"],
-        environment: { PGHOST: "postgres", PGDATABASE: d.name, PGPASSWORD: PASSWORD_MARK },
+        environment: { PGHOST: "postgres", PGDATABASE: d.name, PGPASSWORD_FILE: secretPath(PASSWORD_FILE) },
+        secrets: [mountSecret(SECRET_SOURCES.password)],
         user: USERS.postgres,
         dependsOn: { postgres: { condition: "service_healthy" } },
       }),
@@ -273,10 +298,11 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
         return { value: pgPort, viaToxiproxy: pgProxied };
       case "postgres.user":
         return { value: "postgres", viaToxiproxy: false };
+      // Secrets: the *_FILE variable holds the path; the service mounts the file (secretsOf).
       case "postgres.password":
-        return { value: PASSWORD_MARK, viaToxiproxy: false };
+        return { value: secretPath(secretFileName(w.from)), viaToxiproxy: false };
       case "postgres.dsn":
-        return { value: `postgres://postgres:${PASSWORD_MARK}@${pgHost}:${pgPort}/postgres`, viaToxiproxy: pgProxied };
+        return { value: secretPath(secretFileName(w.from)), viaToxiproxy: pgProxied };
       default: {
         const other = spec.services.find((s) => `service:${s.name}.url` === w.from)!;
         return { value: `http://${other.name}:${other.ports[0]!.port}`, viaToxiproxy: false };
@@ -289,6 +315,12 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
   const hasHealthcheck = (s: ServiceSpec) => (s.readiness ?? s.health) !== undefined || (input.imageHealthchecks?.[images.services[s.name] ?? ""] ?? "flow" in s.image);
   for (const s of spec.services) {
     const wired = Object.entries(s.env).map(([k, v]) => [k, typeof v === "string" ? { value: v, viaToxiproxy: false } : wiredValue(s, v)] as const);
+    const secrets = Object.values(s.env).flatMap((v) => {
+      if (typeof v === "string" || !SECRET_WIRED.includes(v.from)) return [];
+      const source = v.from === "postgres.password" ? SECRET_SOURCES.password : proxied(s.name, "postgres") ? SECRET_SOURCES.dsnProxied : SECRET_SOURCES.dsnDirect;
+      return [mountSecret(source, secretFileName(v.from))];
+    });
+    usedSecrets.push(...secrets.map((x) => x.source));
     const dependsOn: Record<string, { condition: Condition }> = {};
     for (const d of s.dependsOn) {
       if (d === "nats") {
@@ -313,6 +345,7 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
         hostname: instance,
         ...(s.command ? { command: s.command } : {}),
         environment: Object.fromEntries(wired.map(([k, w]) => [k, w.value.replaceAll("{{instance}}", instance)])),
+        ...(secrets.length > 0 ? { secrets } : {}),
         ...hardened({ user: s.user, memoryMiB: s.memoryMiB, cpus: s.cpus, tmpfs: Object.fromEntries(s.tmpfs.map((t) => [t.path, tmpfsFor(s.user, t.sizeMiB)])) }),
         ...(s.hotReload.length > 0 ? { volumes: s.hotReload.map((h) => ({ type: "bind" as const, source: h.source, target: h.target, read_only: true as const })) } : {}),
         ...(check ? { healthcheck: healthcheck(check) } : {}),
@@ -336,6 +369,7 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
       data: { driver: "bridge" as const, internal: true as const, labels: labels("network") },
     },
     ...(pg.storage === "volume" ? { volumes: { "postgres-data": { labels: labels("postgres") } } } : {}),
+    secrets: Object.fromEntries([...new Set(usedSecrets)].sort().map((source) => [source, { file: `./${SECRETS_FOLDER}/${source}` }])),
   });
 }
 

@@ -13,7 +13,7 @@ import { loadSpecFile } from "../testbed/load";
 import { referenceWorkload } from "../testbed/presets/reference";
 import type { TestbedSpec } from "../testbed/spec";
 import { validateSpec } from "../testbed/validate";
-import { PASSWORD_VARIABLE } from "./compose";
+import { composeSecretFiles, SECRETS_FOLDER } from "./compose";
 
 export interface StackForExport {
   stack: string;
@@ -22,7 +22,7 @@ export interface StackForExport {
   images: TestbedImageRefs;
   /** Which of the images carry a HEALTHCHECK of their own, as the engine reports them. */
   imageHealthchecks: Record<string, boolean>;
-  /** The stack's PostgreSQL password (its secret); it goes to `.env`, never into the Compose file. */
+  /** The stack's PostgreSQL password (its secret); it goes into the secret files, never into the Compose file. */
   password: string;
 }
 
@@ -62,23 +62,25 @@ export async function readStackForExport(stack: Stack): Promise<StackForExport> 
   return { stack: stack.name, config, spec, images, imageHealthchecks, password };
 }
 
-/** Where an export goes when no --out is given: a git-ignored folder of its own per stack (its `.env` with it). */
+/** Where an export goes when no --out is given: a git-ignored folder of its own per stack (its secrets with it). */
 export const defaultComposeFile = (stack: string) => path.join(projectRoot, ".cp3", "compose", stack, "docker-compose.yml");
 
 /**
- * Writes the Compose file, and the password into `.env` beside it (mode 0600; other lines of an existing `.env`
- * are kept), where Compose reads `${CP3_POSTGRES_PASSWORD}` from. Returns the two paths.
+ * Writes the Compose file, and the secret files it mounts into `secrets/` beside it: the folder mode 0700, each
+ * file 0444. Compose without a swarm bind-mounts a secret file as it is on the host, so the containers' own
+ * users must be able to read it; the folder keeps everyone else on the host out. Returns the paths.
  */
-export function writeComposeExport(file: string, yaml: string, password: string): { file: string; env: string } {
-  if (/[\r\n]/.test(password)) throw new Error("the PostgreSQL password holds a line break; it cannot go into .env");
+export function writeComposeExport(file: string, yaml: string, password: string): { file: string; secrets: string } {
   const dir = path.dirname(path.resolve(file));
-  fs.mkdirSync(dir, { recursive: true });
-  const env = path.join(dir, ".env");
-  const kept = fs.existsSync(env) ? fs.readFileSync(env, "utf8").split("\n").filter((l) => l !== "" && !l.startsWith(`${PASSWORD_VARIABLE}=`)) : [];
-  // Created 0600 before the secret is written; an existing file is narrowed to 0600 too.
-  fs.writeFileSync(env, "", { mode: 0o600 });
-  fs.chmodSync(env, 0o600);
-  fs.writeFileSync(env, [...kept, `${PASSWORD_VARIABLE}=${password}`, ""].join("\n"));
+  const secrets = path.join(dir, SECRETS_FOLDER);
+  fs.mkdirSync(secrets, { recursive: true, mode: 0o700 });
+  fs.chmodSync(secrets, 0o700);
+  for (const [name, content] of Object.entries(composeSecretFiles(password))) {
+    const target = path.join(secrets, name);
+    // An earlier export's file is read-only: replaced, not written through.
+    fs.rmSync(target, { force: true });
+    fs.writeFileSync(target, content, { mode: 0o444 });
+  }
   fs.writeFileSync(path.resolve(file), yaml);
-  return { file: path.resolve(file), env };
+  return { file: path.resolve(file), secrets };
 }

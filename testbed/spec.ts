@@ -66,6 +66,13 @@ const postgres = z.strictObject({
 
 /** Values wired from the testbed; they follow chaos.proxy through Toxiproxy where a link is proxied. */
 export const WIRED = ["nats.url", "postgres.host", "postgres.port", "postgres.user", "postgres.password", "postgres.dsn"] as const;
+/**
+ * Wired values that are secrets: they reach a container as a file (readable only by its user), never as a
+ * variable, which `docker inspect` and the pod spec would show. The variable, named *_FILE, holds the path.
+ */
+export const SECRET_WIRED: readonly WiredValue["from"][] = ["postgres.password", "postgres.dsn"];
+/** The file a secret wired value is written to, inside the container. */
+export const secretFileName = (from: string) => from.replace(".", "-");
 const wired = z.strictObject({
   from: z.union([z.enum(WIRED), z.string().regex(/^service:[a-z][a-z0-9-]{0,30}\.url$/)], { error: `one of ${WIRED.join(", ")}, or service:<name>.url` }),
 });

@@ -1,6 +1,6 @@
 // export compose: a stack's testbed as a Docker Compose file (the library is export/).
 import type { Parsed, VerbSpec } from "../args";
-import { composeFromTestbed, composeYaml, PASSWORD_VARIABLE } from "../../export/compose";
+import { composeFromTestbed, composeYaml, SECRETS_FOLDER } from "../../export/compose";
 import { defaultComposeFile, readStackForExport, writeComposeExport } from "../../export/stack";
 import { EXIT } from "../../lib/exit-codes";
 import { say } from "../../lib/progress";
@@ -12,7 +12,7 @@ const FORMATS = ["compose"];
 
 export const exportSpec: VerbSpec = {
   name: "export",
-  summary: "export compose --stack S: write a Docker Compose file of the stack's testbed (its description, settings and built images), the PostgreSQL password in .env beside it.",
+  summary: "export compose --stack S: write a Docker Compose file of the stack's testbed (its description, settings and built images), its secrets as files in secrets/ beside it.",
   flags: {
     stack: { type: "string", placeholder: "S", description: "stack: ci, ci-<suffix>, dev or staging; it must have been up (its images are used)" },
     out: { type: "string", placeholder: "FILE", description: "the Compose file to write (default: .cp3/compose/<stack>/docker-compose.yml); .env goes beside it" },
@@ -40,11 +40,11 @@ export async function runExport(parsed: Parsed): Promise<number> {
   const compose = composeFromTestbed({ stack: name, spec: source.spec, settings: source.config, outputs: { images: source.images }, entryHostPort, imageHealthchecks: source.imageHealthchecks });
   const header = [
     `The testbed of stack ${name} (system "${source.spec.name}"), written by \`npm run cp3 -- export compose --stack ${name}\`.`,
-    `The PostgreSQL password is \${${PASSWORD_VARIABLE}}, from .env beside this file. Images are the stack's local builds.`,
+    `Secrets are files in ${SECRETS_FOLDER}/ beside this file, mounted in /run/secrets, never variables. Images are the stack's local builds.`,
     "Start it under a project name of its own: docker-compose -p NAME up -d; remove it with: docker-compose -p NAME down -v",
   ].join("\n");
   const written = writeComposeExport(out, composeYaml(compose, header), source.password);
-  say(`export compose ${name}: ${Object.keys(compose.services).length} services in ${written.file}; the password in ${written.env} (mode 0600)`);
+  say(`export compose ${name}: ${Object.keys(compose.services).length} services in ${written.file}; the secrets in ${written.secrets}/ (folder mode 0700)`);
   process.stdout.write(`${written.file}\n`);
   return EXIT.ok;
 }

@@ -2,6 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Ownership } from "../labels";
 import { AWAIT, DNS_LABEL, oneShotJob } from "./pod";
+import { secretPath } from "../secret-files";
+import { PASSWORD_FILE } from "../postgres";
 import { PASSWORD_KEY } from "./postgres";
 
 export interface MigrationJobArgs {
@@ -11,7 +13,7 @@ export interface MigrationJobArgs {
   readonly image: pulumi.Input<string>;
   /** PostgreSQL's ClusterIP. */
   readonly host: pulumi.Input<string>;
-  /** The Secret holding the password (KubernetesPostgres.secretName); read through secretKeyRef, never copied. */
+  /** The Secret holding the password (KubernetesPostgres.secretName); mounted as a file, never copied. */
   readonly passwordSecret: pulumi.Input<string>;
   /** The database the migrations apply to; created when missing. @default "postgres" */
   readonly database?: string;
@@ -41,9 +43,11 @@ export class MigrationJob extends pulumi.ComponentResource {
         env: [
           { name: "PGHOST", value: args.host },
           { name: "PGDATABASE", value: database },
-          { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: args.passwordSecret, key: PASSWORD_KEY } } },
+          // A file from the Secret: the password is never a variable.
+          { name: "PGPASSWORD_FILE", value: secretPath(PASSWORD_FILE) },
         ],
         user: "10003:10003",
+        secretFiles: { secretName: args.passwordSecret, files: { [PASSWORD_KEY]: PASSWORD_FILE } },
       }),
       { parent: this, deleteBeforeReplace: true, customTimeouts: AWAIT },
     );

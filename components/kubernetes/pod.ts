@@ -4,6 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Ownership } from "../labels";
+import { SECRETS_DIR } from "../secret-files";
 import type { ContainerCheck } from "../service";
 
 import Core = k8s.types.input.core.v1;
@@ -116,10 +117,30 @@ export interface OneShotPod {
   readonly command: string[];
   readonly env: Core.EnvVar[];
   readonly user: string;
+  /** @default none */
+  readonly secretFiles?: SecretFilesFrom;
+}
+
+/** Files from a Secret (its keys -> file names in SECRETS_DIR), readable by the pod's group only (fsGroup). */
+export interface SecretFilesFrom {
+  readonly secretName: pulumi.Input<string>;
+  /** Secret key -> file name. */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+/** The volume and mount that put `from`'s files in SECRETS_DIR, or none. */
+export function secretFilesVolume(from: SecretFilesFrom | undefined): { volumes: Core.Volume[]; volumeMounts: Core.VolumeMount[] } {
+  if (!from || Object.keys(from.files).length === 0) return { volumes: [], volumeMounts: [] };
+  const items = Object.entries(from.files).map(([key, path]) => ({ key, path }));
+  return {
+    volumes: [{ name: "secrets", secret: { secretName: from.secretName, defaultMode: 0o440, items } }],
+    volumeMounts: [{ name: "secrets", mountPath: SECRETS_DIR, readOnly: true }],
+  };
 }
 
 /** A Job's spec: a restricted pod run to completion, retried twice at most and bounded in time; never deleted by a TTL (the state would lose it). */
 export function oneShotJob(p: OneShotPod): k8s.types.input.batch.v1.Job {
+  const secrets = secretFilesVolume(p.secretFiles);
   return {
     metadata: objectMeta(p.owner, p.namespace, p.workload),
     spec: {
@@ -139,10 +160,10 @@ export function oneShotJob(p: OneShotPod): k8s.types.input.batch.v1.Job {
               env: p.env,
               resources: resources(256, 0.5),
               securityContext: containerSecurity(p.user),
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...secrets.volumeMounts],
             },
           ],
-          volumes: [memoryVolume("tmp", 16)],
+          volumes: [memoryVolume("tmp", 16), ...secrets.volumes],
         },
       },
     },

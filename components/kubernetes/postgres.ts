@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { POSTGRES_PORT, type PostgresSettings } from "../postgres";
-import { AWAIT, containerSecurity, literal, memoryVolume, objectMeta, podBase, probes, resources, selectorLabels, workloadLabels } from "./pod";
+import { AWAIT, containerSecurity, memoryVolume, objectMeta, podBase, probes, resources, selectorLabels, workloadLabels } from "./pod";
 
 const PG_USER = "10003:10003";
 const DATA_MOUNT = "/var/lib/postgresql/data";
@@ -20,8 +20,7 @@ export interface KubernetesPostgresArgs extends PostgresSettings {
 
 /**
  * PostgreSQL as a one-pod StatefulSet behind a ClusterIP Service. The password lives in a Secret mounted as a
- * file; the image's entry point reads $POSTGRES_PASSWORD (and unsets it once initdb has it), so a shell sets it
- * from the file just before: no pod spec ever holds the password.
+ * file, which the image's entry point gives initdb ($POSTGRES_PASSWORD_FILE): never a variable.
  */
 export class KubernetesPostgres extends pulumi.ComponentResource {
   public readonly workloadName: pulumi.Output<string>;
@@ -58,7 +57,6 @@ export class KubernetesPostgres extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const start = `POSTGRES_PASSWORD="$(cat ${SECRET_DIR}/${PASSWORD_KEY})"; export POSTGRES_PASSWORD; exec /usr/local/bin/postgres-entrypoint`;
     this.statefulSet = new k8s.apps.v1.StatefulSet(
       `${name}-server`,
       {
@@ -76,8 +74,8 @@ export class KubernetesPostgres extends pulumi.ComponentResource {
                   name: "postgres",
                   image: args.image,
                   imagePullPolicy: "Never",
-                  command: ["/usr/bin/tini", "--", "/bin/sh", "-c", literal(start)],
                   env: [
+                    { name: "POSTGRES_PASSWORD_FILE", value: `${SECRET_DIR}/${PASSWORD_KEY}` },
                     { name: "PGDATA", value: PGDATA },
                     { name: "PG_MAX_CONNECTIONS", value: String(maxConnections) },
                     { name: "PG_SHARED_BUFFERS_MB", value: String(sharedBuffersMiB) },

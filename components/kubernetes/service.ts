@@ -2,13 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Ownership } from "../labels";
 import type { ContainerCheck } from "../service";
-import { AWAIT, DNS_LABEL, containerSecurity, literal, memoryVolume, objectMeta, podBase, probes, resources, selectorLabels, workloadLabels } from "./pod";
+import { AWAIT, DNS_LABEL, containerSecurity, literal, memoryVolume, objectMeta, podBase, probes, resources, secretFilesVolume, selectorLabels, workloadLabels, type SecretFilesFrom } from "./pod";
 
-/**
- * An environment value: a literal (`{{instance}}` becomes the pod's name), a key of a Secret, or a value in
- * Kubernetes' own `$(VAR)` form that may refer to Secret-backed variables (so a DSN never holds the password).
- */
-export type ServiceEnvValue = pulumi.Input<string> | { readonly secretKeyRef: { readonly name: pulumi.Input<string>; readonly key: string } } | { readonly expand: pulumi.Input<string> };
 
 export interface KubernetesServiceArgs {
   readonly owner: Ownership;
@@ -19,8 +14,10 @@ export interface KubernetesServiceArgs {
   readonly replicas?: number;
   /** Replaces the image's CMD (the container's args; the image's entry point stays), as on Docker. */
   readonly command?: string[];
-  /** Environment, in this order after the pod name and the Secret-backed variables. @default {} */
-  readonly env?: Record<string, ServiceEnvValue>;
+  /** Environment, after the pod name; `{{instance}}` in a value becomes the pod's name. @default {} */
+  readonly env?: Record<string, pulumi.Input<string>>;
+  /** Secrets as files in /run/secrets, from a Secret's keys; never variables. @default none */
+  readonly secretFiles?: SecretFilesFrom;
   /** Container ports, all on the service's ClusterIP Service. @default [] */
   readonly ports?: number[];
   /** The entry: this port also on a NodePort Service (the cluster publishes on 127.0.0.1); 0 lets the cluster pick. */
@@ -46,11 +43,9 @@ export interface KubernetesServiceArgs {
 
 const POD_NAME = "CP3_POD_NAME";
 
-function envVar(key: string, v: ServiceEnvValue): k8s.types.input.core.v1.EnvVar {
-  if (typeof v === "object" && v !== null && "secretKeyRef" in v) return { name: key, valueFrom: { secretKeyRef: { name: v.secretKeyRef.name, key: v.secretKeyRef.key } } };
-  if (typeof v === "object" && v !== null && "expand" in v) return { name: key, value: v.expand };
+function envVar(key: string, v: pulumi.Input<string>): k8s.types.input.core.v1.EnvVar {
   // In a preview an address the cluster has not assigned yet is undefined; the update fills it in.
-  return { name: key, value: pulumi.output(v as pulumi.Input<string>).apply((s) => (s === undefined ? (s as unknown as string) : literal(s).replaceAll("{{instance}}", `$(${POD_NAME})`))) };
+  return { name: key, value: pulumi.output(v).apply((s) => (s === undefined ? (s as unknown as string) : literal(s).replaceAll("{{instance}}", `$(${POD_NAME})`))) };
 }
 
 /** One service of the system under test: a hardened Deployment, a ClusterIP Service, and for the entry a NodePort Service. */
@@ -79,14 +74,8 @@ export class KubernetesService extends pulumi.ComponentResource {
     const { owner, namespace } = args;
     const tmpfs = Object.entries(args.tmpfs ?? {});
 
-    const given = Object.entries(args.env ?? {});
-    const isSecret = ([, v]: [string, ServiceEnvValue]) => typeof v === "object" && v !== null && "secretKeyRef" in v;
-    // Secret-backed variables first: a later `$(VAR)` may only refer to variables defined before it.
-    const env = [
-      { name: POD_NAME, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-      ...given.filter(isSecret).map(([k, v]) => envVar(k, v)),
-      ...given.filter((e) => !isSecret(e)).map(([k, v]) => envVar(k, v)),
-    ];
+    const env = [{ name: POD_NAME, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }, ...Object.entries(args.env ?? {}).map(([k, v]) => envVar(k, v))];
+    const secrets = secretFilesVolume(args.secretFiles);
 
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
@@ -110,10 +99,10 @@ export class KubernetesService extends pulumi.ComponentResource {
                   ...probes(args.readiness, args.liveness),
                   resources: resources(args.memoryMiB ?? 256, args.cpus ?? 0.5),
                   securityContext: containerSecurity(user),
-                  volumeMounts: tmpfs.map(([path], i) => ({ name: `tmp-${i}`, mountPath: path })),
+                  volumeMounts: [...tmpfs.map(([path], i) => ({ name: `tmp-${i}`, mountPath: path })), ...secrets.volumeMounts],
                 },
               ],
-              volumes: tmpfs.map(([, mib], i) => memoryVolume(`tmp-${i}`, mib)),
+              volumes: [...tmpfs.map(([, mib], i) => memoryVolume(`tmp-${i}`, mib)), ...secrets.volumes],
             },
           },
         },

@@ -4,13 +4,15 @@
 // "restricted", wired by Service ClusterIPs (the cluster may have no DNS), default-deny NetworkPolicies, and the
 // host's way in on NodePorts (the cluster publishes them on 127.0.0.1 only).
 import * as pulumi from "@pulumi/pulumi";
-import type { ServiceSpec, TestbedSpec, WiredValue } from "../../testbed/spec";
+import * as k8s from "@pulumi/kubernetes";
+import { SECRET_WIRED, secretFileName, type ServiceSpec, type TestbedSpec, type WiredValue } from "../../testbed/spec";
 import { declareImages } from "../images";
 import type { HostBuildOffer } from "../local-image";
 import type { Ownership } from "../labels";
 import { NATS_CLIENT_PORT, NATS_MONITOR_PORT } from "../nats";
 import { POSTGRES_PORT } from "../postgres";
 import { RandomSecret } from "../random-secret";
+import { secretPath } from "../secret-files";
 import { imageRequestFor, type TestbedOutputs } from "../testbed";
 import { TOXIPROXY_API_PORT } from "../toxiproxy";
 import { JetStreamJob } from "./jetstream-job";
@@ -19,10 +21,13 @@ import { TestbedNamespace } from "./namespace";
 import { KubernetesNats, NATS_WORKLOAD } from "./nats";
 import { allowedPaths, TestbedNetworkPolicies } from "./network-policies";
 import { NodeImage } from "./node-image";
-import { DNS_LABEL, LABEL_VALUE } from "./pod";
-import { KubernetesPostgres, PASSWORD_KEY, POSTGRES_WORKLOAD } from "./postgres";
-import { KubernetesService, type ServiceEnvValue } from "./service";
+import { DNS_LABEL, LABEL_VALUE, objectMeta } from "./pod";
+import { KubernetesPostgres, POSTGRES_WORKLOAD } from "./postgres";
+import { KubernetesService } from "./service";
 import { KubernetesToxiproxy, TOXIPROXY_WORKLOAD, type KubernetesProxySpec } from "./toxiproxy";
+
+/** The Secret whose keys the services' secret files come from. */
+const SERVICE_SECRETS = "service-secrets";
 
 export interface KubernetesTestbedArgs {
   readonly owner: Ownership;
@@ -91,7 +96,7 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
     const jetstreamJobs = jobNames("jetstream", spec.nats.consumers.map((c) => c.name), () => spec.nats.consumers.length === 1);
     const databases = spec.postgres.databases.filter((d) => d.migrations).map((d) => d.name);
     const migrationJobs = jobNames("migration", databases, (d) => d === "postgres");
-    const taken = new Set([NATS_WORKLOAD, POSTGRES_WORKLOAD, `${POSTGRES_WORKLOAD}-password`, TOXIPROXY_WORKLOAD, `${TOXIPROXY_WORKLOAD}-host`, ...[0, 1, 2].map((i) => `${NATS_WORKLOAD}-${i}`), ...jetstreamJobs, ...migrationJobs]);
+    const taken = new Set([NATS_WORKLOAD, POSTGRES_WORKLOAD, `${POSTGRES_WORKLOAD}-password`, SERVICE_SECRETS, TOXIPROXY_WORKLOAD, `${TOXIPROXY_WORKLOAD}-host`, ...[0, 1, 2].map((i) => `${NATS_WORKLOAD}-${i}`), ...jetstreamJobs, ...migrationJobs]);
     spec.services.forEach((s, i) => {
       if (taken.has(s.name) || taken.has(`${s.name}-entry`) || s.name.endsWith("-entry")) throw fail(`spec.services[${i}].name "${s.name}" is taken on Kubernetes by the testbed's own objects (${[...taken].join(", ")}, <service>-entry); give another name`);
       if (s.hotReload.length > 0) throw fail(`spec.services[${i}].hotReload: folders from the host need hostPath volumes, which the restricted Pod Security profile refuses; leave hotReload empty on Kubernetes`);
@@ -168,13 +173,22 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
 
     // A service's ClusterIP, which exists only once that service is declared: service:<n>.url may point forwards.
     const addresses = new Map(spec.services.map((s) => [s.name, deferred<pulumi.Output<string>>()]));
-    const PASSWORD_VAR = "CP3_POSTGRES_PASSWORD";
-    const passwordRef = { secretKeyRef: { name: postgres.secretName, key: PASSWORD_KEY } };
-    // The same wiring as on Docker, by ClusterIP; the password only ever as a Secret reference.
-    const wiredValue = (service: ServiceSpec, w: WiredValue): ServiceEnvValue => {
-      const viaProxy = proxied(service.name, "postgres");
-      const pgHost = viaProxy ? toxiproxy.clusterIp : postgres.host;
-      const pgPort = String(viaProxy ? 15432 : POSTGRES_PORT);
+    const postgresEndpoint = (service: ServiceSpec): [pulumi.Output<string>, string] => (proxied(service.name, "postgres") ? [toxiproxy.clusterIp, "15432"] : [postgres.host, String(POSTGRES_PORT)]);
+    // The services' secrets, each a key of one Secret mounted as files (the same names as on Docker).
+    const dsn = (host: pulumi.Output<string>, port: string) => pulumi.secret(pulumi.interpolate`postgres://postgres:${password.value}@${host}:${port}/postgres`);
+    const secretKey = (service: ServiceSpec, from: string) => (from === "postgres.password" ? "postgres-password" : proxied(service.name, "postgres") ? "postgres-dsn-proxied" : "postgres-dsn-direct");
+    const serviceSecrets = new k8s.core.v1.Secret(
+      "service-secrets",
+      {
+        metadata: objectMeta(owner, ns, SERVICE_SECRETS, SERVICE_SECRETS),
+        type: "Opaque",
+        stringData: { "postgres-password": pulumi.secret(password.value), "postgres-dsn-direct": dsn(postgres.host, String(POSTGRES_PORT)), "postgres-dsn-proxied": dsn(toxiproxy.clusterIp, "15432") },
+      },
+      parent,
+    );
+    // The same wiring as on Docker, by ClusterIP; secrets only ever as files.
+    const wiredValue = (service: ServiceSpec, w: WiredValue): pulumi.Input<string> => {
+      const [pgHost, pgPort] = postgresEndpoint(service);
       switch (w.from) {
         case "nats.url":
           return proxied(service.name, "nats") ? pulumi.all(natsProxies.map((p) => pulumi.interpolate`nats://${toxiproxy.clusterIp}:${p.listenPort}`)).apply((u) => u.join(",")) : pulumi.all(nats.clientUrls).apply((u) => u.join(","));
@@ -185,9 +199,8 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
         case "postgres.user":
           return "postgres";
         case "postgres.password":
-          return passwordRef;
         case "postgres.dsn":
-          return { expand: pulumi.interpolate`postgres://postgres:$(${PASSWORD_VAR})@${pgHost}:${pgPort}/postgres` };
+          return secretPath(secretFileName(w.from));
         default: {
           const other = spec.services.find((s) => `service:${s.name}.url` === w.from)!;
           return pulumi.interpolate`http://${pulumi.output(addresses.get(other.name)!.promise)}:${other.ports[0]!.port}`;
@@ -209,9 +222,9 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
         else if (d === "postgres") after.push(postgres.statefulSet);
         else after.push(declare(spec.services.find((x) => x.name === d)!, [...chain, s.name]).deployment);
       }
-      const env: Record<string, ServiceEnvValue> = {};
-      if (Object.values(s.env).some((v) => typeof v !== "string" && v.from === "postgres.dsn")) env[PASSWORD_VAR] = passwordRef;
+      const env: Record<string, pulumi.Input<string>> = {};
       for (const [k, v] of Object.entries(s.env)) env[k] = typeof v === "string" ? v : wiredValue(s, v);
+      const secretFiles = Object.fromEntries(Object.values(s.env).flatMap((v) => (typeof v !== "string" && SECRET_WIRED.includes(v.from) ? [[secretKey(s, v.from), secretFileName(v.from)]] : [])));
       const entry = s.ports.find((p) => p.entry);
       const service = new KubernetesService(
         s.name,
@@ -221,6 +234,7 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
           replicas: s.replicas,
           command: s.command,
           env,
+          secretFiles: { secretName: serviceSecrets.metadata.name, files: secretFiles },
           ports: s.ports.map((p) => p.port),
           entry: entry ? { port: entry.port, nodePort: entryNodePort } : undefined,
           readiness: s.readiness ?? s.health,

@@ -2,7 +2,13 @@
 # Applies, to $PGDATABASE (default postgres), every migration in /migrations (NNNN_name.sql, in order) that schema_migrations does not list yet,
 # each in one transaction together with its row in schema_migrations. Safe to run again.
 set -eu
-: "${PGHOST:?}" "${PGPASSWORD:?}"
+# The password comes from a file ($PGPASSWORD_FILE), never from a variable; libpq reads it from a password file
+# of its own on the job's tmpfs, private to its user as libpq requires.
+: "${PGHOST:?}" "${PGPASSWORD_FILE:?PGPASSWORD_FILE must name the password file}"
+[ -r "$PGPASSWORD_FILE" ] || { echo "migrate: PGPASSWORD_FILE=$PGPASSWORD_FILE: not a readable file" >&2; exit 1; }
+umask 077
+printf '*:*:*:*:%s\n' "$(cat "$PGPASSWORD_FILE")" > /tmp/pgpass
+export PGPASSFILE=/tmp/pgpass
 export PGUSER="${PGUSER:-postgres}" PGDATABASE="${PGDATABASE:-postgres}" PGCONNECT_TIMEOUT=5
 i=0
 until pg_isready -q -h "$PGHOST"; do

@@ -1,17 +1,15 @@
 #!/bin/sh
-# Initialises the cluster on first start (the password comes from $POSTGRES_PASSWORD, a Pulumi secret, and is
-# never baked into the image), then runs the server with the settings the component passes.
+# Initialises the cluster on first start, then runs the server with the settings the component passes. The
+# password is a file ($POSTGRES_PASSWORD_FILE, readable only by the server's user), never a variable and never
+# baked into the image.
 set -eu
-: "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"
+: "${POSTGRES_PASSWORD_FILE:?POSTGRES_PASSWORD_FILE must name the password file}"
+[ -r "$POSTGRES_PASSWORD_FILE" ] || { echo "postgres-entrypoint: POSTGRES_PASSWORD_FILE=$POSTGRES_PASSWORD_FILE: not a readable file" >&2; exit 1; }
 : "${PG_MAX_CONNECTIONS:=100}" "${PG_SHARED_BUFFERS_MB:=128}"
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
-  pwfile=$(mktemp /run/postgresql/pw.XXXXXX)
-  printf '%s' "$POSTGRES_PASSWORD" > "$pwfile"
-  initdb -D "$PGDATA" -U postgres --auth-local=peer --auth-host=scram-sha-256 --pwfile="$pwfile" --encoding=UTF8 --locale=C.UTF-8 >/dev/null
-  rm -f "$pwfile"
+  initdb -D "$PGDATA" -U postgres --auth-local=peer --auth-host=scram-sha-256 --pwfile="$POSTGRES_PASSWORD_FILE" --encoding=UTF8 --locale=C.UTF-8 >/dev/null
   echo "host all all 0.0.0.0/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
 fi
-unset POSTGRES_PASSWORD
 # The WAL lives beside the data: on a small data directory (ci's tmpfs) PostgreSQL's default of up to 1 GB of
 # WAL between checkpoints fills it within minutes at a few thousand records per second, and the server stops.
 # A quarter of the space, between 64 MB and the default (and a floor of two 16 MB segments).

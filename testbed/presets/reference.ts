@@ -35,7 +35,7 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
     CONTAINER_NATS__CONSUMER_CONFIG: JSON.stringify(consumerConfig({ name: j.consumer, maxAckPending: j.maxAckPending, ackWaitSeconds: j.ackWaitSeconds, maxDeliver: j.maxDeliver })),
     CONTAINER_POSTGRES__HOST: { from: "postgres.host" as const },
     CONTAINER_POSTGRES__PORT: { from: "postgres.port" as const },
-    CONTAINER_POSTGRES__PASSWORD: { from: "postgres.password" as const },
+    CONTAINER_POSTGRES__PASSWORD_FILE: { from: "postgres.password" as const },
   };
   const hotReload = (flow: string) =>
     c.dev.hotReload

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PASSWORD_VARIABLE, type ComposeFile } from "../../export/compose";
+import type { ComposeFile } from "../../export/compose";
 import * as docker from "../../lib/docker-api";
 import { freeLocalPort } from "../../lib/free-port";
 import { getJson, waitForOk } from "../../lib/http-probe";
@@ -34,10 +34,7 @@ let entryPort = 0;
 
 function exec(command: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    // The password comes from .env beside the file only; a variable of the same name in our environment would win.
-    const env = { ...process.env };
-    delete env[PASSWORD_VARIABLE];
-    const child = spawn(command[0]!, command.slice(1), { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command[0]!, command.slice(1), { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (b: Buffer) => (output += b.toString()));
     child.stderr.on("data", (b: Buffer) => (output += b.toString()));
@@ -85,10 +82,10 @@ describe("cp3 export compose on a real engine", () => {
     expect(r.code, r.output).toBe(2);
     expect(r.output).toContain(`cp3: stack ${name} has no image refs in its outputs: it was never up (or not since the images output exists); run \`npm run cp3 -- up --stack ${name}\` first`);
     expect(fs.existsSync(file)).toBe(false);
-    expect(fs.existsSync(path.join(dir, ".env"))).toBe(false);
+    expect(fs.existsSync(path.join(dir, "secrets"))).toBe(false);
   }, 180_000);
 
-  it("exports an up ci stack: its images, the password only in .env (0600), ports only on 127.0.0.1", async () => {
+  it("exports an up ci stack: its images, the password only in secrets/ (0700), ports only on 127.0.0.1", async () => {
     await upStack(stack!);
     entryPort = await freeLocalPort();
     const r = await runCli(["export", "compose", "--stack", name, "--out", file, "--entry-port", String(entryPort)], 120_000);
@@ -98,8 +95,8 @@ describe("cp3 export compose on a real engine", () => {
     const outputs = (await stackOutputs(stack!, true)) as { postgresDsn: string; images: { services: Record<string, string> } };
     const password = decodeURIComponent(new URL(outputs.postgresDsn).password);
     expect(text).not.toContain(password);
-    expect(fs.statSync(path.join(dir, ".env")).mode & 0o777).toBe(0o600);
-    expect(fs.readFileSync(path.join(dir, ".env"), "utf8")).toBe(`${PASSWORD_VARIABLE}=${password}\n`);
+    expect(fs.statSync(path.join(dir, "secrets")).mode & 0o777).toBe(0o700);
+    expect(fs.readFileSync(path.join(dir, "secrets", "postgres-password"), "utf8")).toBe(password);
     expect(Object.keys(exported.services)).toEqual(["nats-0", "postgres", "toxiproxy", "jetstream", "migration", "gateway", "worker-0", "worker-1"]);
     expect(exported.services.gateway!.image).toBe(outputs.images.services.gateway);
     for (const s of Object.values(exported.services)) for (const p of s.ports ?? []) expect(p).toMatch(/^127\.0\.0\.1:/);

@@ -41,6 +41,8 @@ describe("cp3 run", () => {
       expect(report.steps.map((s) => s.name)).toContain(`destroy ${report.stack}`);
       expect(fs.readFileSync(path.join(dir, "junit.xml"), "utf8")).toMatch(/^<\?xml[\s\S]*<testsuites[\s\S]*<\/testsuites>\s*$/);
       expect(fs.readFileSync(path.join(dir, "report.html"), "utf8")).toContain("<svg");
+      // No report file holds a connection string with a password in it.
+      for (const f of fs.readdirSync(dir).filter((x) => fs.statSync(path.join(dir, x)).isFile())) expect(fs.readFileSync(path.join(dir, f), "utf8"), f).not.toMatch(/postgres(ql)?:\/\/[^:@/\s]+:[^@\s]+@/);
       expect(await leftovers(report.stack)).toEqual([]);
       expect(stackInCheckout(projectRoot, report.stack)).toBe(false);
       expect(readOwners().has(report.stack)).toBe(false);

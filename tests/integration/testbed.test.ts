@@ -1,10 +1,11 @@
 // The whole testbed through the Automation API and the real engine: two ci stacks up side by side, every
 // service healthy and hardened, a change to one flow replacing only that flow, and nothing left after destroy.
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Stack } from "@pulumi/pulumi/automation";
+import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { destroyStack, leftovers, openStack, upStack } from "../../lifecycle/stacks";
+import { destroyStack, leftovers, openStack, stackOutputs, upStack } from "../../lifecycle/stacks";
 import { newRunId } from "../../lib/run-id";
 import * as docker from "../../lib/docker-api";
 import { getJson } from "../../lib/http-probe";
@@ -89,6 +90,32 @@ describe("two ci stacks side by side on a real engine", () => {
     }
     const store = await docker.exec(o.containers.nats[0]!, ["stat", "-f", "-c", "%T", "/data/jetstream"]);
     expect(store).toEqual({ output: expect.stringMatching(/^tmpfs\s*$/), exitCode: 0 });
+  });
+
+  it("delivers the PostgreSQL password only as files of the service's user: never in inspect, logs or the state", async () => {
+    const stack = stacks[0]!;
+    const dsn = (await stackOutputs(stack, true)).postgresDsn as string;
+    const password = decodeURIComponent(new URL(dsn).password);
+    expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    // Every container of the stack, the finished jobs included.
+    const containers = (await docker.containersWithLabels({ "cp3.stack": names[0]! })).map((c) => c.Names[0]!.replace(/^\//, ""));
+    expect(containers.length).toBe(allContainers(outputs[0]!).length + 2);
+    for (const name of containers) {
+      expect(JSON.stringify(await docker.inspectContainer(name)).includes(password), `docker inspect ${name}`).toBe(false);
+      expect((await docker.containerLogs(name)).includes(password), `docker logs ${name}`).toBe(false);
+    }
+    // The CLI's own export, without --show-secrets (the Automation API's exportStack decrypts every secret).
+    const workspace = stack.workspace as LocalWorkspace;
+    const state = execFileSync(path.join(toolchain.binDir, "pulumi"), ["stack", "export", "--stack", names[0]!], { cwd: workspace.workDir, env: { ...process.env, ...workspace.envVars }, encoding: "utf8", maxBuffer: 64 << 20 });
+    expect(state.length).toBeGreaterThan(10_000);
+    expect(state.includes(password), "pulumi stack export").toBe(false);
+    // The files themselves: the service's own user, read-only to it alone, holding the password.
+    const o = outputs[0]!;
+    for (const [name, owner] of [[o.containers.postgres, "10003:10003"], ...[...o.containers.gateway, ...o.containers.worker].map((n) => [n, "10002:10002"])] as [string, string][]) {
+      expect(await docker.exec(name, ["stat", "-c", "%u:%g %a", "/run/secrets/postgres-password"]), name).toEqual({ output: `${owner} 400\n`, exitCode: 0 });
+      expect((await docker.exec(name, ["cat", "/run/secrets/postgres-password"])).output === password, name).toBe(true);
+    }
+    console.log(`no secret in: docker inspect and docker logs of ${containers.length} containers (${containers.join(", ")}); the stack's state (${state.length} bytes)`);
   });
 
   it("rebuilds and replaces only the worker when only the worker's code changes", async () => {

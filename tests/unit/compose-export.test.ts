@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { composeFromTestbed, composeYaml, PASSWORD_VARIABLE, type ComposeExportInput, type ComposeFile, type ComposeService } from "../../export/compose";
+import { composeFromTestbed, composeSecretFiles, composeYaml, type ComposeExportInput, type ComposeFile, type ComposeService } from "../../export/compose";
 import { describedSystem, writeComposeExport } from "../../export/stack";
 import { projectRoot } from "../../lib/paths";
 import { UsageError } from "../../lib/usage-error";
@@ -24,7 +24,6 @@ const IMAGES = {
   migrate: { postgres: "cp3/migrate:0123456789abcdef" },
   services: { gateway: "cp3/flow-gateway:0123456789abcdef", worker: "cp3/flow-worker:0123456789abcdef" },
 };
-const REF = `\${${PASSWORD_VARIABLE}}`;
 
 /** The export of a stack with these settings (ci by default), describing the system its program would. */
 function exportOf(settings: Record<string, string>, stack = "ci-unit", extra: Partial<ComposeExportInput> = {}): ComposeFile {
@@ -120,13 +119,17 @@ describe("the Compose export of the reference description on ci settings", () =>
     expect(file.services.postgres!.shm_size).toBe("128m");
   });
 
-  it("never writes the password: PostgreSQL's, the migration's and the flows' take it from the variable", () => {
+  it("puts no secret in a variable: PostgreSQL, the migration and the flows read the password file mounted from secrets/", () => {
     const text = composeYaml(file, "test");
-    const refs = [...text.matchAll(/^\s*([A-Z_]+): "(.*\$\{.*)"$/gm)].map((m) => `${m[1]}=${m[2]}`);
-    expect(refs.sort()).toEqual(
-      [`POSTGRES_PASSWORD=${REF}`, `PGPASSWORD=${REF}`, ...["gateway", "worker-0", "worker-1"].map(() => `CONTAINER_POSTGRES__PASSWORD=${REF}`)].sort(),
-    );
-    expect(text.match(/\$\{/g)).toHaveLength(5);
+    expect(text).not.toMatch(/\$\{/);
+    expect(file.secrets).toEqual({ "postgres-password": { file: "./secrets/postgres-password" } });
+    const readers = all.filter(([, s]) => s.secrets).map(([n, s]) => [n, s.secrets, Object.entries(s.environment).filter(([k]) => k.endsWith("_FILE"))]);
+    const mount = [{ source: "postgres-password", target: "postgres-password" }];
+    expect(readers).toEqual([
+      ["postgres", mount, [["POSTGRES_PASSWORD_FILE", "/run/secrets/postgres-password"]]],
+      ["migration", mount, [["PGPASSWORD_FILE", "/run/secrets/postgres-password"]]],
+      ...["gateway", "worker-0", "worker-1"].map((n) => [n, mount, [["CONTAINER_POSTGRES__PASSWORD_FILE", "/run/secrets/postgres-password"]]]),
+    ]);
   });
 
   it("publishes only on 127.0.0.1: the entry on an engine-picked port (ci), Toxiproxy's API and host proxies", () => {
@@ -195,16 +198,17 @@ describe("the Compose export against the Pulumi program under mocks", () => {
       securityOpt: i.securityOpts,
       nproc: i.ulimits,
       shmMiB: i.shmSize,
+      secretFiles: ((i.uploads as { file: string; content: string }[] | undefined) ?? []).map((u) => [u.file, u.content]),
       networks: (i.networksAdvanced as { name: string }[]).map((n) => n.name.replace(/^cp3-ci-unit-/, "")),
       ports: ((i.ports as { internal: number; ip: string }[] | undefined) ?? []).map((p) => `${p.ip}:${p.internal}`),
     };
   };
-  /** The same shape from a Compose service, with the password put in as Compose would from .env. */
+  /** The same shape from a Compose service, with the secret files' contents as `cp3 export compose` writes them. */
   const fromCompose = (s: ComposeService) => ({
     image: s.image,
     entrypoint: s.entrypoint,
     command: s.command,
-    environment: Object.fromEntries(Object.entries(s.environment).map(([k, v]) => [k, v.replaceAll(REF, password).replaceAll("$$", "$")])),
+    environment: Object.fromEntries(Object.entries(s.environment).map(([k, v]) => [k, v.replaceAll("$$", "$")])),
     user: s.user,
     memoryMiB: Number(s.mem_limit.replace(/m$/, "")),
     cpus: s.cpus,
@@ -214,6 +218,7 @@ describe("the Compose export against the Pulumi program under mocks", () => {
     securityOpt: s.security_opt,
     nproc: Object.entries(s.ulimits).map(([name, l]) => ({ name, ...l })),
     shmMiB: s.shm_size === undefined ? undefined : Number(s.shm_size.replace(/m$/, "")),
+    secretFiles: (s.secrets ?? []).map((x) => [`/run/secrets/${x.target}`, composeSecretFiles(password)[x.source]]),
     networks: Object.keys(s.networks),
     ports: (s.ports ?? []).map((p) => `${p.split(":")[0]}:${p.split(":").pop()}`),
   });
@@ -222,7 +227,7 @@ describe("the Compose export against the Pulumi program under mocks", () => {
     expect(registry.byType(CONTAINER).map((c) => SERVICE_OF[c.name]).sort()).toEqual(Object.keys(file.services).sort());
   });
 
-  it.each(Object.entries(SERVICE_OF))("%s: same image, entry point, environment (wired values included), user, limits, tmpfs, restart, hardening, networks and ports", (resource, service) => {
+  it.each(Object.entries(SERVICE_OF))("%s: same image, entry point, environment (wired values included), secret files, user, limits, tmpfs, restart, hardening, networks and ports", (resource, service) => {
     expect(fromCompose(file.services[service]!)).toEqual(fromContainer(registry.one(CONTAINER, resource)));
   });
 });
@@ -265,7 +270,7 @@ describe("the Compose export of other settings and descriptions", () => {
           name: "api",
           image: { local: "shop/api:1" },
           command: ["serve", "--greeting", "costs $5"],
-          env: { DSN: { from: "postgres.dsn" }, PRICES: { from: "service:prices.url" }, RAW: "a$b" },
+          env: { DSN_FILE: { from: "postgres.dsn" }, PRICES: { from: "service:prices.url" }, RAW: "a$b" },
           ports: [{ port: 9000, entry: true }],
           readiness: { http: { port: 9000, path: "/ready" } },
           dependsOn: ["prices", "migrations"],
@@ -282,7 +287,10 @@ describe("the Compose export of other settings and descriptions", () => {
     expect(Object.keys(file.services)).toEqual(["nats-0", "postgres", "toxiproxy", "migration-orders", "api", "prices-0", "prices-1"]);
     const api = file.services.api!;
     expect(api.command).toEqual(["serve", "--greeting", "costs $$5"]);
-    expect(api.environment).toEqual({ DSN: `postgres://postgres:${REF}@toxiproxy:15432/postgres`, PRICES: "http://prices:7000", RAW: "a$$b" });
+    expect(api.environment).toEqual({ DSN_FILE: "/run/secrets/postgres-dsn", PRICES: "http://prices:7000", RAW: "a$$b" });
+    // api's PostgreSQL link is proxied: the DSN file names Toxiproxy.
+    expect(api.secrets).toEqual([{ source: "postgres-dsn-proxied", target: "postgres-dsn" }]);
+    expect(file.secrets).toEqual({ "postgres-dsn-proxied": { file: "./secrets/postgres-dsn-proxied" }, "postgres-password": { file: "./secrets/postgres-password" } });
     expect(api.healthcheck).toEqual({ test: ["CMD-SHELL", "curl -fsS http://127.0.0.1:9000/ready >/dev/null || exit 1"], interval: "2s", timeout: "2s", start_period: "2s", retries: 15 });
     // prices has no check and an image not known to have one: started is all Compose can wait for.
     expect(api.depends_on).toEqual({ "prices-0": { condition: "service_started" }, "prices-1": { condition: "service_started" }, "migration-orders": completed, toxiproxy: healthy });
@@ -301,14 +309,18 @@ describe("the Compose export of other settings and descriptions", () => {
     expect(call).toThrow("stack ci-unit: its outputs have no image for service worker (the description changed since its last up); run `npm run cp3 -- up --stack ci-unit` first");
   });
 
-  it("writes the password only into .env beside the file, mode 0600, keeping the file's other lines", () => {
+  it("writes the secrets only into files in secrets/ beside the Compose file (folder 0700), replacing an earlier export's", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cp3-compose-"));
     try {
-      fs.writeFileSync(path.join(dir, ".env"), `OTHER=1\n${PASSWORD_VARIABLE}=old\n`, { mode: 0o644 });
       const yaml = composeYaml(exportOf(ciConfig), "x");
+      writeComposeExport(path.join(dir, "docker-compose.yml"), yaml, "old-Pa55");
       const written = writeComposeExport(path.join(dir, "docker-compose.yml"), yaml, "s3cret-Pa55");
-      expect(fs.statSync(written.env).mode & 0o777).toBe(0o600);
-      expect(fs.readFileSync(written.env, "utf8")).toBe(`OTHER=1\n${PASSWORD_VARIABLE}=s3cret-Pa55\n`);
+      expect(written.secrets).toBe(path.join(dir, "secrets"));
+      expect(fs.statSync(written.secrets).mode & 0o777).toBe(0o700);
+      expect(fs.readdirSync(written.secrets).sort()).toEqual(["postgres-dsn-direct", "postgres-dsn-proxied", "postgres-password"]);
+      expect(fs.readFileSync(path.join(written.secrets, "postgres-password"), "utf8")).toBe("s3cret-Pa55");
+      expect(fs.readFileSync(path.join(written.secrets, "postgres-dsn-proxied"), "utf8")).toBe("postgres://postgres:s3cret-Pa55@toxiproxy:15432/postgres");
+      expect(fs.statSync(path.join(written.secrets, "postgres-password")).mode & 0o777).toBe(0o444);
       expect(fs.readFileSync(written.file, "utf8")).toBe(yaml);
       expect(yaml).not.toContain("s3cret");
     } finally {

@@ -53,17 +53,16 @@ describe("the Kubernetes testbed (orders example)", () => {
     expect(c.livenessProbe).toBeUndefined();
   });
 
-  it("wires PostgreSQL by ClusterIP through Toxiproxy, the user literal and the password from the Secret", () => {
+  it("wires PostgreSQL by ClusterIP through Toxiproxy, the user literal and the password as a file from the Secret", () => {
     const env = envOf(pod("orders-api"));
     const byName = Object.fromEntries(env.map((e) => [e.name, e]));
-    expect(byName.PG_PASSWORD).toEqual({ name: "PG_PASSWORD", valueFrom: { secretKeyRef: { name: "postgres-password", key: "password" } } });
+    expect(byName.PG_PASSWORD_FILE).toEqual({ name: "PG_PASSWORD_FILE", value: "/run/secrets/postgres-password" });
+    expect(pod("orders-api").volumes).toContainEqual({ name: "secrets", secret: { secretName: "service-secrets", defaultMode: 0o440, items: [{ key: "postgres-password", path: "postgres-password" }] } });
     expect(byName.PG_USER!.value).toBe("postgres");
     expect(byName.PG_PORT!.value).toBe("15432");
     expect(byName.PG_HOST!.value).toMatch(/^10\.96\.0\.\d+$/);
     expect(byName.NATS_URL!.value).toBe(`nats://${byName.PG_HOST!.value}:14222`);
     expect(byName.PG_DATABASE!.value).toBe("orders");
-    // Secret-backed variables come first (after the pod name), so later $(VAR) references resolve.
-    expect(env.slice(0, 2).map((e) => e.name)).toEqual(["CP3_POD_NAME", "PG_PASSWORD"]);
   });
 
   it("publishes orders-api (the entry) on a NodePort and reports it on 127.0.0.1", () => {

@@ -53,6 +53,7 @@ describe("the Kubernetes testbed (reference workload)", () => {
         `${K.job} jetstream-job`,
         "cp3:kubernetes:MigrationJob migration",
         `${K.job} migration-job`,
+        `${K.secret} service-secrets`,
         "cp3:kubernetes:NetworkPolicies network-policies",
         ...["default-deny", "allow-gateway", "allow-worker", "allow-nats", "allow-postgres", "allow-toxiproxy", "allow-jetstream", "allow-migration"].map((n) => `${K.networkPolicy} network-policies-${n}`),
         "cp3:kubernetes:Service gateway",
@@ -118,20 +119,29 @@ describe("the Kubernetes testbed (reference workload)", () => {
     expect((registry.one(K.service, "nats-governing").inputs as Obj).spec).toMatchObject({ clusterIP: "None" });
   });
 
-  it("mounts PostgreSQL's password as a file from a Secret, and no pod spec holds the password", () => {
+  it("mounts the password as a file from a Secret in every pod that needs it, and no pod spec holds it", () => {
     const secret = registry.one(K.secret, "postgres-password").inputs;
     expect(secret).toMatchObject({ type: "Opaque", stringData: { password } });
     const pg = template(K.statefulSet, "postgres-server").spec;
     expect(pg.volumes).toContainEqual({ name: "password", secret: { secretName: "postgres-password", defaultMode: 0o440 } });
     expect(pg.volumes).toContainEqual({ name: "data", emptyDir: { medium: "Memory", sizeLimit: "512Mi" } });
     expect(pg.containers[0].volumeMounts).toContainEqual({ name: "password", mountPath: "/run/secrets/postgres", readOnly: true });
-    expect(pg.containers[0].command.join(" ")).toContain('POSTGRES_PASSWORD="$$(cat /run/secrets/postgres/password)"');
+    expect(pg.containers[0].command).toBeUndefined();
+    expect(envOf(pg)).toContainEqual({ name: "POSTGRES_PASSWORD_FILE", value: "/run/secrets/postgres/password" });
     expect(envOf(pg).find((e) => e.name === "PGDATA")!.value).toBe("/var/lib/postgresql/data/pgdata");
     for (const p of podTemplates(registry)) expect(JSON.stringify(p.spec), p.name).not.toContain(password);
+    expect(registry.one(K.secret, "service-secrets").inputs).toMatchObject({ type: "Opaque", stringData: { "postgres-password": password } });
+    const fileFrom = (secretName: string, key: string) => ({ name: "secrets", secret: { secretName, defaultMode: 0o440, items: [{ key, path: "postgres-password" }] } });
     for (const w of ["gateway-deployment", "worker-deployment"]) {
-      expect(envOf(template(K.deployment, w).spec).find((e) => e.name === "CONTAINER_POSTGRES__PASSWORD")).toEqual({ name: "CONTAINER_POSTGRES__PASSWORD", valueFrom: { secretKeyRef: { name: "postgres-password", key: "password" } } });
+      const spec = template(K.deployment, w).spec;
+      expect(envOf(spec)).toContainEqual({ name: "CONTAINER_POSTGRES__PASSWORD_FILE", value: "/run/secrets/postgres-password" });
+      expect(spec.volumes).toContainEqual(fileFrom("service-secrets", "postgres-password"));
     }
-    expect(envOf(template(K.job, "migration-job").spec)).toContainEqual({ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "postgres-password", key: "password" } } });
+    const job = template(K.job, "migration-job").spec;
+    expect(envOf(job)).toContainEqual({ name: "PGPASSWORD_FILE", value: "/run/secrets/postgres-password" });
+    expect(job.volumes).toContainEqual(fileFrom("postgres-password", "password"));
+    // No variable of any pod comes from a Secret.
+    for (const p of podTemplates(registry)) expect(JSON.stringify(p.spec), p.name).not.toContain("secretKeyRef");
   });
 
   it("wires services through Toxiproxy's ClusterIP, and Toxiproxy to the servers' ClusterIPs", () => {
@@ -189,8 +199,11 @@ describe("the Kubernetes testbed (reference workload)", () => {
     expect(worker.replicas).toBe(2);
     const c = worker.template.spec.containers[0];
     expect(c.resources).toEqual({ limits: { memory: "256Mi", cpu: "500m" }, requests: { memory: "64Mi", cpu: "50m" } });
-    expect(worker.template.spec.volumes).toEqual([{ name: "tmp-0", emptyDir: { medium: "Memory", sizeLimit: "32Mi" } }]);
-    expect(c.volumeMounts).toEqual([{ name: "tmp-0", mountPath: "/tmp" }]);
+    expect(worker.template.spec.volumes).toEqual([
+      { name: "tmp-0", emptyDir: { medium: "Memory", sizeLimit: "32Mi" } },
+      { name: "secrets", secret: { secretName: "service-secrets", defaultMode: 0o440, items: [{ key: "postgres-password", path: "postgres-password" }] } },
+    ]);
+    expect(c.volumeMounts).toEqual([{ name: "tmp-0", mountPath: "/tmp" }, { name: "secrets", mountPath: "/run/secrets", readOnly: true }]);
     expect(worker.template.spec).toMatchObject({ automountServiceAccountToken: false, enableServiceLinks: false });
     const job = (registry.one(K.job, "jetstream-job").inputs as Obj).spec as Obj;
     expect(job).toMatchObject({ backoffLimit: 2, template: { spec: { restartPolicy: "Never" } } });

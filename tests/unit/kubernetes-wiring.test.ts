@@ -12,7 +12,7 @@ const spec = validateSpec({
   nats: { replicas: 3, memoryMiB: 512, streams: [{ name: "S", subjects: ["s.>"] }], consumers: [{ stream: "S", name: "c_one" }, { stream: "S", name: "c_two" }] },
   postgres: { storage: "volume", databases: [{ name: "shop" }] },
   services: [
-    { name: "api", image: { local: "shop:latest" }, ports: [{ port: 8000, entry: true }], env: { DSN: { from: "postgres.dsn" }, PRICES: { from: "service:prices.url" }, LIT: "cost $(HOME) $$ {{instance}}" }, health: { tcp: { port: 8000 } }, dependsOn: ["prices", "postgres"] },
+    { name: "api", image: { local: "shop:latest" }, ports: [{ port: 8000, entry: true }], env: { DSN_FILE: { from: "postgres.dsn" }, PRICES: { from: "service:prices.url" }, LIT: "cost $(HOME) $$ {{instance}}" }, health: { tcp: { port: 8000 } }, dependsOn: ["prices", "postgres"] },
     { name: "prices", image: { local: "shop:latest" }, ports: [{ port: 9000 }], env: { NATS: { from: "nats.url" }, API: { from: "service:api.url" } }, readiness: { command: ["/bin/ready", "$(x)"] }, dependsOn: ["nats"] },
   ],
   drive: { entry: "api", request: { method: "GET", path: "/" } },
@@ -44,13 +44,14 @@ describe("the Kubernetes testbed's wiring", () => {
     expect(JSON.parse(envOf(job).find((e) => e.name === "STREAM_CONFIG")!.value!).num_replicas).toBe(3);
   });
 
-  it("builds the DSN by Kubernetes' $(VAR) expansion from the Secret, directly to PostgreSQL with chaos.proxy off", () => {
-    const api = envOf(pod("api"));
-    expect(api.slice(0, 2)).toEqual([
-      { name: "CP3_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-      { name: "CP3_POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: "postgres-password", key: "password" } } },
-    ]);
-    expect(env("api").DSN!.value).toMatch(/^postgres:\/\/postgres:\$\(CP3_POSTGRES_PASSWORD\)@10\.96\.0\.\d+:5432\/postgres$/);
+  it("mounts the DSN as a file from the services' Secret, directly to PostgreSQL with chaos.proxy off", () => {
+    expect(env("api").DSN_FILE).toEqual({ name: "DSN_FILE", value: "/run/secrets/postgres-dsn" });
+    expect(pod("api").volumes).toContainEqual({ name: "secrets", secret: { secretName: "service-secrets", defaultMode: 0o440, items: [{ key: "postgres-dsn-direct", path: "postgres-dsn" }] } });
+    expect(pod("api").containers[0].volumeMounts).toContainEqual({ name: "secrets", mountPath: "/run/secrets", readOnly: true });
+    const data = (registry.one(K.secret, "service-secrets").inputs as Obj).stringData as Record<string, string>;
+    expect(data["postgres-dsn-direct"]).toMatch(/^postgres:\/\/postgres:[A-Za-z0-9_-]{32}@10\.96\.0\.\d+:5432\/postgres$/);
+    // prices has no secret: no Secret volume.
+    expect(pod("prices").volumes.map((v: Obj) => v.name)).not.toContain("secrets");
   });
 
   it("wires service URLs by ClusterIP in both directions (forward references too)", () => {

@@ -115,13 +115,24 @@ describe("the ci program", () => {
     expect(envValue(registry.one(CONTAINER, "migration-apply-run"), "JOB_RERUN_KEY")).toBe("postgres-server-id");
   });
 
-  it("keeps PostgreSQL's data on tmpfs in ci and its password a generated secret", async () => {
+  it("keeps PostgreSQL's data on tmpfs in ci and its password a generated secret, delivered as files only", async () => {
     const pg = registry.one(CONTAINER, "postgres-server").inputs;
     expect((pg.tmpfs as Record<string, string>)["/var/lib/postgresql/data"]).toBe("rw,noexec,nosuid,size=512m,uid=10003,gid=10003,mode=0700");
-    expect(pg.volumes).toBeUndefined();
+    // The only volume is the container's own for its secret files.
+    expect(pg.volumes).toEqual([{ containerPath: "/run/secrets" }]);
     const password = registry.one("pulumi:index:Stash", "postgres-password-stash").inputs.input as string;
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(envValue(registry.one(CONTAINER, "postgres-server"), "POSTGRES_PASSWORD")).toBe(password);
+    const file = (owner: string) => [{ file: "/run/secrets/postgres-password", content: password, owner, group: owner, permissions: "0400" }];
+    expect(pg.uploads).toEqual(file("10003"));
+    expect(envValue(registry.one(CONTAINER, "postgres-server"), "POSTGRES_PASSWORD_FILE")).toBe("/run/secrets/postgres-password");
+    expect(registry.one(CONTAINER, "migration-apply-run").inputs.uploads).toEqual(file("10003"));
+    expect(envValue(registry.one(CONTAINER, "migration-apply-run"), "PGPASSWORD_FILE")).toBe("/run/secrets/postgres-password");
+    for (const flow of ["gateway-0", "worker-0", "worker-1"]) {
+      expect(registry.one(CONTAINER, flow).inputs.uploads, flow).toEqual(file("10002"));
+      expect(envValue(registry.one(CONTAINER, flow), "CONTAINER_POSTGRES__PASSWORD_FILE"), flow).toBe("/run/secrets/postgres-password");
+    }
+    // No variable of any container holds the password.
+    for (const c of registry.byType(CONTAINER)) expect(((c.inputs.envs as string[] | undefined) ?? []).filter((e) => e.includes(password)), c.name).toEqual([]);
     expect(envValue(registry.one(CONTAINER, "postgres-server"), "PG_MAX_CONNECTIONS")).toBe("100");
     expect(await (program.postgresDsn as unknown as { isSecret: Promise<boolean> }).isSecret).toBe(true);
     expect(await (program.postgresDsn as unknown as { isSecret: Promise<boolean> }).isSecret).toBe(true);

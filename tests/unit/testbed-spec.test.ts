@@ -78,7 +78,7 @@ describe("validateSpec", () => {
   it("checks what spans fields: names that must exist, one entry, memory for the tmpfs", () => {
     const bad = minimal();
     bad.services[1]!.dependsOn = ["fulfil", "redis"];
-    bad.services[1]!.env = { API: { from: "service:nope.url" } };
+    bad.services[1]!.env = { API: { from: "service:nope.url" }, DB_PASSWORD: { from: "postgres.password" }, DSN_FILE: { from: "postgres.dsn" } };
     bad.services[1]!.ports = [{ port: 9000, entry: true }];
     bad.drive.entry = "web";
     bad.nats!.consumers = [{ stream: "EVENTS", name: "x" }];
@@ -88,6 +88,7 @@ describe("validateSpec", () => {
       'services[1].dependsOn[0]: got "fulfil"; allowed: nats, postgres, migrations, api',
       'services[1].dependsOn[1]: got "redis"; allowed: nats, postgres, migrations, api',
       'services[1].env.API.from: got "service:nope.url"; allowed: service:<name>.url of a service with a port (api, fulfil)',
+      "services[1].env.DB_PASSWORD: got {from: postgres.password}, a secret; allowed: a variable named *_FILE (DB_PASSWORD_FILE), which gets the path of a file holding the value (secrets never reach a container as a variable)",
       "services[1].replicas: got 2; allowed: 1 for the entry service (its port is published on 127.0.0.1)",
       "services: api and fulfil both have an entry port; allowed: one entry port in the whole system",
       'drive.entry: got "web"; allowed: a service\'s name (api, fulfil)',

@@ -11,7 +11,7 @@ const env = {
   CONTAINER_HTTP__PORT: "8080",
   CONTAINER_NATS__URL: "nats://toxiproxy:14222,nats://nats-0:4222",
   CONTAINER_POSTGRES__HOST: "postgres",
-  CONTAINER_POSTGRES__PASSWORD: "pw",
+  CONTAINER_POSTGRES__PASSWORD_FILE: "/run/secrets/postgres-password",
 };
 
 describe("settings", () => {
@@ -19,7 +19,7 @@ describe("settings", () => {
     expect(envName("worker", "maxConcurrency")).toBe("CONTAINER_WORKER__MAX_CONCURRENCY");
     const s = readSettings(commonSchema, { ...env, CONTAINER_POSTGRES__POOL_MAX: "20" });
     expect(s.nats.url).toEqual(["nats://toxiproxy:14222", "nats://nats-0:4222"]);
-    expect(s.postgres).toMatchObject({ host: "postgres", port: 5432, poolMax: 20, connectTimeoutMs: 3000 });
+    expect(s.postgres).toMatchObject({ host: "postgres", port: 5432, poolMax: 20, connectTimeoutMs: 3000, password: "", passwordFile: "/run/secrets/postgres-password" });
     expect(s.log.maskFields).toContain("password");
   });
 
@@ -38,8 +38,15 @@ describe("settings", () => {
       "CONTAINER_NATS__URL: missing; expected a comma-separated list",
       "CONTAINER_POSTGRES__HOST: missing; expected a string",
       'CONTAINER_POSTGRES__PORT: got "0"; expected an integer from 1 to 65535',
-      "CONTAINER_POSTGRES__PASSWORD: missing; expected a string",
+      "CONTAINER_POSTGRES__PASSWORD / CONTAINER_POSTGRES__PASSWORD_FILE: neither is set; expected exactly one (the file is preferred: it is read at every connection, so a rotated secret is picked up)",
     ]);
+  });
+
+  it("takes a secret as a value or as a file, never both", () => {
+    expect(readSettings(commonSchema, { ...env, CONTAINER_POSTGRES__PASSWORD_FILE: "", CONTAINER_POSTGRES__PASSWORD: "pw" }).postgres).toMatchObject({ password: "pw", passwordFile: "" });
+    expect(() => readSettings(commonSchema, { ...env, CONTAINER_POSTGRES__PASSWORD: "pw" })).toThrow(
+      "CONTAINER_POSTGRES__PASSWORD / CONTAINER_POSTGRES__PASSWORD_FILE: both are set; expected exactly one",
+    );
   });
 });
 

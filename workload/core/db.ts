@@ -1,5 +1,6 @@
 // The one way to PostgreSQL: a pool with an explicit connect timeout, errors on idle clients handled (they
 // would otherwise crash the process), and clients always released.
+import { readFile } from "node:fs/promises";
 import pg from "pg";
 import type { Logger } from "pino";
 import type { Metrics } from "./metrics.ts";
@@ -9,6 +10,8 @@ export interface DbSettings {
   port: number;
   user: string;
   password: string;
+  /** Preferred to `password`: read at every new connection, so a rotated password file is picked up. */
+  passwordFile: string;
   database: string;
   poolMax: number;
   connectTimeoutMs: number;
@@ -21,7 +24,7 @@ export function createDb(s: DbSettings, log: Logger, metrics: Metrics) {
     host: s.host,
     port: s.port,
     user: s.user,
-    password: s.password,
+    password: s.passwordFile ? async () => (await readFile(s.passwordFile, "utf8")).trim() : s.password,
     database: s.database,
     max: s.poolMax,
     connectionTimeoutMillis: s.connectTimeoutMs,

@@ -67,6 +67,14 @@ export function readSettings<S extends Schema>(schema: S, env: NodeJS.ProcessEnv
     out[section] = {};
     for (const [key, field] of Object.entries(fields)) out[section]![key] = readField(envName(section, key), field, env[envName(section, key)], problems);
   }
+  // A secret `key` may come as a file instead (`keyFile`, the *_FILE variable): exactly one of the two.
+  for (const [section, fields] of Object.entries(schema)) {
+    for (const key of Object.keys(fields)) {
+      if (!(`${key}File` in fields)) continue;
+      const given = [key, `${key}File`].filter((k) => out[section]![k] !== "");
+      if (given.length !== 1) problems.push(`${envName(section, key)} / ${envName(section, `${key}File`)}: ${given.length === 0 ? "neither is set" : "both are set"}; expected exactly one (the file is preferred: it is read at every connection, so a rotated secret is picked up)`);
+    }
+  }
   if (problems.length > 0) throw new SettingsError(problems);
   return out as Settings<S>;
 }
@@ -77,5 +85,5 @@ export const commonSchema = {
   http: { port: { type: "int", min: 1, max: 65535 } },
   log: { level: { type: "string", default: "info", pattern: /^(trace|debug|info|warn|error|fatal)$/, describe: "a pino level" }, maskFields: { type: "list", default: ["password", "token", "authorization", "secret", "email"] } },
   nats: { url: { type: "list" }, stream: { type: "string", default: "RECORDS" }, consumer: { type: "string", default: "workers" }, subject: { type: "string", default: "records.new" } },
-  postgres: { host: { type: "string" }, port: { type: "int", min: 1, max: 65535, default: 5432 }, user: { type: "string", default: "postgres" }, password: { type: "string" }, database: { type: "string", default: "postgres" }, poolMax: { type: "int", min: 1, max: 200, default: 10 }, connectTimeoutMs: { type: "int", min: 100, max: 60_000, default: 3000 } },
+  postgres: { host: { type: "string" }, port: { type: "int", min: 1, max: 65535, default: 5432 }, user: { type: "string", default: "postgres" }, password: { type: "string", default: "" }, passwordFile: { type: "string", default: "" }, database: { type: "string", default: "postgres" }, poolMax: { type: "int", min: 1, max: 200, default: 10 }, connectTimeoutMs: { type: "int", min: 100, max: 60_000, default: 3000 } },
 } as const satisfies Schema;
