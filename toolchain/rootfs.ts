@@ -12,12 +12,56 @@ import { ensureDebianPackages } from "./engine";
 
 const debian = versions.debian;
 
-function rootfsKey(): string {
+/**
+ * The recipe and the month: a root is remade (and every image on it rebuilt) each month, so the security
+ * updates it carries are never more than a month behind; `cp3 scan` lists what came out since.
+ */
+function rootfsKey(now = new Date()): string {
   return createHash("sha256")
-    .update(JSON.stringify([debian.suite, debian.mirror, debian.include]))
+    .update(JSON.stringify([debian.suite, debian.mirror, debian.include, ROOT_RECIPE, now.toISOString().slice(0, 7)]))
     .digest("hex")
     .slice(0, 12);
 }
+
+/** Bumped when the way the root is made changes. */
+const ROOT_RECIPE = 2;
+
+/** The suites every image's packages come from: the release, its updates and its security updates. */
+export function aptSources(): string {
+  const security = debian.mirror.replace(/\/debian\/?$/, "/debian-security");
+  return [`deb ${debian.mirror} ${debian.suite} main`, `deb ${debian.mirror} ${debian.suite}-updates main`, `deb ${security} ${debian.suite}-security main`, ""].join("\n");
+}
+
+// apt keeps no binary caches (pkgcache.bin, srcpkgcache.bin) and no downloaded archives in any image built on
+// the root, as Debian's own container images do; `apt-get update`'s lists are for each Dockerfile to remove.
+const APT_NO_CACHE = `// cp3: no package caches in images (the image checks' rule CP3-IMAGE-CACHE)
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb || true"; };
+`;
+
+/** Clears the setuid and setgid bits of every regular file under `root` (CIS Docker Benchmark 4.8); returns them. */
+export function stripSetid(root: string): string[] {
+  const stripped: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile()) {
+        const mode = fs.lstatSync(full).mode;
+        if (mode & 0o6000) {
+          fs.chmodSync(full, mode & 0o1777);
+          stripped.push(`/${path.relative(root, full)}`);
+        }
+      }
+    }
+  };
+  walk(root);
+  return stripped;
+}
+
+/** Where the package lists the current root was upgraded from are kept (files named like apt's, *_Packages). */
+export const rootBuildListsDir = () => path.join(cacheDir("rootfs"), `${baseRootImage().tag}.lists`);
 
 /** The engine-local image every testbed image starts FROM. */
 export function baseRootImage(): { repo: string; tag: string; ref: string } {
@@ -38,6 +82,19 @@ export async function ensureRootfsTarball(): Promise<{ tarball: string; built: b
       ["--variant=minbase", `--include=${debian.include.join(",")}`, debian.suite, target, debian.mirror],
       { step: "debian-rootfs", log: "debootstrap" },
     );
+    // The release's point-release packages, brought up to date with its updates and security suites, so an
+    // image built today has no pending security update (`cp3 scan`).
+    fs.writeFileSync(path.join(target, "etc/apt/sources.list"), aptSources());
+    fs.writeFileSync(path.join(target, "etc/apt/apt.conf.d/docker-clean"), APT_NO_CACHE);
+    await run("chroot", [target, "apt-get", "-qq", "update"], { step: "debian-rootfs", log: "root-apt-update" });
+    await run("chroot", [target, "apt-get", "-qq", "-y", "-o", "Dpkg::Options::=--force-confold", "upgrade"], { step: "debian-rootfs", log: "root-apt-upgrade", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    stripSetid(target);
+    // The package lists the root was brought up to date from: what was out when it was made (an image that lacks
+    // an update older than these did not apply it; tests/integration/testbed.test.ts).
+    const lists = rootBuildListsDir();
+    fs.rmSync(lists, { recursive: true, force: true });
+    fs.mkdirSync(lists, { recursive: true });
+    for (const f of fs.readdirSync(path.join(target, "var/lib/apt/lists"))) if (f.endsWith("_Packages")) fs.copyFileSync(path.join(target, "var/lib/apt/lists", f), path.join(lists, f));
     // Package caches and lists only make the image larger.
     for (const dir of ["var/cache/apt/archives", "var/lib/apt/lists"]) {
       fs.rmSync(path.join(target, dir), { recursive: true, force: true });
@@ -48,6 +105,10 @@ export async function ensureRootfsTarball(): Promise<{ tarball: string; built: b
       log: "rootfs-tar",
     });
     fs.renameSync(`${tarball}.partial`, tarball);
+    // Earlier months' roots are not needed again.
+    for (const f of fs.readdirSync(cacheDir("rootfs"))) {
+      if (f.startsWith(`${debian.suite}-`) && !f.startsWith(baseRootImage().tag)) fs.rmSync(path.join(cacheDir("rootfs"), f), { recursive: true, force: true });
+    }
   } finally {
     fs.rmSync(target, { recursive: true, force: true });
   }
