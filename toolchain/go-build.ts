@@ -14,7 +14,7 @@ const GENERATED = new Set(["_upstream", "_generated"]);
 
 /** Hash of the wrapper module's files (go.mod, go.sum, our Go sources, build script, patches) and the pinned version. */
 export function buildKey(tool: GoTool): string {
-  const hash = createHash("sha256").update(`${tool.id}@${tool.version}\n${tool.ldflags.join(" ")}\n`);
+  const hash = createHash("sha256").update(`${tool.id}@${tool.version}\n${tool.ldflags.join(" ")}\n${tool.tags?.length ? `tags ${tool.tags.join(",")}\n` : ""}`);
   const files = fs
     .readdirSync(tool.moduleDir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && /(\.go|\.mod|\.sum|\.sh|\.patch)$/.test(e.name))
@@ -60,7 +60,7 @@ export async function buildGoTool(tool: GoTool): Promise<{ binary: string; built
     fs.renameSync(path.join(stagingDir, tool.binary), staging);
   } else {
     const ldflags = ["-s", "-w", ...tool.ldflags].join(" ");
-    const args = ["build", "-trimpath", "-ldflags", ldflags, "-o", staging];
+    const args = ["build", "-trimpath", ...(tool.tags?.length ? ["-tags", tool.tags.join(",")] : []), "-ldflags", ldflags, "-o", staging];
     args.push(tool.goPackage ?? ".");
     await run("go", args, { step: `build ${tool.id}`, log: `build-${tool.id}`, cwd: tool.moduleDir, env });
   }

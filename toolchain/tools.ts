@@ -5,7 +5,7 @@ import versionsJson from "./versions.json";
 
 export const versions = versionsJson;
 
-export type ToolId = "pulumi" | "language-nodejs" | "docker-provider" | "kubernetes-provider" | "nats-server" | "natscli" | "loadgen" | "toxiproxy";
+export type ToolId = "pulumi" | "language-nodejs" | "docker-provider" | "kubernetes-provider" | "nats-server" | "natscli" | "loadgen" | "toxiproxy" | "syft";
 
 export interface GoTool {
   id: ToolId;
@@ -18,6 +18,8 @@ export interface GoTool {
   goPackage?: string;
   /** -X flags that stamp the version into the binary. */
   ldflags: string[];
+  /** Go build tags. @default none */
+  tags?: string[];
   /** Custom build (the docker provider needs a prepared upstream copy); receives the output file. */
   buildScript?: string;
   /** Arguments that print the version, and the lowest version accepted from an existing install. */
@@ -132,6 +134,20 @@ export const goTools: GoTool[] = [
     ldflags: [`-X github.com/Shopify/toxiproxy/v2.Version=${v.toxiproxy.version}`],
     versionArgs: ["--version"],
     minimum: "2.5.0",
+    reuseFromPath: true,
+  },
+  {
+    // The SBOMs of the testbed's images (CycloneDX); run with every network lookup off (supply-chain/sbom.ts).
+    id: "syft",
+    binary: "syft",
+    version: v.syft.version,
+    moduleDir: path.join(toolchainDir, "syft"),
+    goPackage: v.syft.package,
+    ldflags: [`-X main.version=${v.syft.version.replace(/^v/, "")}`],
+    // syft's own release build: the pure-Go OpenPGP for container signatures, no btrfs driver (it needs cgo).
+    tags: ["containers_image_openpgp", "exclude_graphdriver_btrfs"],
+    versionArgs: ["version"],
+    minimum: v.syft.version.replace(/^v/, ""),
     reuseFromPath: true,
   },
 ];

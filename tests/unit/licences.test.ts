@@ -328,6 +328,8 @@ describe("the project's Go modules and npm packages", () => {
       // No licence file; its README puts the top level under "the Appdash License": the MIT text of
       // github.com/pulumi/appdash (same go.sum), and its web assets under their own (MIT, Apache-2.0) licences.
       "github.com/sourcegraph/appdash-data v0.0.0-20151005221446-73f23eafcf67",
+      // syft's xz reader: its LICENSE puts every file "into the public domain" (a modified XZ Embedded).
+      "github.com/xi2/xz v0.0.0-20171230120015-48954b6210f8",
       // The workload itself: part of this project, with no license field of its own.
       "cp3-workload 0.1.0",
     ]);
