@@ -85,6 +85,22 @@ function send(path: string, options: RequestOptions): Promise<{ contentType: str
   });
 }
 
+/** A GET whose answer is streamed, not buffered (a container's filesystem as a tar archive); errors as send's. */
+function getStream(path: string, timeoutMs = 600_000): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: socketPath(), path, method: "GET", timeout: timeoutMs }, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status < 400) return resolve(res);
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => reject(new EngineError(status, path, Buffer.concat(chunks).toString("utf8").trim())));
+    });
+    req.on("timeout", () => req.destroy(new Error(`engine API ${path} timed out after ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 /** A request whose answer is JSON (parsed) or text (as it is). */
 export async function request<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
   const answer = await send(path, options);
@@ -191,6 +207,36 @@ export interface ContainerInspect {
 }
 
 export const inspectContainer = (idOrName: string) => request<ContainerInspect>(`${containerPath(idOrName)}/json`);
+
+/** What cp3 reads of an image's inspect (GET /images/{name}/json): the image checks. */
+export interface ImageInspect {
+  Id: string;
+  Architecture: string;
+  Config: {
+    User: string;
+    Env: string[] | null;
+    Labels: Record<string, string> | null;
+    Healthcheck?: { Test?: string[] | null } | null;
+  };
+  RootFS: { Layers?: string[] | null };
+}
+
+export const inspectImage = (reference: string) => request<ImageInspect>(`/images/${encodeURIComponent(reference)}/json`);
+
+/**
+ * A container created from the image and never started (no network, a command that does not exist), so its
+ * filesystem can be exported; remove it with removeContainer.
+ */
+export async function createStoppedContainer(image: string, labels: Record<string, string>): Promise<string> {
+  const created = await request<{ Id: string }>("/containers/create", {
+    method: "POST",
+    body: { Image: image, Entrypoint: ["/nonexistent"], Cmd: [], NetworkDisabled: true, Labels: labels, HostConfig: { NetworkMode: "none" } },
+  });
+  return created.Id;
+}
+
+/** The container's whole filesystem as a tar stream (GET /containers/{id}/export). */
+export const exportContainer = (id: string) => getStream(`${containerPath(id)}/export`);
 
 export async function imageExists(reference: string): Promise<boolean> {
   try {

@@ -35,6 +35,8 @@ export interface RunOptions {
   campaign?: Campaign;
   /** Share a service's RSS may grow after the warm-up in a soak or campaign run (0.1: 10 %). */
   maxRssGrowth: number;
+  /** --strict-scan: a pending Debian security update or an image check finding fails the verdict. */
+  strictScan: boolean;
   keep: boolean;
   reportDir: string;
   /** The load engine: loadgen (default) or the user's own k6. */
@@ -107,5 +109,5 @@ export function parseRunOptions(values: Record<string, string | boolean | undefi
   }
   const engine = engineName({ engine: str("engine"), k6: str("k6") });
   const settings = parseStackSettings(values);
-  return { stack, profile: profile as Profile, durationSeconds, rate, experiments, definitions, seed, schedule, ...(campaign ? { campaign } : {}), maxRssGrowth, keep: values.keep === true, reportDir: str("report-dir") ?? "report", engine, ...(str("k6") !== undefined ? { k6: str("k6") } : {}), settings };
+  return { stack, profile: profile as Profile, durationSeconds, rate, experiments, definitions, seed, schedule, ...(campaign ? { campaign } : {}), maxRssGrowth, strictScan: values["strict-scan"] === true, keep: values.keep === true, reportDir: str("report-dir") ?? "report", engine, ...(str("k6") !== undefined ? { k6: str("k6") } : {}), settings };
 }

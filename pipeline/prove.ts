@@ -14,6 +14,7 @@ import type { LoadEngine } from "../load/engine";
 import type { RunReport } from "../reporting/model";
 import { writeReport } from "../reporting/write";
 import { versions } from "../toolchain/tools";
+import { binDir } from "../toolchain/setup";
 import { healthGate } from "./health";
 import { judgeRssGrowth } from "../load/memory";
 import { campaignFiguresOf } from "./campaign-report";
@@ -22,6 +23,8 @@ import type { RunOptions } from "./options";
 import { seedRecords, waitDrained } from "./seed";
 import { finalReadOf, systemFromOutputs } from "./system";
 import { decideVerdict } from "./verdict";
+import type { TestbedImageRefs } from "../components/testbed";
+import { imagesOf, scanImages, supplyChainLine } from "../supply-chain/scan";
 
 const SEED_RECORDS = 100;
 const DRAIN_SECONDS = 120;
@@ -83,6 +86,7 @@ export function startProof(runId: string, stack: string, opts: RunOptions, engin
 export interface Findings {
   pendingAfterDrain?: number;
   integrityUnchecked?: string;
+  strictScan?: boolean;
 }
 
 /** From the health gate to the integrity check, against the stack whose outputs these are. */
@@ -93,6 +97,10 @@ export async function proveDeployed(proof: Proof, outputs: Record<string, unknow
   const system = { ...systemFromOutputs(outputs), keyPrefix: `${report.runId}-` };
   report.system = system.name;
   await timed("health gate", () => healthGate(outputs, system, signal));
+  // The images as they run: checks and pending Debian updates; a scan that cannot run is reported, not fatal.
+  const sbom = { syft: path.join(binDir(), "syft"), dir: path.join(reportDir, "sbom") };
+  report.supplyChain = await timed("supply-chain scan", () => scanImages(imagesOf((outputs as { images: TestbedImageRefs }).images), { say, sbom, labels: { "cp3.stack": report.stack } })).catch((err: unknown) => ({ error: describeError(err) }));
+  say(supplyChainLine(report.supplyChain));
   const targets = chaosTargetsFromOutputs(outputs);
   if (opts.campaign?.natsReplicas === 3 && targets.containers.nats.length !== 3) {
     throw new Error(`campaign ${opts.campaign.name} needs the 3-node NATS cluster, but stack ${report.stack} has ${targets.containers.nats.length} NATS server(s): set cp3:nats.replicas to 3 (cp3 run sets it on the stacks it creates)`);

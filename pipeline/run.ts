@@ -30,7 +30,7 @@ export async function runCp3(toolchain: Toolchain, opts: RunOptions, engine: Loa
 
   let stack: Stack | undefined;
   let failure: unknown;
-  const findings: Findings = {};
+  const findings: Findings = { strictScan: opts.strictScan };
   try {
     // What earlier runs left is removed first; a sweep that fails is reported and the run goes on.
     await timed("sweep orphans", () => sweepOrphans(toolchain, { dryRun: false, log: say }).catch((err: unknown) => say(`sweep failed, the run goes on: ${describeError(err)}`)));

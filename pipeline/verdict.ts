@@ -3,9 +3,10 @@
 import { integrityReasons } from "../integrity/check";
 import { EXIT, type ExitCode } from "../lib/exit-codes";
 import { rssGrowthReasons } from "../load/memory";
+import { supplyChainReasons } from "../supply-chain/scan";
 import type { RunReport, Verdict } from "../reporting/model";
 
-export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integrity" | "memory">, extra: { infrastructureError?: string; interrupted?: boolean; pendingAfterDrain?: number; integrityUnchecked?: string }): { verdict: Verdict; reasons: string[] } {
+export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integrity" | "memory" | "supplyChain">, extra: { infrastructureError?: string; interrupted?: boolean; pendingAfterDrain?: number; integrityUnchecked?: string; strictScan?: boolean }): { verdict: Verdict; reasons: string[] } {
   const reasons: string[] = [];
   if (extra.interrupted) return { verdict: "interrupted", reasons: ["the run was interrupted (SIGINT or SIGTERM)"] };
   if (extra.infrastructureError) return { verdict: "error", reasons: [extra.infrastructureError] };
@@ -31,6 +32,7 @@ export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integ
   if (extra.pendingAfterDrain !== undefined && extra.pendingAfterDrain !== 0) reasons.push(`${Number.isNaN(extra.pendingAfterDrain) ? "an unknown number of" : extra.pendingAfterDrain} record(s) still pending after the drain`);
   if (r.integrity) reasons.push(...integrityReasons(r.integrity));
   if (r.memory) reasons.push(...rssGrowthReasons(r.memory.growth, r.memory.maxGrowth));
+  if (extra.strictScan) reasons.push(...supplyChainReasons(r.supplyChain));
   // A system with no oracle cannot be proven: never a silent pass.
   if (extra.integrityUnchecked) reasons.push(extra.integrityUnchecked);
   if (infrastructure) return { verdict: "error", reasons };

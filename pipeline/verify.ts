@@ -12,7 +12,7 @@ import { exitCodeFor } from "./verdict";
 export async function verifyDeployed(stackName: string, outputs: Record<string, unknown>, opts: RunOptions, engine: LoadEngine): Promise<number> {
   const proof = startProof(newRunId(), stackName, opts, engine);
   const interrupt = onInterrupt(say);
-  const findings: Findings = {};
+  const findings: Findings = { strictScan: opts.strictScan };
   let failure: unknown;
   try {
     await proveDeployed(proof, outputs, opts, engine, interrupt.signal, findings);

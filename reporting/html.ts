@@ -6,6 +6,7 @@ import { escapeAttribute, jsonForScript } from "./escape";
 import { badge, esc, html, missing, num, seconds, table, type Cell } from "./markup";
 import { campaignSection } from "./campaign-section";
 import { memorySection } from "./memory-section";
+import { supplyChainSection } from "./supply-chain-section";
 import type { ExperimentResult, IntegrityResult, LoadResult, ProbeResult, RunReport, ThresholdResult } from "./model";
 import { STYLE } from "./style";
 
@@ -156,6 +157,7 @@ ${scheduleSection(report)}
 ${experimentsSection(report)}
 ${integritySection(report.integrity)}
 ${thresholdsSection(report.load)}
+${supplyChainSection(report.supplyChain)}
 ${versionsSection(report)}
 <footer>Rendered from report.json, which holds every figure on this page.</footer>
 <script type="application/json" id="cp3-report">${jsonForScript(report)}</script>

@@ -7,12 +7,14 @@ import type { ExperimentResult } from "../chaos/results";
 import type { MemoryReport } from "../load/memory";
 import type { IntegrityResult } from "../integrity/results";
 import type { LoadResult } from "../load/types";
+import type { SupplyChainScan } from "../supply-chain/scan";
 
 export type { LoadResult, StageKept, ThresholdResult, TimelinePoint } from "../load/types";
 export type { ExperimentResult, FaultResult, ProbeResult } from "../chaos/results";
 export type { CampaignFigures } from "../chaos/campaign-figures";
 export type { MemoryReport } from "../load/memory";
 export type { IntegrityResult, LostKey, UnknownKey } from "../integrity/results";
+export type { SupplyChainScan } from "../supply-chain/scan";
 
 export type Verdict = "ready" | "not-ready" | "error" | "interrupted";
 
@@ -38,6 +40,8 @@ export interface RunReport {
   load?: LoadResult;
   experiments: ExperimentResult[];
   integrity?: IntegrityResult;
+  /** The stack's images: image checks and pending Debian updates; `error` when the scan could not run. */
+  supplyChain?: SupplyChainScan | { error: string };
   /** Pinned tool versions (from toolchain/versions.json) and the engine's version. */
   versions: Record<string, string>;
   /** Each step of the run with its duration, in order. */

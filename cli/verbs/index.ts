@@ -5,6 +5,7 @@ import { clusterSpec, runCluster } from "./cluster";
 import { checkSpec, runCheck } from "./check";
 import { exportSpec, runExport } from "./export";
 import { mainJobSpec, runRun, runSpec } from "./run";
+import { runScan, scanSpec } from "./scan";
 import { runSetup, setupSpec } from "./setup";
 import { runSweep, sweepSpec } from "./sweep";
 import { destroySpec, outputsSpec, runDestroy, runOutputs, runUp, upSpec } from "./stack";
@@ -29,6 +30,7 @@ export const verbs: Verb[] = [
   { spec: testSpec, run: runTests },
   { spec: benchSpec, run: runBench },
   { spec: chaosSpec, run: runChaos },
+  { spec: scanSpec, run: runScan },
   { spec: exportSpec, run: runExport },
   { spec: clusterSpec, run: runCluster },
 ];

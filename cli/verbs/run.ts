@@ -17,6 +17,7 @@ const runFlags: VerbSpec["flags"] = {
   campaign: { type: "string", placeholder: "NAME|F", description: "a fault campaign instead of --experiments: crash-storm, network, everything, nats-cluster, or a JSON file (see chaos/examples); best with --profile soak and a --duration of 30m or more" },
   seed: { type: "string", placeholder: "N", description: "seed of the chaos schedule; the same seed replays the same schedule (default: random, printed)" },
   "max-rss-growth": { type: "string", placeholder: "PCT", description: "soak and campaign runs: the verdict fails when a container's memory (RSS) grows more than this % after the warm-up (default 10)" },
+  "strict-scan": { type: "boolean", description: "the verdict fails on a pending Debian security update or an image check finding in the stack's images (default: reported only)" },
   keep: { type: "boolean", description: "keep the stack when the verdict is not ready, for debugging (remove it with cp3 destroy)" },
   "report-dir": { type: "string", placeholder: "DIR", description: "where report/<run-id>/ goes (default: report)" },
   engine: { type: "string", placeholder: "E", description: "load engine: loadgen (ours, on vegeta's library; the default) or k6 (your own install, >= 1.0); also CP3_LOAD_ENGINE" },

@@ -3,6 +3,8 @@ import { ensureKubernetes, platformOf } from "../../lifecycle/kubernetes";
 import type { Parsed, VerbSpec } from "../args";
 import { destroyStack, formatOutputs, openStack, removeAfterDestroy, stackOutputs, upStack, checkStackName } from "../../lifecycle/stacks";
 import { EXIT } from "../../lib/exit-codes";
+import type { TestbedImageRefs } from "../../components/testbed";
+import { imagesOf, scanImages, supplyChainLine, supplyChainReasons } from "../../supply-chain/scan";
 import { onInterrupt } from "../../lib/interrupt";
 import { say, step } from "../../lib/progress";
 import { claimStack } from "../../lifecycle/owners";
@@ -13,7 +15,7 @@ const stackFlag = { stack: { type: "string", placeholder: "S", description: "sta
 
 export const upSpec: VerbSpec = {
   name: "up",
-  summary: "Create or update a stack's testbed and wait until every container is healthy; prints its outputs. --system and --trust-host-cas are kept in the stack's config.",
+  summary: "Create or update a stack's testbed and wait until every container is healthy; prints its outputs, then warns of image check findings and pending security updates (cp3 scan). --system and --trust-host-cas are kept in the stack's config.",
   flags: { ...stackFlag, ...stackSettingFlags },
   required: ["stack"],
 };
@@ -57,12 +59,24 @@ export async function runUp(parsed: Parsed): Promise<number> {
     const { outputs } = await step(`up ${name}`, () => upStack(stack, interrupt.signal));
     claimStack(name, "kept");
     printOutputs(outputs, false);
+    await warnOnScan(outputs, name);
     return EXIT.ok;
   } catch (err) {
     if (interrupt.received()) return EXIT.interrupted;
     throw err;
   } finally {
     interrupt.dispose();
+  }
+}
+
+/** The images' checks and pending security updates, as warnings: an up never fails on them (`cp3 scan --strict` does). */
+async function warnOnScan(outputs: Record<string, unknown>, stack: string): Promise<void> {
+  try {
+    const scan = await step("supply-chain scan", () => scanImages(imagesOf(outputs.images as TestbedImageRefs), { labels: { "cp3.stack": stack } }));
+    for (const reason of supplyChainReasons(scan)) say(`warning: ${reason}`);
+    say(supplyChainLine(scan));
+  } catch (err) {
+    say(`warning: the supply-chain scan could not run: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

@@ -27,6 +27,7 @@ export const verifySpec: VerbSpec = {
     campaign: runSpec.flags.campaign!,
     seed: seed!,
     "max-rss-growth": runSpec.flags["max-rss-growth"]!,
+    "strict-scan": runSpec.flags["strict-scan"]!,
     "report-dir": runSpec.flags["report-dir"]!,
     engine: engine!,
     k6: k6!,

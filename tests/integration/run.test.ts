@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { leftovers } from "../../lifecycle/stacks";
 import { readOwners, stackInCheckout } from "../../lifecycle/owners";
 import { projectRoot } from "../../lib/paths";
-import type { RunReport } from "../../reporting/model";
+import type { RunReport, SupplyChainScan } from "../../reporting/model";
 import { cliMainPid, runCli, startCli } from "./cli-process";
 
 const reportBase = fs.mkdtempSync(path.join(os.tmpdir(), "cp3-run-test-"));
@@ -41,6 +41,11 @@ describe("cp3 run", () => {
       expect(report.steps.map((s) => s.name)).toContain(`destroy ${report.stack}`);
       expect(fs.readFileSync(path.join(dir, "junit.xml"), "utf8")).toMatch(/^<\?xml[\s\S]*<testsuites[\s\S]*<\/testsuites>\s*$/);
       expect(fs.readFileSync(path.join(dir, "report.html"), "utf8")).toContain("<svg");
+      // The images were scanned: no image check finding, an SBOM of each with its Debian, npm and Go parts.
+      const scan = report.supplyChain as SupplyChainScan;
+      expect(scan.findings, JSON.stringify(scan.images.flatMap((i) => i.findings))).toBe(0);
+      expect(scan.images.map((i) => i.sbom && !("error" in i.sbom) && fs.existsSync(i.sbom.file))).toEqual(scan.images.map(() => true));
+      expect(scan.sbomComponents).toMatchObject({ deb: expect.any(Number), npm: expect.any(Number), golang: expect.any(Number) });
       // No report file holds a connection string with a password in it.
       for (const f of fs.readdirSync(dir).filter((x) => fs.statSync(path.join(dir, x)).isFile())) expect(fs.readFileSync(path.join(dir, f), "utf8"), f).not.toMatch(/postgres(ql)?:\/\/[^:@/\s]+:[^@\s]+@/);
       expect(await leftovers(report.stack)).toEqual([]);

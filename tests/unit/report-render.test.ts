@@ -129,6 +129,28 @@ describe("report.html", () => {
     expect(page).toContain("<p>Window 38–55 s; recovery: never recovered</p>");
   });
 
+  it("shows the supply-chain scan: each image's packages, pending updates, checks and SBOM counts, and the findings", () => {
+    const report = sampleReport();
+    report.supplyChain = {
+      images: [
+        { image: "cp3/nats:1", role: "service", uses: ["nats"], findings: [], packages: 107, release: "bookworm", pending: [], sbom: { file: "/r/sbom/cp3_nats_1.cdx.json", components: 189, byType: { deb: 107, golang: 81, other: 1 } } },
+        { image: "shop/api:1", role: "service", uses: ["service:api"], findings: [{ rule: "CIS-4.1", image: "shop/api:1", message: "runs as root (no USER); add USER <uid>:<gid> with a non-zero uid" }], packages: 0, release: "", pending: [], sbom: { error: "syft: exit 1" } },
+      ],
+      indexes: [{ suite: "bookworm-security", date: "Mon, 30 Nov 2026 00:22:33 UTC", stale: false }],
+      findings: 1,
+      pending: 0,
+      pendingSecurity: 0,
+      sbomComponents: { deb: 107, golang: 81, other: 1 },
+    };
+    const page = renderHtml(report);
+    expect(page).toContain("<p>2 images; 1 image check finding(s); 0 pending security update(s), 0 pending updates in all. SBOMs (CycloneDX, in sbom/ beside this report): deb 107, golang 81, other 1 components.</p>");
+    expect(page).toContain('<tr><td>cp3/nats:1</td><td>nats</td><td>107 (bookworm)</td><td>0</td><td>0</td><td><span class="badge ok">passed</span></td><td>deb 107, golang 81, other 1</td></tr>');
+    expect(page).toContain("<tr><td>shop/api:1</td><td>service:api</td><td>not Debian</td><td>0</td><td>0</td><td>CIS-4.1</td><td>none: syft: exit 1</td></tr>");
+    expect(page).toContain("<tr><td>shop/api:1</td><td>CIS-4.1</td><td>a non-root USER</td><td>runs as root (no USER); add USER &lt;uid&gt;:&lt;gid&gt; with a non-zero uid</td></tr>");
+    expect(page).toContain("<p>Compared with bookworm-security (Mon, 30 Nov 2026 00:22:33 UTC).</p>");
+    expect(renderHtml({ ...report, supplyChain: { error: "gpgv: BAD signature" } })).toContain('<p class="missing">The images could not be scanned: gpgv: BAD signature</p>');
+  });
+
   it("shows the verdict, a note for each step that never ran, and frames for the three charts", () => {
     const report: RunReport = { ...sampleReport(), verdict: "interrupted", reasons: ["interrupted by SIGINT"], load: undefined, integrity: undefined };
     const page = renderHtml(report);

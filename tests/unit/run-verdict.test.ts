@@ -39,7 +39,7 @@ describe("parseRunOptions", () => {
   it("takes every flag", () => {
     const system = path.join(projectRoot, "examples", "pypi-service", "system.yaml");
     expect(parseRunOptions({ profile: "soak", duration: "24h", rate: "80", experiments: "none", seed: "42", keep: true, "report-dir": "out", stack: "ci-x1", system: path.relative(process.cwd(), system), "trust-host-cas": "false" })).toEqual({
-      stack: "ci-x1", profile: "soak", durationSeconds: 86_400, rate: 80, experiments: [], definitions: [], seed: 42, schedule: [], maxRssGrowth: 0.1, keep: true, reportDir: "out", engine: "loadgen",
+      stack: "ci-x1", profile: "soak", durationSeconds: 86_400, rate: 80, experiments: [], definitions: [], seed: 42, schedule: [], maxRssGrowth: 0.1, strictScan: false, keep: true, reportDir: "out", engine: "loadgen",
       settings: { system, trustHostCAs: "false" },
     });
   });
