@@ -23,7 +23,7 @@ const stateEntries = () => {
 
 describe("cp3 command line", () => {
   it.each([
-    [["frobnicate"], 'cp3: unknown verb "frobnicate": accepted verbs are run, check, sweep, setup, up, destroy, outputs, verify, test, bench, chaos, export, cluster (or none, for the main job)'],
+    [["frobnicate"], 'cp3: unknown verb "frobnicate": accepted verbs are run, check, sweep, setup, up, destroy, outputs, verify, test, bench, chaos, scan, export, cluster (or none, for the main job)'],
     [["run", "--profile", "spike"], 'cp3: --profile: got "spike"; allowed: smoke, load, stress, soak'],
     [["--duration", "5"], 'cp3: --duration: got "5"; allowed: a whole number with s, m or h, from 10s to 168h (e.g. 90s, 10m, 24h)'],
     [["run", "--experiments", "worker-kill,meteor"], expect.stringMatching(/^cp3: --experiments: .*meteor/)],
@@ -31,6 +31,7 @@ describe("cp3 command line", () => {
     [["up"], "cp3: up: --stack is required (stack: ci, ci-<suffix>, k8s-ci-<suffix>, dev or staging)"],
     [["up", "--stack", "prod"], 'cp3: unknown stack "prod": accepted stacks are ci, ci-<suffix> (lower-case letters, digits and \'-\', up to 41 characters), k8s-ci-<suffix> (the same on Kubernetes, up to 42), dev, staging'],
     [["up", "--stack", "ci", "--replicas", "3"], "cp3: up: Unknown option '--replicas'; accepted flags: --stack, --system, --trust-host-cas, --help"],
+    [["scan", "--stack", "Prod"], 'cp3: unknown stack "Prod": accepted stacks are ci, ci-<suffix> (lower-case letters, digits and \'-\', up to 41 characters), k8s-ci-<suffix> (the same on Kubernetes, up to 42), dev, staging'],
     [["destroy", "--stack", "CI"], 'cp3: unknown stack "CI": accepted stacks are ci, ci-<suffix> (lower-case letters, digits and \'-\', up to 41 characters), k8s-ci-<suffix> (the same on Kubernetes, up to 42), dev, staging'],
     [["setup", "--bogus"], "cp3: setup: Unknown option '--bogus'; accepted flags: --check, --env, --help"],
   ])("cp3 %j fails with one line and exit code 2, creating nothing", (args, line) => {

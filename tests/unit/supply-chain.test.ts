@@ -9,6 +9,7 @@ import { checkImage, secretLike, secretsInHistory, type ImageFacts } from "../..
 import { cacheFolderOf } from "../../supply-chain/image-files";
 import { installedPackages, pendingUpdates } from "../../supply-chain/package-scan";
 import { sbomFileName, summariseSbom } from "../../supply-chain/sbom";
+import { summariseGrype } from "../../supply-chain/grype";
 import { formatComponents, supplyChainReasons, type SupplyChainScan } from "../../supply-chain/scan";
 
 const ROOT = ["sha256:root"];
@@ -181,5 +182,17 @@ describe("SBOM summaries", () => {
 
   it("names an image's SBOM file after the image, with nothing a path could misread", () => {
     expect(sbomFileName("cp3/flow-worker:0d592e8880757bb1")).toBe("cp3_flow-worker_0d592e8880757bb1.cdx.json");
+  });
+});
+
+describe("grype's matches (optional, the user's own grype)", () => {
+  it("counts matches by severity and names the critical and high ones", () => {
+    const doc = { matches: [
+      { vulnerability: { id: "CVE-2026-1", severity: "Critical" }, artifact: { name: "openssl", version: "3.0.20" } },
+      { vulnerability: { id: "CVE-2026-2", severity: "Low" }, artifact: { name: "tzdata", version: "2026a" } },
+      { vulnerability: { id: "CVE-2026-3", severity: "High" }, artifact: { name: "zlib1g", version: "1.2.13" } },
+    ] };
+    expect(summariseGrype(doc)).toEqual({ bySeverity: { Critical: 1, Low: 1, High: 1 }, worst: ["CVE-2026-1 in openssl 3.0.20", "CVE-2026-3 in zlib1g 1.2.13"] });
+    expect(summariseGrype({})).toEqual({ bySeverity: {}, worst: [] });
   });
 });
