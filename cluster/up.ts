@@ -191,8 +191,10 @@ export async function startCluster(t: KubernetesToolchain, options: ClusterUpOpt
 
   let cmds = commands(t);
   const containerd = start("containerd", cmds.containerd!);
-  const ctr = async () => (await succeeds(t.ctr, ["-a", files.containerdSocket(), "version"])) !== undefined;
-  await waitFor(containerd, "its socket", left(), ctr);
+  // The socket answers before containerd's CRI plugin is initialised ("server is not initialized yet"), and the
+  // image import below goes through the CRI: wait for both.
+  const ready = async () => (await succeeds(t.ctr, ["-a", files.containerdSocket(), "version"])) !== undefined && (await succeeds(t.crictl, ["--config", files.crictlConfig(), "images", "-q"])) !== undefined;
+  await waitFor(containerd, "its socket and its CRI image service", left(), ready);
   await importImagesWith(t.crictl, t.ctr, [pauseRef]);
 
   const etcd = start("etcd", cmds.etcd!);

@@ -35,6 +35,21 @@ export function certificatesOf(pem: string): Set<string> {
   return found;
 }
 
+/**
+ * The CAs this host trusts because its distribution ships them (Debian's and Ubuntu's ca-certificates package,
+ * /usr/share/ca-certificates), as one PEM text; "" elsewhere. A CA the host trusts beyond these was added on the
+ * host (a TLS-intercepting proxy's). The Debian root may be newer than the host and drop public CAs the host still
+ * ships: those are not the host's own additions.
+ */
+export function distributionCas(dir = "/usr/share/ca-certificates"): string {
+  if (!fs.existsSync(dir)) return "";
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith(".crt"))
+    .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), "utf8"))
+    .join("\n");
+}
+
 /** Certificates `bundle` trusts that `reference` does not. */
 export function extraCertificates(bundle: string, reference: string): string[] {
   const known = certificatesOf(reference);

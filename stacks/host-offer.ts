@@ -3,7 +3,7 @@
 // assembled; the components get the result as a plain HostBuildOffer.
 import * as fs from "node:fs";
 import type { HostBuildOffer } from "../components/local-image";
-import { extraCertificates, hostCaBundlePath, proxyBuildArgs } from "../lib/host-trust";
+import { distributionCas, extraCertificates, hostCaBundlePath, proxyBuildArgs } from "../lib/host-trust";
 import { ConfigError, type TestbedConfig } from "./config";
 
 /** The facts about the host the decision rests on; read by `hostFacts`, given directly by tests. */
@@ -12,6 +12,8 @@ export interface HostFacts {
   bundle?: { path: string; text: string };
   /** The Debian root's own bundle; undefined before `cp3 setup` imported the root. */
   stockBundle?: string;
+  /** The CAs the host's distribution ships (lib/host-trust.ts distributionCas): public, not the host's own. @default "" */
+  distributionCas?: string;
   env: NodeJS.ProcessEnv;
 }
 
@@ -29,7 +31,7 @@ export function resolveHostOffer(build: TestbedConfig["build"], host: HostFacts)
   const warnings = Object.entries(proxyArgs)
     .filter(([name, value]) => !/no_proxy/i.test(name) && LOOPBACK_PROXY.test(value))
     .map(([name]) => `${name} points at this host's loopback, which a build container cannot reach; give the proxy an address the engine's bridge can route to`);
-  const extra = host.bundle && host.stockBundle !== undefined ? extraCertificates(host.bundle.text, host.stockBundle).length : 0;
+  const extra = host.bundle && host.stockBundle !== undefined ? extraCertificates(host.bundle.text, `${host.stockBundle}\n${host.distributionCas ?? ""}`).length : 0;
 
   let offered: string | undefined;
   let reason: string;
@@ -61,5 +63,5 @@ export function resolveHostOffer(build: TestbedConfig["build"], host: HostFacts)
 /** This host's facts, as resolveHostOffer needs them; `stockBundle` is the Debian root's (toolchain/rootfs.ts). */
 export function hostFacts(stockBundle: string | undefined, env: NodeJS.ProcessEnv = process.env): HostFacts {
   const bundlePath = hostCaBundlePath(env);
-  return { ...(bundlePath !== undefined ? { bundle: { path: bundlePath, text: fs.readFileSync(bundlePath, "utf8") } } : {}), ...(stockBundle !== undefined ? { stockBundle } : {}), env };
+  return { ...(bundlePath !== undefined ? { bundle: { path: bundlePath, text: fs.readFileSync(bundlePath, "utf8") } } : {}), ...(stockBundle !== undefined ? { stockBundle } : {}), distributionCas: distributionCas(), env };
 }

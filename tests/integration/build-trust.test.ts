@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import * as docker from "../../lib/docker-api";
-import { certificatesOf, extraCertificates, hostCaBundlePath } from "../../lib/host-trust";
+import { certificatesOf, distributionCas, extraCertificates, hostCaBundlePath } from "../../lib/host-trust";
 import { projectRoot } from "../../lib/paths";
 import { newRunId } from "../../lib/run-id";
 import { leftovers } from "../../lifecycle/stacks";
@@ -22,7 +22,8 @@ const hostBundlePath = hostCaBundlePath();
 const hostBundle = hostBundlePath ? fs.readFileSync(hostBundlePath, "utf8") : "";
 // `npm test` runs setup first, which keeps the Debian root's bundle beside its tarball.
 const stock = stockCaBundle() ?? "";
-const extra = extraCertificates(hostBundle, stock);
+// The CAs this host added: neither the Debian root's nor its own distribution's (the root may be newer than the host).
+const extra = extraCertificates(hostBundle, `${stock}\n${distributionCas()}`);
 
 /**
  * A copy of the example whose PyPI step really runs: BuildKit does not key its cache on secrets, so a layer an

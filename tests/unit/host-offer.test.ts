@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { certificatesOf, extraCertificates, hostCaBundlePath, proxyBuildArgs } from "../../lib/host-trust";
+import { certificatesOf, distributionCas, extraCertificates, hostCaBundlePath, proxyBuildArgs } from "../../lib/host-trust";
 import { ConfigError, parseConfig } from "../../stacks/config";
 import { resolveHostOffer, type HostFacts } from "../../stacks/host-offer";
 
@@ -24,6 +24,17 @@ describe("certificates of a bundle", () => {
     const reflowed = `# comment\n${pem("B".repeat(90)).replace(/\n/g, "\r\n")}${pem("A".repeat(100))}`;
     expect(certificatesOf(reflowed)).toEqual(certificatesOf(mozilla));
     expect(extraCertificates(mozilla + corporate, reflowed)).toEqual(["C".repeat(120)]);
+  });
+
+  it("counts a public CA the host's distribution ships but a newer Debian root dropped as public, not the host's own", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cp3-distribution-cas-"));
+    fs.mkdirSync(path.join(dir, "mozilla"));
+    fs.writeFileSync(path.join(dir, "mozilla", "Old_Root.crt"), pem("D".repeat(80)));
+    fs.writeFileSync(path.join(dir, "README"), "not a certificate");
+    expect(certificatesOf(distributionCas(dir))).toEqual(new Set(["D".repeat(80)]));
+    expect(distributionCas(path.join(dir, "absent"))).toBe("");
+    const withOld = { ...host(mozilla + corporate + pem("D".repeat(80))), distributionCas: distributionCas(dir) };
+    expect(resolveHostOffer(build("auto"), withOld).summary).toMatchObject({ extraCertificates: 1, reason: "the host trusts 1 CA the Debian root does not" });
   });
 
   it("finds the host's bundle through SSL_CERT_FILE first", () => {
