@@ -65,10 +65,12 @@ export type WorkloadKind = "Deployment" | "StatefulSet";
 /** Desired and Ready replicas of a Deployment or StatefulSet of that name. */
 export async function replicasOf(kube: Kube, namespace: string, name: string): Promise<{ kind: WorkloadKind; desired: number; ready: number }> {
   const d = await kube.apps.readNamespacedDeployment({ name, namespace }).catch(notFound);
-  if (d) return { kind: "Deployment", desired: d.spec?.replicas ?? 1, ready: d.status?.readyReplicas ?? 0 };
-  const s = await kube.apps.readNamespacedStatefulSet({ name, namespace }).catch(notFound);
-  if (s) return { kind: "StatefulSet", desired: s.spec?.replicas ?? 1, ready: s.status?.readyReplicas ?? 0 };
-  throw new Error(`no Deployment or StatefulSet ${namespace}/${name}`);
+  const w = d ?? (await kube.apps.readNamespacedStatefulSet({ name, namespace }).catch(notFound));
+  if (!w) throw new Error(`no Deployment or StatefulSet ${namespace}/${name}`);
+  // The controller writes status after the pods change: until it has seen the latest spec, its counts are
+  // old ones, so they count as none Ready (a caller polling for Ready must not stop on a stale figure).
+  const current = (w.status?.observedGeneration ?? 0) >= (w.metadata?.generation ?? 0);
+  return { kind: d ? "Deployment" : "StatefulSet", desired: w.spec?.replicas ?? 1, ready: current ? (w.status?.readyReplicas ?? 0) : 0 };
 }
 
 /** Sets a workload's replicas through its scale subresource. */

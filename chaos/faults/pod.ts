@@ -31,7 +31,8 @@ async function readyAgain(ns: string, workload: string, gone: Set<string>, budge
   while (Date.now() - t0 < budgetMs && !signal.aborted) {
     const [w, pods] = await Promise.all([kube.replicasOf(ns, workload), kube.podsOf(ns, workload)]);
     const fresh = pods.filter((p) => p.ready && !p.deleting && !gone.has(p.uid));
-    if (fresh.length >= w.desired && !pods.some((p) => gone.has(p.uid))) return Date.now() - t0;
+    // Both the pods and the workload's status: the status lags the pods, and it is what a later check reads.
+    if (fresh.length >= w.desired && w.ready >= w.desired && !pods.some((p) => gone.has(p.uid))) return Date.now() - t0;
     await sleep(250, signal);
   }
   return undefined;
