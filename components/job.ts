@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardened } from "./hardening";
 import { labelList, ownershipLabels, type Ownership } from "./labels";
-import { secretFileArgs, type SecretFiles } from "./secret-files";
+import { SecretVolume, type SecretFiles } from "./secret-files";
 
 export interface OneShotJobArgs {
   readonly owner: Ownership;
@@ -16,6 +16,8 @@ export interface OneShotJobArgs {
   readonly tmpfs?: Record<string, string>;
   /** Secrets as files in /run/secrets (name -> content), readable only by `user`. @default {} */
   readonly secretFiles?: SecretFiles;
+  /** The image the (never started) holder of the secret files is created from: one that does not change with the code keeps a rebuild from rewriting the files. @default image */
+  readonly holderImage?: pulumi.Input<string>;
   /** Things that must be there before the job runs. */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
   /**
@@ -42,6 +44,8 @@ export class OneShotJob extends pulumi.ComponentResource {
   constructor(name: string, args: OneShotJobArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cp3:jobs:OneShotJob", name, {}, opts);
     if (args.entrypoint.length === 0) throw new pulumi.ResourceError(`OneShotJob ${name}: entrypoint is empty; give the command to run`, this);
+    const secretFiles = args.secretFiles ?? {};
+    const secrets = Object.keys(secretFiles).length === 0 ? undefined : new SecretVolume(`${name}-secrets`, { owner: args.owner, component: name, user: args.user, files: secretFiles, image: args.holderImage ?? args.image }, { parent: this });
     const container = new docker.Container(
       `${name}-run`,
       {
@@ -56,14 +60,14 @@ export class OneShotJob extends pulumi.ComponentResource {
           tmpfs: args.tmpfs ?? { "/tmp": `rw,noexec,nosuid,size=16m` },
           lifecycle: "job",
         }),
-        ...secretFileArgs(args.user, args.secretFiles),
+        volumes: secrets ? [secrets.mount] : undefined,
         networksAdvanced: [{ name: args.networkName }],
         labels: labelList(ownershipLabels(args.owner, name)),
         attach: true,
         logs: true,
         mustRun: false,
       },
-      { parent: this, dependsOn: args.dependsOn },
+      { parent: this, dependsOn: [...(args.dependsOn ?? []), ...(secrets ? [secrets.holder] : [])] },
     );
     this.containerName = container.name;
     this.done = pulumi.all([container.exitCode, container.containerLogs, container.name]).apply(([code, logs, cname]) => {

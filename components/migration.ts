@@ -13,6 +13,8 @@ export interface MigrationArgs {
   readonly password: pulumi.Input<string>;
   /** The database the migrations apply to; created when missing. @default "postgres" */
   readonly database?: string;
+  /** The image the (never started) holder of the secret files is created from: one that does not change with the code keeps a rebuild from rewriting the files. @default image */
+  readonly holderImage?: pulumi.Input<string>;
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
   /** ID of the PostgreSQL container: a replaced server on tmpfs starts empty, so the migration runs again. */
   readonly serverId: pulumi.Input<string>;
@@ -32,6 +34,7 @@ export class Migration extends pulumi.ComponentResource {
         entrypoint: ["/usr/bin/tini", "--", "/usr/local/bin/migrate"],
         envs: [`PGHOST=${args.host}`, `PGDATABASE=${args.database ?? "postgres"}`, `PGPASSWORD_FILE=${secretPath(PASSWORD_FILE)}`],
         secretFiles: { [PASSWORD_FILE]: args.password },
+        holderImage: args.holderImage,
         networkName: args.networkName,
         user: "10003:10003",
         dependsOn: args.dependsOn,

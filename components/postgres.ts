@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardened, tmpfsFor } from "./hardening";
 import { labelList, ownershipLabels, type Ownership } from "./labels";
-import { secretFileArgs, secretPath } from "./secret-files";
+import { secretPath, SecretVolume } from "./secret-files";
 
 export const POSTGRES_PORT = 5432;
 const PG_USER = "10003:10003";
@@ -35,6 +35,8 @@ export interface PostgresSettings {
 }
 
 export interface PostgresArgs extends PostgresSettings {
+  /** The image the (never started) holder of the secret files is created from: one that does not change with the code keeps a rebuild from rewriting the files. @default image */
+  readonly holderImage?: pulumi.Input<string>;
   /** The data network; the server is reachable there as `postgres`. */
   readonly networkName: pulumi.Input<string>;
 }
@@ -69,7 +71,7 @@ export class Postgres extends pulumi.ComponentResource {
     }
 
     // The password as a file only the server's user reads; initdb takes it from there on first start.
-    const secretFiles = secretFileArgs(PG_USER, { [PASSWORD_FILE]: args.password });
+    const secrets = new SecretVolume(`${name}-secrets`, { owner: args.owner, component: "postgres", user: PG_USER, files: { [PASSWORD_FILE]: args.password }, image: args.holderImage ?? args.image }, { parent: this });
     this.container = new docker.Container(
       `${name}-server`,
       {
@@ -77,8 +79,7 @@ export class Postgres extends pulumi.ComponentResource {
         image: args.image,
         hostname: "postgres",
         ...hardened({ user: PG_USER, memoryMiB, cpus: args.cpus ?? 1, tmpfs }),
-        ...secretFiles,
-        volumes: [...(secretFiles.volumes as docker.types.input.ContainerVolume[]), ...(volumes ?? [])],
+        volumes: [secrets.mount, ...(volumes ?? [])],
         envs: [`POSTGRES_PASSWORD_FILE=${secretPath(PASSWORD_FILE)}`, `PG_MAX_CONNECTIONS=${maxConnections}`, `PG_SHARED_BUFFERS_MB=${sharedBuffersMiB}`],
         // /dev/shm backs PostgreSQL's dynamic shared memory.
         shmSize: Math.max(64, sharedBuffersMiB),
@@ -87,7 +88,7 @@ export class Postgres extends pulumi.ComponentResource {
         wait: true,
         waitTimeout: 120,
       },
-      { parent: this },
+      { parent: this, dependsOn: [secrets.holder] },
     );
     this.containerName = this.container.name;
     this.registerOutputs({ containerName: this.containerName });

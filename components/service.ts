@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardened, tmpfsFor } from "./hardening";
 import { labelList, ownershipLabels, type Ownership } from "./labels";
-import { secretFileArgs, secretFileNameProblem, type SecretFiles } from "./secret-files";
+import { secretFileNameProblem, SecretVolume, type SecretFiles } from "./secret-files";
 
 /** How the engine checks a container: an HTTP path, a TCP port or a command, inside the container. */
 export type ContainerCheck = { http: { port: number; path: string } } | { tcp: { port: number } } | { command: string[] };
@@ -30,6 +30,8 @@ export interface ServiceArgs {
   readonly user?: string;
   /** Secrets as files in /run/secrets (name -> content), readable only by `user`; never variables. @default {} */
   readonly secretFiles?: SecretFiles;
+  /** The image the (never started) holder of the secret files is created from: one that does not change with the code keeps a rebuild from rewriting the files. @default image */
+  readonly holderImage?: pulumi.Input<string>;
   /** Folders bind-mounted read-only (dev hot reload). @default [] */
   readonly mounts?: { source: string; target: string }[];
   /** @default 256 */
@@ -75,6 +77,8 @@ export class Service extends pulumi.ComponentResource {
 
     // A gate is a string output that fails when its job failed; joining them makes every container wait.
     const gate = pulumi.all(args.after ?? []).apply((passed) => passed.join(","));
+    const secretFiles = args.secretFiles ?? {};
+    const secrets = Object.keys(secretFiles).length === 0 ? undefined : new SecretVolume(`${name}-secrets`, { owner: args.owner, component: name, user, files: secretFiles, image: args.holderImage ?? args.image }, { parent: this });
     const tmpfs = Object.fromEntries(Object.entries(args.tmpfs ?? {}).map(([p, mib]) => [p, tmpfsFor(user, mib)]));
     const containers = Array.from({ length: replicas }, (_, i) => {
       const instance = replicas === 1 ? name : `${name}-${i}`;
@@ -94,13 +98,13 @@ export class Service extends pulumi.ComponentResource {
           networksAdvanced: args.networkNames.map((n, j) => (j === 0 ? { name: n, aliases: [name, instance] } : { name: n })),
           ports: args.entry ? [{ internal: args.entry.port, ip: "127.0.0.1", external: args.entry.hostPort === 0 ? undefined : args.entry.hostPort }] : undefined,
           healthcheck: args.check ? healthcheck(args.check) : undefined,
-          ...secretFileArgs(user, args.secretFiles),
+          volumes: secrets ? [secrets.mount] : undefined,
           mounts: args.mounts && args.mounts.length > 0 ? args.mounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: true })) : undefined,
           labels: labelList(ownershipLabels(args.owner, name)),
           wait: true,
           waitTimeout: 60,
         },
-        { parent: this },
+        { parent: this, dependsOn: secrets ? [secrets.holder] : [] },
       );
     });
     this.containerNames = pulumi.all(containers.map((c) => c.name));

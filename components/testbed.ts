@@ -33,6 +33,8 @@ export interface TestbedArgs {
   readonly baseImage?: string;
   /** The host's CA bundle and proxy settings, offered to every image build (never stored in an image). @default nothing */
   readonly hostOffer?: HostBuildOffer;
+  /** The PostgreSQL superuser password (after `cp3 rotate-secret`); keep it a Pulumi secret. @default one generated per stack */
+  readonly postgresPassword?: pulumi.Input<string>;
   /** Prove the testbed inside the deployment (components/verification.ts): the update fails unless READY. @default no proof */
   readonly verify?: VerifySettings;
 }
@@ -118,9 +120,9 @@ export class Testbed extends pulumi.ComponentResource {
     const data = new TestbedNetwork("data", { owner, internal: true }, parent);
 
     const nats = new Nats("nats", { owner, image: images.nats, networkName: data.networkName, replicas: spec.nats.replicas, storeMiB: spec.nats.storeMiB, memoryMiB: spec.nats.memoryMiB, cpus: spec.nats.cpus }, parent);
-    const password = new RandomSecret("postgres-password", { bytes: 24 }, parent);
+    const password = args.postgresPassword === undefined ? new RandomSecret("postgres-password", { bytes: 24 }, parent) : { value: pulumi.secret(args.postgresPassword) };
     const pg = spec.postgres;
-    const postgres = new Postgres("postgres", { owner, image: images.postgres, networkName: data.networkName, password: password.value, storage: pg.storage, storageMiB: pg.storageMiB, maxConnections: pg.maxConnections, sharedBuffersMiB: pg.sharedBuffersMiB, memoryMiB: pg.memoryMiB, cpus: pg.cpus }, parent);
+    const postgres = new Postgres("postgres", { owner, image: images.postgres, networkName: data.networkName, password: password.value, holderImage: args.rootImage, storage: pg.storage, storageMiB: pg.storageMiB, maxConnections: pg.maxConnections, sharedBuffersMiB: pg.sharedBuffersMiB, memoryMiB: pg.memoryMiB, cpus: pg.cpus }, parent);
 
     // Link proxies (chaos targets) and host-access proxies (never faulted), all through one Toxiproxy.
     const natsProxies: ProxySpec[] = nats.clientUrls.map((_, i) => ({ name: `nats-${i}`, listenPort: 14222 + i, upstream: `${natsHost(i)}:${NATS_CLIENT_PORT}`, publish: false }));
@@ -146,7 +148,7 @@ export class Testbed extends pulumi.ComponentResource {
     const migrationsDone = Object.entries(images.migrate).map(([database, image]) => {
       const migration = new Migration(
         database === "postgres" ? "migration" : `migration-${database}`,
-        { owner, image, networkName: data.networkName, host: postgres.host, password: password.value, database, serverId: postgres.container.id },
+        { owner, image, networkName: data.networkName, host: postgres.host, password: password.value, holderImage: args.rootImage, database, serverId: postgres.container.id },
         { parent: this, dependsOn: [postgres] },
       );
       return migration.done;
@@ -217,6 +219,7 @@ export class Testbed extends pulumi.ComponentResource {
           tmpfs: Object.fromEntries(s.tmpfs.map((t) => [t.path, t.sizeMiB])),
           user: s.user,
           secretFiles: secretFilesOf(s),
+          holderImage: args.rootImage,
           mounts: s.hotReload,
           memoryMiB: s.memoryMiB,
           cpus: s.cpus,

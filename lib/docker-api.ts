@@ -10,7 +10,7 @@
 // machines reach (optional builds: npm carries on, but every npm ci tries and fails them). cp3 needs a unix
 // socket, some twenty endpoints and the exec stream's framing: this file, typed to the fields cp3 reads.
 import * as http from "node:http";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 
 export function socketPath(): string {
   const host = process.env.DOCKER_HOST;
@@ -235,6 +235,13 @@ export async function createStoppedContainer(image: string, labels: Record<strin
   return created.Id;
 }
 
+/** A path in a container (a file or a folder, with its contents) as a tar archive (GET /containers/{id}/archive). */
+export const getArchive = (id: string, path: string) => requestRaw(`${containerPath(id)}/archive?path=${encodeURIComponent(path)}`, {});
+
+/** Unpacks a tar archive into a folder of a container, running or not (PUT /containers/{id}/archive). */
+export const putArchive = (id: string, folder: string, tar: Buffer) =>
+  request(`${containerPath(id)}/archive?path=${encodeURIComponent(folder)}`, { method: "PUT", stream: Readable.from([tar]) });
+
 /** The container's whole filesystem as a tar stream (GET /containers/{id}/export). */
 export const exportContainer = (id: string) => getStream(`${containerPath(id)}/export`);
 
@@ -265,10 +272,11 @@ export async function tagImage(reference: string, repo: string, tag: string): Pr
 }
 
 /** Runs a command inside a running container and returns its combined output and exit code. */
-export async function exec(container: string, cmd: string[], timeoutMs = 30_000): Promise<{ output: string; exitCode: number }> {
+export async function exec(container: string, cmd: string[], timeoutMs = 30_000, env: string[] = []): Promise<{ output: string; exitCode: number }> {
   const created = await request<{ Id: string }>(`${containerPath(container)}/exec`, {
     method: "POST",
-    body: { Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false },
+    // Variables given here are the exec's alone: neither the container's inspect nor the exec's shows them.
+    body: { Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false, ...(env.length > 0 ? { Env: env } : {}) },
   });
   const raw = await requestRaw(`/exec/${created.Id}/start`, { method: "POST", body: { Detach: false, Tty: false }, timeoutMs });
   const inspected = await request<{ ExitCode: number | null }>(`/exec/${created.Id}/json`);

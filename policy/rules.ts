@@ -14,6 +14,7 @@ export interface ContainerInputs {
   restart?: string;
   maxRetryCount?: number;
   attach?: boolean;
+  start?: boolean;
   logDriver?: string;
   logOpts?: Record<string, string>;
   labels?: { label: string; value: string }[];
@@ -40,9 +41,10 @@ export function containerViolations(c: ContainerInputs): string[] {
   if (!(typeof c.memory === "number" && c.memory > 0)) v.push(`memory is ${JSON.stringify(c.memory)}: set a memory limit in MiB (CIS 5.11)`);
   if (!(Number(c.cpus) > 0)) v.push(`cpus is ${JSON.stringify(c.cpus)}: set a CPU limit (CIS 5.12)`);
   if (!(c.ulimits ?? []).some((u) => u.name === "nproc" && u.hard > 0)) v.push("ulimits lacks nproc: bound the number of processes (CIS 5.29; the provider has no pids_limit)");
-  const job = c.attach === true;
+  // A one-shot job, or a container that never starts (a secret holder): neither may restart.
+  const job = c.attach === true || c.start === false;
   if (job ? c.restart !== "no" : !(c.restart === "on-failure" && (c.maxRetryCount ?? 0) >= 1 && (c.maxRetryCount ?? 0) <= 5)) {
-    v.push(`restart is ${JSON.stringify(c.restart)} with maxRetryCount ${JSON.stringify(c.maxRetryCount)}: services restart "on-failure" at most 5 times, one-shot jobs "no" (CIS 5.15)`);
+    v.push(`restart is ${JSON.stringify(c.restart)} with maxRetryCount ${JSON.stringify(c.maxRetryCount)}: services restart "on-failure" at most 5 times, one-shot jobs and never-started holders "no" (CIS 5.15)`);
   }
   if (c.logDriver !== "json-file" || !c.logOpts?.["max-size"] || !c.logOpts?.["max-file"]) v.push('logging is not json-file with "max-size" and "max-file": rotate container logs');
   const labels = new Set((c.labels ?? []).map((l) => l.label));

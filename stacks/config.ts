@@ -41,6 +41,11 @@ export const SECTIONS = {
     storageMiB: { type: "int", min: 64, max: 1_048_576, default: 512 },
     maxConnections: { type: "int", min: 10, max: 5000, default: 100 },
     sharedBuffersMiB: { type: "int", min: 16, max: 65_536, default: 128 },
+    /**
+     * The superuser password, set (as a secret) by `cp3 rotate-secret`; empty keeps the one generated when the
+     * stack was created. The alphabet keeps it safe in a DSN unencoded.
+     */
+    password: { type: "string", pattern: /^$|^[A-Za-z0-9_-]{24,128}$/, describe: "24 to 128 letters, digits, '_' or '-' (set it with `cp3 rotate-secret`), or empty", default: "", secret: true },
     ...resources(768, 1),
   },
   toxiproxy: { ...resources(128, 0.5) },

@@ -28,7 +28,7 @@ const host = resolveHostOffer(config.build, hostFacts(stockCaBundle()));
 pulumi.log.info(`image builds: ${host.summary.caBundle === "" ? "no CA bundle offered" : `${host.summary.caBundle} offered as the secret ca-bundle`} (${host.summary.reason})${host.summary.proxyArgs.length > 0 ? `; proxy arguments ${host.summary.proxyArgs.join(", ")}` : ""}`);
 for (const warning of host.summary.warnings) pulumi.log.warn(`image builds: ${warning}`);
 
-const common = { owner, spec, rootImage: baseRootImage().ref, chaosProxy: config.chaos.proxy, baseImage: config.images.base, hostOffer: host.offer };
+const common = { owner, spec, rootImage: baseRootImage().ref, chaosProxy: config.chaos.proxy, baseImage: config.images.base, hostOffer: host.offer, ...(config.postgres.password !== "" ? { postgresPassword: pulumi.secret(config.postgres.password) } : {}) };
 // rate 0 and seed -1 leave the profile's rate and a random seed (printed).
 const v = config.verify;
 const verify = v.enabled ? { profile: v.profile, ...(v.duration !== "" ? { duration: v.duration } : {}), ...(v.rate > 0 ? { rate: v.rate } : {}), experiments: v.experiments, ...(v.seed >= 0 ? { seed: v.seed } : {}), reportDir: v.reportDir } : undefined;

@@ -5,7 +5,7 @@ export type FieldSpec =
   | { type: "int" | "number"; min: number; max: number; default: number }
   | { type: "bool"; default: boolean }
   | { type: "enum"; values: readonly string[]; default: string }
-  | { type: "string"; pattern: RegExp; describe: string; default: string }
+  | { type: "string"; pattern: RegExp; describe: string; default: string; /** Never echoed in a problem. */ secret?: boolean }
   | { type: "strings"; pattern: RegExp; describe: string; default: readonly string[] };
 
 export type SectionSpec = Record<string, FieldSpec>;
@@ -27,7 +27,8 @@ const show = (v: unknown) => JSON.stringify(v);
 function readField(key: string, spec: FieldSpec, raw: unknown, problems: string[]): unknown {
   if (raw === undefined) return Array.isArray(spec.default) ? [...spec.default] : spec.default;
   const bad = (allowed: string) => {
-    problems.push(`${key}: got ${show(raw)}; allowed: ${allowed}`);
+    const got = spec.type === "string" && spec.secret ? (typeof raw === "string" ? `a secret of ${raw.length} characters` : `a ${typeof raw}`) : show(raw);
+    problems.push(`${key}: got ${got}; allowed: ${allowed}`);
     return Array.isArray(spec.default) ? [...spec.default] : spec.default;
   };
   switch (spec.type) {

@@ -47,6 +47,8 @@ export interface KubernetesTestbedArgs {
   readonly namespace?: string;
   /** NodePort of the entry service (the cluster publishes it on 127.0.0.1): 0 lets the cluster pick. @default 0 */
   readonly entryNodePort?: number;
+  /** The PostgreSQL superuser password; keep it a Pulumi secret. @default one generated per stack */
+  readonly postgresPassword?: pulumi.Input<string>;
 }
 
 /** Host-access proxies' ports in Toxiproxy's pod, as on Docker. */
@@ -126,7 +128,7 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
     const base = { owner, namespace: ns };
 
     const nats = new KubernetesNats("nats", { ...base, image: onNode("nats", images.nats), replicas: spec.nats.replicas, storeMiB: spec.nats.storeMiB, memoryMiB: spec.nats.memoryMiB, cpus: spec.nats.cpus }, parent);
-    const password = new RandomSecret("postgres-password", { bytes: 24 }, parent);
+    const password = args.postgresPassword === undefined ? new RandomSecret("postgres-password", { bytes: 24 }, parent) : { value: pulumi.secret(args.postgresPassword) };
     const pg = spec.postgres;
     const postgres = new KubernetesPostgres(
       "postgres",

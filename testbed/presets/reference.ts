@@ -54,7 +54,7 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
   return {
     name: "reference",
     nats: { replicas: c.nats.replicas as 1 | 3, storeMiB: c.nats.storeMiB, memoryMiB: c.nats.memoryMiB, cpus: c.nats.cpus, streams: [stream], consumers: [consumer] },
-    postgres: { ...c.postgres, databases: [{ name: "postgres", migrations: `${workloadDir}/migrations` }] },
+    postgres: { storage: c.postgres.storage, storageMiB: c.postgres.storageMiB, maxConnections: c.postgres.maxConnections, sharedBuffersMiB: c.postgres.sharedBuffersMiB, memoryMiB: c.postgres.memoryMiB, cpus: c.postgres.cpus, databases: [{ name: "postgres", migrations: `${workloadDir}/migrations` }] },
     toxiproxy: { memoryMiB: c.toxiproxy.memoryMiB, cpus: c.toxiproxy.cpus },
     services: [
       {

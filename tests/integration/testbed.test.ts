@@ -102,9 +102,10 @@ describe("two ci stacks side by side on a real engine", () => {
     const dsn = (await stackOutputs(stack, true)).postgresDsn as string;
     const password = decodeURIComponent(new URL(dsn).password);
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    // Every container of the stack, the finished jobs included.
+    // Every container of the stack: the finished jobs, and the secret holders of postgres, the migration, the
+    // gateway and the worker, included.
     const containers = (await docker.containersWithLabels({ "cp3.stack": names[0]! })).map((c) => c.Names[0]!.replace(/^\//, ""));
-    expect(containers.length).toBe(allContainers(outputs[0]!).length + 2);
+    expect(containers.length).toBe(allContainers(outputs[0]!).length + 2 + 4);
     for (const name of containers) {
       expect(JSON.stringify(await docker.inspectContainer(name)).includes(password), `docker inspect ${name}`).toBe(false);
       expect((await docker.containerLogs(name)).includes(password), `docker logs ${name}`).toBe(false);
@@ -119,6 +120,8 @@ describe("two ci stacks side by side on a real engine", () => {
     for (const [name, owner] of [[o.containers.postgres, "10003:10003"], ...[...o.containers.gateway, ...o.containers.worker].map((n) => [n, "10002:10002"])] as [string, string][]) {
       expect(await docker.exec(name, ["stat", "-c", "%u:%g %a", "/run/secrets/postgres-password"]), name).toEqual({ output: `${owner} 400\n`, exitCode: 0 });
       expect((await docker.exec(name, ["cat", "/run/secrets/postgres-password"])).output === password, name).toBe(true);
+      // Mounted read-only: a service cannot change its own secrets.
+      expect((await docker.exec(name, ["sh", "-c", "echo x > /run/secrets/postgres-password"])).exitCode, name).not.toBe(0);
     }
     console.log(`no secret in: docker inspect and docker logs of ${containers.length} containers (${containers.join(", ")}); the stack's state (${state.length} bytes)`);
   });

@@ -14,7 +14,7 @@ describe("the dev program", () => {
     expect(envValue(gw, "NODE_OPTIONS_EXTRA")).toBe("--watch");
     expect(gw.inputs.ports).toEqual([{ internal: 8080, ip: "127.0.0.1", external: 18080 }]);
     expect(registry.one("docker:index/volume:Volume", "postgres-data").inputs.name).toBe("cp3-dev-postgres-data");
-    expect(registry.one(CONTAINER, "postgres-server").inputs.volumes).toEqual([{ containerPath: "/run/secrets" }, { volumeName: "cp3-dev-postgres-data", containerPath: "/var/lib/postgresql/data" }]);
+    expect(registry.one(CONTAINER, "postgres-server").inputs.volumes).toEqual([{ volumeName: "cp3-dev-postgres-secrets", containerPath: "/run/secrets", readOnly: true }, { volumeName: "cp3-dev-postgres-data", containerPath: "/var/lib/postgresql/data" }]);
   });
 });
 

@@ -9,6 +9,7 @@ import { installMocks, valueOf, type Recorded } from "./mock-registry";
 export const CONTAINER = "docker:index/container:Container";
 export const NETWORK = "docker:index/network:Network";
 export const IMAGE = "docker:index/remoteImage:RemoteImage";
+export const VOLUME = "docker:index/volume:Volume";
 
 export function fakeToolchain(): string {
   // The program copies binaries from the toolchain into build contexts; any files will do here.

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { valueOf, type MockRegistry } from "./mock-registry";
 import { projectRoot } from "../../lib/paths";
-import { CONTAINER, IMAGE, NETWORK, ciConfig, envValue, loadProgram } from "./program-harness";
+import { CONTAINER, IMAGE, NETWORK, VOLUME, ciConfig, envValue, loadProgram } from "./program-harness";
 
 describe("the ci program", () => {
   let registry: MockRegistry;
@@ -17,9 +17,12 @@ describe("the ci program", () => {
   it("declares exactly the testbed's resources, named from their components", () => {
     const declared = registry.resources.map((r) => `${r.type} ${r.name}`).sort();
     const images = ["nats", "toxiproxy", "postgres", "migrate", "base", "flow-gateway", "flow-worker"];
+    // Each reader of the password has its own volume of secret files, filled by a holder that never runs.
+    const secretVolumes = ["postgres-secrets", "migration-apply-secrets", "gateway-secrets", "worker-secrets"];
     expect(declared).toEqual(
       [
         ...images.flatMap((i) => [`cp3:images:LocalImage ${i}`, `${IMAGE} ${i}-image`]),
+        ...secretVolumes.flatMap((v) => [`cp3:secrets:SecretVolume ${v}`, `${VOLUME} ${v}-volume`, `${CONTAINER} ${v}-holder`]),
         "cp3:network:TestbedNetwork edge",
         `${NETWORK} edge-bridge`,
         "cp3:network:TestbedNetwork data",
@@ -55,9 +58,9 @@ describe("the ci program", () => {
 
   it("hardens every container and labels it with its owner", () => {
     const containers = registry.byType(CONTAINER);
-    expect(containers).toHaveLength(8);
+    expect(containers).toHaveLength(12);
     for (const c of containers) {
-      const job = c.inputs.attach === true;
+      const job = c.inputs.attach === true || c.inputs.start === false;
       const i = c.inputs;
       expect(i.user, c.name).toMatch(/^100\d\d:100\d\d$/);
       expect(i, c.name).toMatchObject({
@@ -118,17 +121,30 @@ describe("the ci program", () => {
   it("keeps PostgreSQL's data on tmpfs in ci and its password a generated secret, delivered as files only", async () => {
     const pg = registry.one(CONTAINER, "postgres-server").inputs;
     expect((pg.tmpfs as Record<string, string>)["/var/lib/postgresql/data"]).toBe("rw,noexec,nosuid,size=512m,uid=10003,gid=10003,mode=0700");
-    // The only volume is the container's own for its secret files.
-    expect(pg.volumes).toEqual([{ containerPath: "/run/secrets" }]);
     const password = registry.one("pulumi:index:Stash", "postgres-password-stash").inputs.input as string;
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    const file = (owner: string) => [{ file: "/run/secrets/postgres-password", content: password, owner, group: owner, permissions: "0400" }];
-    expect(pg.uploads).toEqual(file("10003"));
+    // Each reader mounts its own volume read-only; only its holder, which never starts, has the secret as input.
+    const readers = { "postgres-server": "postgres-secrets", "migration-apply-run": "migration-apply-secrets", "gateway-0": "gateway-secrets", "worker-0": "worker-secrets", "worker-1": "worker-secrets" };
+    for (const [reader, volume] of Object.entries(readers)) {
+      const owner = reader.startsWith("postgres") || reader.startsWith("migration") ? "10003" : "10002";
+      expect(registry.one(CONTAINER, reader).inputs.volumes, reader).toEqual([{ volumeName: `cp3-ci-unit-${volume}`, containerPath: "/run/secrets", readOnly: true }]);
+      expect(registry.one(CONTAINER, reader).inputs.uploads, reader).toBeUndefined();
+      expect(registry.one(VOLUME, `${volume}-volume`).inputs.name).toBe(`cp3-ci-unit-${volume}`);
+      expect(registry.one(CONTAINER, `${volume}-holder`).inputs, volume).toMatchObject({
+        name: `cp3-ci-unit-${volume}`,
+        // The Debian root, which a code change does not rebuild: a rebuilt service keeps its holder.
+        image: expect.stringMatching(/^cp3\/debian:/),
+        entrypoints: ["/bin/true"],
+        start: false,
+        mustRun: false,
+        user: `${owner}:${owner}`,
+        volumes: [{ volumeName: `cp3-ci-unit-${volume}`, containerPath: "/run/secrets" }],
+        uploads: [{ file: "/run/secrets/postgres-password", content: password, owner, group: owner, permissions: "0400" }],
+      });
+    }
     expect(envValue(registry.one(CONTAINER, "postgres-server"), "POSTGRES_PASSWORD_FILE")).toBe("/run/secrets/postgres-password");
-    expect(registry.one(CONTAINER, "migration-apply-run").inputs.uploads).toEqual(file("10003"));
     expect(envValue(registry.one(CONTAINER, "migration-apply-run"), "PGPASSWORD_FILE")).toBe("/run/secrets/postgres-password");
     for (const flow of ["gateway-0", "worker-0", "worker-1"]) {
-      expect(registry.one(CONTAINER, flow).inputs.uploads, flow).toEqual(file("10002"));
       expect(envValue(registry.one(CONTAINER, flow), "CONTAINER_POSTGRES__PASSWORD_FILE"), flow).toBe("/run/secrets/postgres-password");
     }
     // No variable of any container holds the password.

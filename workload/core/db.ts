@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import pg from "pg";
 import type { Logger } from "pino";
+import { fullJitterDelay, sleep, type Backoff } from "./backoff.ts";
 import type { Metrics } from "./metrics.ts";
 
 export interface DbSettings {
@@ -24,7 +25,7 @@ export function createDb(s: DbSettings, log: Logger, metrics: Metrics) {
     host: s.host,
     port: s.port,
     user: s.user,
-    password: s.passwordFile ? async () => (await readFile(s.passwordFile, "utf8")).trim() : s.password,
+    password: s.passwordFile ? () => readPasswordFile(s.passwordFile) : s.password,
     database: s.database,
     max: s.poolMax,
     connectionTimeoutMillis: s.connectTimeoutMs,
@@ -42,10 +43,10 @@ export function createDb(s: DbSettings, log: Logger, metrics: Metrics) {
   return {
     pool,
     /** A named statement is parsed and planned once per connection, then only bound and run. */
-    query: <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[], name?: string) => pool.query<R>({ text, values, name }),
+    query: <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[], name?: string) => retryingAuth(log, () => pool.query<R>({ text, values, name })),
     /** Runs `work` in one transaction: committed if it returns, rolled back if it throws. */
     async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
+      const client = await retryingAuth(log, () => pool.connect());
       gauge();
       let broken: Error | undefined;
       try {
@@ -75,11 +76,41 @@ export function createDb(s: DbSettings, log: Logger, metrics: Metrics) {
   };
 }
 
+// While the password rotates (`cp3 rotate-secret`), the file and the server disagree for a moment: a new
+// connection is refused (28P01) before the query is sent, so trying again is safe; pooled connections, already
+// authenticated, are not affected.
+const AUTH_REFUSED = "28P01";
+const AUTH_BACKOFF: Backoff = { baseMs: 50, capMs: 500 };
+const AUTH_RETRY_MS = 5_000;
+
+async function retryingAuth<T>(log: Logger, work: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if ((err as { code?: string })?.code !== AUTH_REFUSED || Date.now() - t0 > AUTH_RETRY_MS) throw err;
+      log.warn({ attempt }, "postgres: password refused; reading the password file again");
+      await sleep(Math.max(20, fullJitterDelay(attempt, AUTH_BACKOFF)));
+    }
+  }
+}
+
+/** The password file's text. A rotation rewrites the file (removed, then written), so a read may find it missing or empty for a moment. */
+async function readPasswordFile(file: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const text = await readFile(file, "utf8").then((t) => t.trim(), (err: unknown) => (attempt < 20 ? "" : Promise.reject(err)));
+    if (text !== "") return text;
+    if (attempt >= 20) throw new Error(`the password file ${file} is empty`);
+    await sleep(50);
+  }
+}
+
 /** True for errors that mean "PostgreSQL cannot be reached now" rather than a bad statement. */
 export function isUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   return (
-    ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "57P01", "57P03", "08006", "08001", "08003"].includes(e?.code ?? "") ||
+    ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "57P01", "57P03", "08006", "08001", "08003", AUTH_REFUSED].includes(e?.code ?? "") ||
     /timeout exceeded when trying to connect|Connection terminated|the database system is (starting up|shutting down)/i.test(e?.message ?? "")
   );
 }
