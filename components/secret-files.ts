@@ -8,11 +8,10 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardened } from "./hardening";
+import { HOLDER_LABEL, SECRETS_DIR } from "../lib/secret-holders";
 import { labelList, ownershipLabels, type Ownership } from "./labels";
 
-export const SECRETS_DIR = "/run/secrets";
-/** The label that marks a holder container, which `cp3 rotate-secret` looks for. */
-export const HOLDER_LABEL = { "cp3.purpose": "secret-holder" } as const;
+export { SECRETS_DIR };
 
 /** File name (inside SECRETS_DIR) -> content. */
 export type SecretFiles = Readonly<Record<string, pulumi.Input<string>>>;

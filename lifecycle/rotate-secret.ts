@@ -12,10 +12,10 @@
 import { randomBytes } from "node:crypto";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { extract, pack } from "tar-stream";
-import { HOLDER_LABEL, SECRETS_DIR } from "../components/secret-files";
 import * as docker from "../lib/docker-api";
 import { say, step } from "../lib/progress";
 import { scramVerifier } from "../lib/scram";
+import { HOLDER_LABEL, SECRETS_DIR } from "../lib/secret-holders";
 import { UsageError } from "../lib/usage-error";
 import { stackOutputs, upStack } from "./stacks";
 

@@ -5,6 +5,7 @@ import { clusterSpec, runCluster } from "./cluster";
 import { checkSpec, runCheck } from "./check";
 import { exportSpec, runExport } from "./export";
 import { mainJobSpec, runRun, runSpec } from "./run";
+import { rotateSecretSpec, runRotateSecret } from "./rotate-secret";
 import { runScan, scanSpec } from "./scan";
 import { runSetup, setupSpec } from "./setup";
 import { runSweep, sweepSpec } from "./sweep";
@@ -31,6 +32,7 @@ export const verbs: Verb[] = [
   { spec: benchSpec, run: runBench },
   { spec: chaosSpec, run: runChaos },
   { spec: scanSpec, run: runScan },
+  { spec: rotateSecretSpec, run: runRotateSecret },
   { spec: exportSpec, run: runExport },
   { spec: clusterSpec, run: runCluster },
 ];

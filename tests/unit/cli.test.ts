@@ -23,7 +23,7 @@ const stateEntries = () => {
 
 describe("cp3 command line", () => {
   it.each([
-    [["frobnicate"], 'cp3: unknown verb "frobnicate": accepted verbs are run, check, sweep, setup, up, destroy, outputs, verify, test, bench, chaos, scan, export, cluster (or none, for the main job)'],
+    [["frobnicate"], 'cp3: unknown verb "frobnicate": accepted verbs are run, check, sweep, setup, up, destroy, outputs, verify, test, bench, chaos, scan, rotate-secret, export, cluster (or none, for the main job)'],
     [["run", "--profile", "spike"], 'cp3: --profile: got "spike"; allowed: smoke, load, stress, soak'],
     [["--duration", "5"], 'cp3: --duration: got "5"; allowed: a whole number with s, m or h, from 10s to 168h (e.g. 90s, 10m, 24h)'],
     [["run", "--experiments", "worker-kill,meteor"], expect.stringMatching(/^cp3: --experiments: .*meteor/)],

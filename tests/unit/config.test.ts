@@ -103,6 +103,13 @@ describe("parseConfig", () => {
     expect(problems({ "cp3:kind": "ci", "cp3:postgres": obj({ storage: "volume" }) })).toEqual([]);
   });
 
+  it("takes a rotated PostgreSQL password and never echoes a bad one", () => {
+    expect(problems({ "cp3:kind": "ci", "cp3:postgres": obj({ password: "A".repeat(32) }) })).toEqual([]);
+    expect(problems({ "cp3:kind": "ci", "cp3:postgres": obj({ password: "short pass'word" }) })).toEqual([
+      "cp3:postgres.password: got a secret of 15 characters; allowed: 24 to 128 letters, digits, '_' or '-' (set it with `cp3 rotate-secret`), or empty",
+    ]);
+  });
+
   it("allows hot reload only on dev stacks", () => {
     expect(problems({ "cp3:kind": "staging", "cp3:dev": obj({ hotReload: true }) })).toEqual(["cp3:dev.hotReload: got true; allowed: only on dev stacks (this is staging)"]);
   });

@@ -16,6 +16,13 @@ export interface DbSettings {
   database: string;
   poolMax: number;
   connectTimeoutMs: number;
+  /**
+   * A connection is closed once released after this long (0: never), so every pool authenticates anew within
+   * it: after a password rotation no session of the old password is left.
+   */
+  maxLifetimeSeconds: number;
+  /** Shown in pg_stat_activity: the flow instance. */
+  applicationName: string;
 }
 
 export type Db = ReturnType<typeof createDb>;
@@ -30,6 +37,8 @@ export function createDb(s: DbSettings, log: Logger, metrics: Metrics) {
     max: s.poolMax,
     connectionTimeoutMillis: s.connectTimeoutMs,
     idleTimeoutMillis: 10_000,
+    maxLifetimeSeconds: s.maxLifetimeSeconds,
+    application_name: s.applicationName,
   });
   pool.on("error", (err) => log.warn({ err }, "postgres: idle client error"));
   // A connection reset while a client is checked out is emitted on that client; with no listener it would end

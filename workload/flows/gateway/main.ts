@@ -24,7 +24,7 @@ const schema = {
 } as const;
 
 const { s, log, metrics } = startFlow(schema);
-const db = createDb(s.postgres, log, metrics);
+const db = createDb({ ...s.postgres, applicationName: s.flow.instance }, log, metrics);
 const streamConfig = JSON.parse(s.nats.streamConfig) as Record<string, unknown>;
 const backoff = { baseMs: 200, capMs: 5000 };
 

@@ -27,7 +27,7 @@ const schema = {
 
 const { s, log, metrics } = startFlow(schema);
 if (s.worker.testOnlyAckBeforeCommit) log.warn("TEST ONLY: messages are acked before their result is committed; a crash loses records");
-const db = createDb({ ...s.postgres, poolMax: Math.max(s.postgres.poolMax, Math.min(s.worker.concurrency, 50)) }, log, metrics);
+const db = createDb({ ...s.postgres, applicationName: s.flow.instance, poolMax: Math.max(s.postgres.poolMax, Math.min(s.worker.concurrency, 50)) }, log, metrics);
 const streamConfig = JSON.parse(s.nats.streamConfig) as Record<string, unknown>;
 const consumerConfig = JSON.parse(s.nats.consumerConfig) as Record<string, unknown>;
 const backoff = { baseMs: 200, capMs: 5000 };
