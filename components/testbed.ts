@@ -4,7 +4,7 @@
 // one shape chaos, integrity, the driver, the bench and the tests read.
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_WIRED, secretFileName, type ServiceSpec, type TestbedSpec, type WiredValue } from "../testbed/spec";
+import { secretFileName, secretFilesOf, type SecretSource, type ServiceSpec, type TestbedSpec, type WiredValue } from "../testbed/spec";
 import { declareImages, type ImageRequest } from "./images";
 import type { HostBuildOffer } from "./local-image";
 import { Verification, type VerifySettings } from "./verification";
@@ -99,6 +99,8 @@ export function imageRequestFor(spec: TestbedSpec, rootImage: string, baseOverri
 }
 
 const HOST_PORTS = { nats: 24222, monitor: 28222, postgres: 25432 };
+/** Toxiproxy's listener for the services' link to PostgreSQL. */
+const POSTGRES_PROXY_PORT = 15432;
 
 export class Testbed extends pulumi.ComponentResource {
   /** Each output on its own (postgresDsn is a secret), so a program exports them as they are. */
@@ -128,7 +130,7 @@ export class Testbed extends pulumi.ComponentResource {
     const natsProxies: ProxySpec[] = nats.clientUrls.map((_, i) => ({ name: `nats-${i}`, listenPort: 14222 + i, upstream: `${natsHost(i)}:${NATS_CLIENT_PORT}`, publish: false }));
     const proxies: ProxySpec[] = [
       ...natsProxies,
-      { name: "postgres", listenPort: 15432, upstream: `postgres:${POSTGRES_PORT}`, publish: false },
+      { name: "postgres", listenPort: POSTGRES_PROXY_PORT, upstream: `postgres:${POSTGRES_PORT}`, publish: false },
       { name: "host-nats", listenPort: HOST_PORTS.nats, upstream: `${natsHost(0)}:${NATS_CLIENT_PORT}`, publish: true },
       { name: "host-nats-monitor", listenPort: HOST_PORTS.monitor, upstream: `${natsHost(0)}:${NATS_MONITOR_PORT}`, publish: true },
       { name: "host-postgres", listenPort: HOST_PORTS.postgres, upstream: `postgres:${POSTGRES_PORT}`, publish: true },
@@ -156,7 +158,7 @@ export class Testbed extends pulumi.ComponentResource {
 
     // Wired values: a proxied link goes through Toxiproxy when chaos.proxy is on.
     const proxied = (service: string, to: "nats" | "postgres") => chaosProxy && (spec.toxiproxy.links === undefined || spec.toxiproxy.links.some((l) => l.from === service && l.to === to));
-    const postgresEndpoint = (service: ServiceSpec): [string, string] => (proxied(service.name, "postgres") ? ["toxiproxy", "15432"] : ["postgres", String(POSTGRES_PORT)]);
+    const postgresEndpoint = (service: ServiceSpec): [string, string] => (proxied(service.name, "postgres") ? ["toxiproxy", String(POSTGRES_PROXY_PORT)] : ["postgres", String(POSTGRES_PORT)]);
     const wiredValue = (service: ServiceSpec, w: WiredValue): pulumi.Input<string> => {
       const [pgHost, pgPort] = postgresEndpoint(service);
       switch (w.from) {
@@ -179,13 +181,12 @@ export class Testbed extends pulumi.ComponentResource {
       }
     };
 
-    const secretValue = (service: ServiceSpec, from: string): pulumi.Input<string> => {
-      if (from === "postgres.password") return password.value;
-      const [pgHost, pgPort] = postgresEndpoint(service);
-      return pulumi.interpolate`postgres://postgres:${password.value}@${pgHost}:${pgPort}/postgres`;
+    const secretValues: Record<SecretSource, pulumi.Input<string>> = {
+      "postgres-password": password.value,
+      "postgres-dsn-direct": pulumi.interpolate`postgres://postgres:${password.value}@postgres:${POSTGRES_PORT}/postgres`,
+      "postgres-dsn-proxied": pulumi.interpolate`postgres://postgres:${password.value}@toxiproxy:${POSTGRES_PROXY_PORT}/postgres`,
     };
-    const secretFilesOf = (service: ServiceSpec): Record<string, pulumi.Input<string>> =>
-      Object.fromEntries(Object.values(service.env).flatMap((v) => (typeof v !== "string" && SECRET_WIRED.includes(v.from) ? [[secretFileName(v.from), secretValue(service, v.from)]] : [])));
+    const serviceSecretFiles = (service: ServiceSpec) => Object.fromEntries(Object.entries(secretFilesOf(service, proxied(service.name, "postgres"))).map(([file, source]) => [file, secretValues[source]]));
 
     // Services in dependency order: a service waits for the gates it names (NATS set up, migrations applied,
     // other services created healthy, since the engine waits for each container's health check).
@@ -218,7 +219,7 @@ export class Testbed extends pulumi.ComponentResource {
           after,
           tmpfs: Object.fromEntries(s.tmpfs.map((t) => [t.path, t.sizeMiB])),
           user: s.user,
-          secretFiles: secretFilesOf(s),
+          secretFiles: serviceSecretFiles(s),
           holderImage: args.rootImage,
           mounts: s.hotReload,
           memoryMiB: s.memoryMiB,

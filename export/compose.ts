@@ -16,7 +16,7 @@ import { secretPath } from "../components/secret-files";
 import type { TestbedImageRefs } from "../components/testbed";
 import { TOXIPROXY_API_PORT } from "../components/toxiproxy";
 import type { TestbedConfig } from "../stacks/config";
-import { SECRET_WIRED, secretFileName, type CheckSpec, type ServiceSpec, type TestbedSpec, type WiredValue } from "../testbed/spec";
+import { secretFileName, secretFilesOf, type CheckSpec, type SecretSource, type ServiceSpec, type TestbedSpec, type WiredValue } from "../testbed/spec";
 import { UsageError } from "../lib/usage-error";
 
 /** The folder beside the Compose file that holds the secret files it mounts (Compose's file-based secrets). */
@@ -107,16 +107,14 @@ export interface ComposeExportInput {
   imageHealthchecks?: Record<string, boolean>;
 }
 
-// Secrets are files (secrets/<name> beside the Compose file), mounted in /run/secrets, never variables. The
-// DSN files differ by the way a service reaches PostgreSQL, directly or through Toxiproxy.
-const SECRET_SOURCES = { password: PASSWORD_FILE, dsnDirect: "postgres-dsn-direct", dsnProxied: "postgres-dsn-proxied" } as const;
+// Secrets are files (secrets/<name> beside the Compose file), mounted in /run/secrets, never variables.
 
 /** The content of every secret file the Compose file may mount, from the stack's PostgreSQL password. */
-export function composeSecretFiles(password: string): Record<string, string> {
+export function composeSecretFiles(password: string): Record<SecretSource, string> {
   return {
-    [SECRET_SOURCES.password]: password,
-    [SECRET_SOURCES.dsnDirect]: `postgres://postgres:${password}@postgres:${POSTGRES_PORT}/postgres`,
-    [SECRET_SOURCES.dsnProxied]: `postgres://postgres:${password}@toxiproxy:${PROXY_PORTS.postgres}/postgres`,
+    "postgres-password": password,
+    "postgres-dsn-direct": `postgres://postgres:${password}@postgres:${POSTGRES_PORT}/postgres`,
+    "postgres-dsn-proxied": `postgres://postgres:${password}@toxiproxy:${PROXY_PORTS.postgres}/postgres`,
   };
 }
 
@@ -176,7 +174,7 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
 
   const missing: string[] = [];
   // PostgreSQL and the migrations read the password file; services add what they mount.
-  const usedSecrets: string[] = [SECRET_SOURCES.password];
+  const usedSecrets: string[] = [PASSWORD_FILE];
   const imageOf = (what: string, ref: string | undefined) => {
     if (ref === undefined || ref === "") missing.push(what);
     return ref ?? "";
@@ -211,7 +209,7 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
     hostname: "postgres",
     environment: { POSTGRES_PASSWORD_FILE: secretPath(PASSWORD_FILE), PG_MAX_CONNECTIONS: String(pg.maxConnections), PG_SHARED_BUFFERS_MB: String(pg.sharedBuffersMiB) },
     ...hardened({ user: USERS.postgres, memoryMiB: pg.memoryMiB, cpus: pg.cpus, tmpfs: pgTmpfs }),
-    secrets: [mountSecret(SECRET_SOURCES.password)],
+    secrets: [mountSecret(PASSWORD_FILE)],
     ...(pg.storage === "volume" ? { volumes: [{ type: "volume" as const, source: "postgres-data", target: PGDATA }] } : {}),
     // /dev/shm backs PostgreSQL's dynamic shared memory.
     shm_size: mib(Math.max(64, pg.sharedBuffersMiB)),
@@ -275,7 +273,7 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
         image: imageOf(`migrate (database ${d.name})`, images.migrate[d.name]),
         entrypoint: ["/usr/bin/tini", "--", "/usr/local/bin/migrate"],
         environment: { PGHOST: "postgres", PGDATABASE: d.name, PGPASSWORD_FILE: secretPath(PASSWORD_FILE) },
-        secrets: [mountSecret(SECRET_SOURCES.password)],
+        secrets: [mountSecret(PASSWORD_FILE)],
         user: USERS.postgres,
         dependsOn: { postgres: { condition: "service_healthy" } },
       }),
@@ -315,11 +313,7 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
   const hasHealthcheck = (s: ServiceSpec) => (s.readiness ?? s.health) !== undefined || (input.imageHealthchecks?.[images.services[s.name] ?? ""] ?? "flow" in s.image);
   for (const s of spec.services) {
     const wired = Object.entries(s.env).map(([k, v]) => [k, typeof v === "string" ? { value: v, viaToxiproxy: false } : wiredValue(s, v)] as const);
-    const secrets = Object.values(s.env).flatMap((v) => {
-      if (typeof v === "string" || !SECRET_WIRED.includes(v.from)) return [];
-      const source = v.from === "postgres.password" ? SECRET_SOURCES.password : proxied(s.name, "postgres") ? SECRET_SOURCES.dsnProxied : SECRET_SOURCES.dsnDirect;
-      return [mountSecret(source, secretFileName(v.from))];
-    });
+    const secrets = Object.entries(secretFilesOf(s, proxied(s.name, "postgres"))).map(([file, source]) => mountSecret(source, file));
     usedSecrets.push(...secrets.map((x) => x.source));
     const dependsOn: Record<string, { condition: Condition }> = {};
     for (const d of s.dependsOn) {

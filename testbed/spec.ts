@@ -73,6 +73,18 @@ export const WIRED = ["nats.url", "postgres.host", "postgres.port", "postgres.us
 export const SECRET_WIRED: readonly WiredValue["from"][] = ["postgres.password", "postgres.dsn"];
 /** The file a secret wired value is written to, inside the container. */
 export const secretFileName = (from: string) => from.replace(".", "-");
+/**
+ * The stored secrets a platform keeps (a Secret's keys on Kubernetes, files beside a Compose file): the DSN
+ * differs by the way a service reaches PostgreSQL, directly or through Toxiproxy.
+ */
+export const SECRET_SOURCES = ["postgres-password", "postgres-dsn-direct", "postgres-dsn-proxied"] as const;
+export type SecretSource = (typeof SECRET_SOURCES)[number];
+
+/** A service's secret files, file name -> the stored secret it holds: the one decision every platform takes from here. */
+export function secretFilesOf(service: Pick<ServiceSpec, "env">, postgresProxied: boolean): Record<string, SecretSource> {
+  const sourceOf = (from: WiredValue["from"]): SecretSource => (from === "postgres.password" ? "postgres-password" : postgresProxied ? "postgres-dsn-proxied" : "postgres-dsn-direct");
+  return Object.fromEntries(Object.values(service.env).flatMap((v) => (typeof v !== "string" && SECRET_WIRED.includes(v.from) ? [[secretFileName(v.from), sourceOf(v.from)]] : [])));
+}
 const wired = z.strictObject({
   from: z.union([z.enum(WIRED), z.string().regex(/^service:[a-z][a-z0-9-]{0,30}\.url$/)], { error: `one of ${WIRED.join(", ")}, or service:<name>.url` }),
 });

@@ -5,7 +5,7 @@
 // host's way in on NodePorts (the cluster publishes them on 127.0.0.1 only).
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { SECRET_WIRED, secretFileName, type ServiceSpec, type TestbedSpec, type WiredValue } from "../../testbed/spec";
+import { secretFileName, secretFilesOf, type SecretSource, type ServiceSpec, type TestbedSpec, type WiredValue } from "../../testbed/spec";
 import { declareImages } from "../images";
 import type { HostBuildOffer } from "../local-image";
 import type { Ownership } from "../labels";
@@ -178,13 +178,12 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
     const postgresEndpoint = (service: ServiceSpec): [pulumi.Output<string>, string] => (proxied(service.name, "postgres") ? [toxiproxy.clusterIp, "15432"] : [postgres.host, String(POSTGRES_PORT)]);
     // The services' secrets, each a key of one Secret mounted as files (the same names as on Docker).
     const dsn = (host: pulumi.Output<string>, port: string) => pulumi.secret(pulumi.interpolate`postgres://postgres:${password.value}@${host}:${port}/postgres`);
-    const secretKey = (service: ServiceSpec, from: string) => (from === "postgres.password" ? "postgres-password" : proxied(service.name, "postgres") ? "postgres-dsn-proxied" : "postgres-dsn-direct");
     const serviceSecrets = new k8s.core.v1.Secret(
       "service-secrets",
       {
         metadata: objectMeta(owner, ns, SERVICE_SECRETS, SERVICE_SECRETS),
         type: "Opaque",
-        stringData: { "postgres-password": pulumi.secret(password.value), "postgres-dsn-direct": dsn(postgres.host, String(POSTGRES_PORT)), "postgres-dsn-proxied": dsn(toxiproxy.clusterIp, "15432") },
+        stringData: { "postgres-password": pulumi.secret(password.value), "postgres-dsn-direct": dsn(postgres.host, String(POSTGRES_PORT)), "postgres-dsn-proxied": dsn(toxiproxy.clusterIp, "15432") } satisfies Record<SecretSource, pulumi.Input<string>>,
       },
       parent,
     );
@@ -226,7 +225,8 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
       }
       const env: Record<string, pulumi.Input<string>> = {};
       for (const [k, v] of Object.entries(s.env)) env[k] = typeof v === "string" ? v : wiredValue(s, v);
-      const secretFiles = Object.fromEntries(Object.values(s.env).flatMap((v) => (typeof v !== "string" && SECRET_WIRED.includes(v.from) ? [[secretKey(s, v.from), secretFileName(v.from)]] : [])));
+      // Secret key -> file name (the keys are the stored secrets' names).
+      const secretFiles = Object.fromEntries(Object.entries(secretFilesOf(s, proxied(s.name, "postgres"))).map(([file, source]) => [source, file]));
       const entry = s.ports.find((p) => p.entry);
       const service = new KubernetesService(
         s.name,

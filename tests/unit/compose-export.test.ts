@@ -13,7 +13,7 @@ import { projectRoot } from "../../lib/paths";
 import { UsageError } from "../../lib/usage-error";
 import { parseConfig } from "../../stacks/config";
 import { validateSpec } from "../../testbed/validate";
-import type { TestbedSpecInput } from "../../testbed/spec";
+import type { SecretSource, TestbedSpecInput } from "../../testbed/spec";
 import { valueOf, type MockRegistry, type Recorded } from "./mock-registry";
 import { CONTAINER, ciConfig, env, loadProgram } from "./program-harness";
 
@@ -198,7 +198,10 @@ describe("the Compose export against the Pulumi program under mocks", () => {
       securityOpt: i.securityOpts,
       nproc: i.ulimits,
       shmMiB: i.shmSize,
-      secretFiles: ((i.uploads as { file: string; content: string }[] | undefined) ?? []).map((u) => [u.file, u.content]),
+      // The files its holder uploads into the secrets volume it mounts.
+      secretFiles: ((i.volumes as { volumeName?: string; containerPath: string }[] | undefined) ?? [])
+        .filter((v) => v.containerPath === "/run/secrets")
+        .flatMap((v) => (registry.byType(CONTAINER).find((h) => h.inputs.start === false && (h.inputs.volumes as { volumeName: string }[])[0]!.volumeName === v.volumeName)!.inputs.uploads as { file: string; content: string }[]).map((u) => [u.file, u.content])),
       networks: (i.networksAdvanced as { name: string }[]).map((n) => n.name.replace(/^cp3-ci-unit-/, "")),
       ports: ((i.ports as { internal: number; ip: string }[] | undefined) ?? []).map((p) => `${p.ip}:${p.internal}`),
     };
@@ -218,13 +221,14 @@ describe("the Compose export against the Pulumi program under mocks", () => {
     securityOpt: s.security_opt,
     nproc: Object.entries(s.ulimits).map(([name, l]) => ({ name, ...l })),
     shmMiB: s.shm_size === undefined ? undefined : Number(s.shm_size.replace(/m$/, "")),
-    secretFiles: (s.secrets ?? []).map((x) => [`/run/secrets/${x.target}`, composeSecretFiles(password)[x.source]]),
+    secretFiles: (s.secrets ?? []).map((x) => [`/run/secrets/${x.target}`, composeSecretFiles(password)[x.source as SecretSource]]),
     networks: Object.keys(s.networks),
     ports: (s.ports ?? []).map((p) => `${p.split(":")[0]}:${p.split(":").pop()}`),
   });
 
   it("maps every container of the program to one Compose service and back", () => {
-    expect(registry.byType(CONTAINER).map((c) => SERVICE_OF[c.name]).sort()).toEqual(Object.keys(file.services).sort());
+    // Secret holders never run; Compose mounts its secret files directly.
+    expect(registry.byType(CONTAINER).filter((c) => c.inputs.start !== false).map((c) => SERVICE_OF[c.name]).sort()).toEqual(Object.keys(file.services).sort());
   });
 
   it.each(Object.entries(SERVICE_OF))("%s: same image, entry point, environment (wired values included), secret files, user, limits, tmpfs, restart, hardening, networks and ports", (resource, service) => {
