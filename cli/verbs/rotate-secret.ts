@@ -1,9 +1,9 @@
 // cp3 rotate-secret: a new PostgreSQL password for a running Docker stack (lifecycle/rotate-secret.ts); this
 // parses, opens the stack and prints.
 import type { Parsed, VerbSpec } from "../args";
+import { interruptible } from "../interruptible";
 import { describeExitCodes, EXIT } from "../../lib/exit-codes";
-import { onInterrupt } from "../../lib/interrupt";
-import { say, step } from "../../lib/progress";
+import { step } from "../../lib/progress";
 import { UsageError } from "../../lib/usage-error";
 import { ROTATABLE_SECRETS, rotateSecret, type RotatableSecret } from "../../lifecycle/rotate-secret";
 import { checkStackName, openStack } from "../../lifecycle/stacks";
@@ -27,18 +27,12 @@ export async function runRotateSecret(parsed: Parsed): Promise<number> {
     throw new UsageError(`rotate-secret: got ${JSON.stringify(parsed.rest.join(" "))}; allowed: one secret to rotate, ${ROTATABLE_SECRETS.join(", ")}`);
   }
   const toolchain = await ensureToolchain();
-  const interrupt = onInterrupt(say);
-  try {
+  return interruptible(async (signal) => {
     const stack = await step(`open stack ${name}`, () => openStack(name, toolchain, { create: false }));
-    const r = await rotateSecret(stack, secret as RotatableSecret, interrupt.signal);
+    const r = await rotateSecret(stack, secret as RotatableSecret, signal);
     process.stdout.write(
       `rotated ${secret} of ${name}: ${r.files} file(s) in ${r.holders.join(", ")}; new connections refused for ${r.windowMs} ms between the first file and the server; the update: ${r.changes.join(", ") || "no change"}\n`,
     );
     return EXIT.ok;
-  } catch (err) {
-    if (interrupt.received()) return EXIT.interrupted;
-    throw err;
-  } finally {
-    interrupt.dispose();
-  }
+  });
 }

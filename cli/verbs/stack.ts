@@ -5,7 +5,7 @@ import { destroyStack, formatOutputs, openStack, removeAfterDestroy, stackOutput
 import { EXIT } from "../../lib/exit-codes";
 import type { TestbedImageRefs } from "../../components/testbed";
 import { imagesOf, scanImages, supplyChainLine, supplyChainReasons } from "../../supply-chain/scan";
-import { onInterrupt } from "../../lib/interrupt";
+import { interruptible } from "../interruptible";
 import { say, step } from "../../lib/progress";
 import { claimStack } from "../../lifecycle/owners";
 import { ensureToolchain } from "./setup";
@@ -51,22 +51,16 @@ export async function runUp(parsed: Parsed): Promise<number> {
   checkStackName(name);
   const settings = parseStackSettings(parsed.values);
   const toolchain = await ensureToolchain();
-  const interrupt = onInterrupt(say);
-  try {
+  return interruptible(async (signal) => {
     const stack = await step(`open stack ${name}`, () => openStack(name, toolchain));
     await applyStackSettings(stack, settings);
     if ((await platformOf(stack)) === "kubernetes") await step("kubernetes cluster", () => ensureKubernetes());
-    const { outputs } = await step(`up ${name}`, () => upStack(stack, interrupt.signal));
+    const { outputs } = await step(`up ${name}`, () => upStack(stack, signal));
     claimStack(name, "kept");
     printOutputs(outputs, false);
     await warnOnScan(outputs, name);
     return EXIT.ok;
-  } catch (err) {
-    if (interrupt.received()) return EXIT.interrupted;
-    throw err;
-  } finally {
-    interrupt.dispose();
-  }
+  });
 }
 
 /** The images' checks and pending security updates, as warnings: an up never fails on them (`cp3 scan --strict` does). */
