@@ -8,17 +8,11 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { type SuiteSource } from "../lib/debian-suites";
 import { cacheDir } from "../lib/paths";
 
 const exec = promisify(execFile);
 export const ARCHIVE_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
-
-export interface SuiteSource {
-  /** e.g. bookworm-security */
-  suite: string;
-  /** The archive root the suite lives under, e.g. http://deb.debian.org/debian-security */
-  mirror: string;
-}
 
 export interface SuiteIndex {
   suite: string;
@@ -28,16 +22,6 @@ export interface SuiteIndex {
   newest: Map<string, string>;
   /** True when the mirror could not be reached and an older cached index was used. */
   stale: boolean;
-}
-
-/** The suites a Debian release's packages come from, security updates included. */
-export function suitesOf(release: string, mirror: string): SuiteSource[] {
-  const security = mirror.replace(/\/debian\/?$/, "/debian-security");
-  return [
-    { suite: release, mirror },
-    { suite: `${release}-updates`, mirror },
-    { suite: `${release}-security`, mirror: security },
-  ];
 }
 
 async function download(url: string, file: string): Promise<void> {

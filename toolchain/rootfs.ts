@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as docker from "../lib/docker-api";
 import { run } from "../lib/exec";
+import { suitesOf } from "../lib/debian-suites";
 import { cacheDir } from "../lib/paths";
 import { versions } from "./tools";
 import { ensureDebianPackages } from "./engine";
@@ -28,8 +29,7 @@ const ROOT_RECIPE = 2;
 
 /** The suites every image's packages come from: the release, its updates and its security updates. */
 export function aptSources(): string {
-  const security = debian.mirror.replace(/\/debian\/?$/, "/debian-security");
-  return [`deb ${debian.mirror} ${debian.suite} main`, `deb ${debian.mirror} ${debian.suite}-updates main`, `deb ${security} ${debian.suite}-security main`, ""].join("\n");
+  return [...suitesOf(debian.suite, debian.mirror).map((s) => `deb ${s.mirror} ${s.suite} main`), ""].join("\n");
 }
 
 // apt keeps no binary caches (pkgcache.bin, srcpkgcache.bin) and no downloaded archives in any image built on

@@ -3,7 +3,9 @@
 // is tests/integration/supply-chain.test.ts.
 import { describe, expect, it } from "vitest";
 import type { ImageInspect } from "../../lib/docker-api";
-import { listedSha256, newestVersions, suitesOf, type SuiteIndex } from "../../supply-chain/debian-index";
+import { suitesOf } from "../../lib/debian-suites";
+import { aptSources } from "../../toolchain/rootfs";
+import { listedSha256, newestVersions, type SuiteIndex } from "../../supply-chain/debian-index";
 import { compareDebianVersions } from "../../supply-chain/debian-version";
 import { checkImage, secretLike, secretsInHistory, type ImageFacts } from "../../supply-chain/image-checks";
 import { cacheFolderOf } from "../../supply-chain/image-files";
@@ -135,6 +137,8 @@ describe("Debian packages and indices", () => {
       { suite: "bookworm-updates", mirror: "http://deb.debian.org/debian" },
       { suite: "bookworm-security", mirror: "http://deb.debian.org/debian-security" },
     ]);
+    // The root image's apt sources are the same suites, so a fresh build scans clean.
+    expect(aptSources()).toBe("deb http://deb.debian.org/debian bookworm main\ndeb http://deb.debian.org/debian bookworm-updates main\ndeb http://deb.debian.org/debian-security bookworm-security main\n");
   });
 
   it("lists a package as pending when any suite has a newer version, security when the newest is from -security", () => {
