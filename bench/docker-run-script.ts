@@ -9,7 +9,28 @@ export interface ScriptContainer {
   job: boolean;
 }
 
+/** A never-started secret holder: its volume is made and filled from the archive saved of the stack's. */
+export interface ScriptHolder {
+  inspect: ContainerInspect;
+  /** A tar of the holder's /run/secrets (entries secrets/<file>, owner and mode kept), saved beside the script. */
+  archive: string;
+}
+
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const ANONYMOUS = /^[0-9a-f]{64}$/;
+
+const namedVolumes = (i: ContainerInspect) => i.Mounts.filter((m) => m.Type === "volume" && m.Name !== undefined && !ANONYMOUS.test(m.Name));
+
+/** The named volumes a container mounts, as `docker run -v` arguments under the prefix (`docker run` creates them). */
+const volumeArgs = (i: ContainerInspect, prefix: string) => namedVolumes(i).map((m) => `-v ${q(`${prefix}${m.Name}:${m.Destination}${m.RW ? "" : ":ro"}`)}`);
+
+/** The named volumes the containers mount, under the prefix: what removing the baseline removes. */
+export const baselineVolumes = (inspects: ContainerInspect[], prefix: string) => [...new Set(inspects.flatMap((i) => namedVolumes(i).map((m) => prefix + m.Name!)))];
+
+function holderCommands(h: ScriptHolder, prefix: string): string {
+  const name = q(prefix + h.inspect.Name.replace(/^\//, ""));
+  return [`docker create --name ${name} ${volumeArgs(h.inspect, prefix).join(" ")} ${q(h.inspect.Config.Image)} /bin/true >/dev/null`, `docker cp - ${name}:/run < ${q(h.archive)}`].join("\n");
+}
 
 function runCommand(c: ScriptContainer, prefix: string): string {
   const i = c.inspect;
@@ -24,6 +45,7 @@ function runCommand(c: ScriptContainer, prefix: string): string {
   if (h.Memory) args.push(`--memory ${h.Memory}b --memory-swap ${h.Memory}b`);
   if (h.NanoCpus) args.push(`--cpus ${h.NanoCpus / 1e9}`);
   if (h.ShmSize) args.push(`--shm-size ${h.ShmSize}b`);
+  args.push(...volumeArgs(i, prefix));
   for (const u of h.Ulimits ?? []) args.push(`--ulimit ${u.Name}=${u.Soft}:${u.Hard}`);
   if (!c.job && h.RestartPolicy?.Name === "on-failure") args.push(`--restart on-failure:${h.RestartPolicy.MaximumRetryCount}`);
   for (const [port, bindings] of Object.entries(h.PortBindings ?? {})) for (const b of bindings ?? []) args.push(`-p ${b.HostIp}::${port.split("/")[0]}`);
@@ -56,14 +78,16 @@ function waitHealthy(names: string[]): string {
 
 /**
  * The script. `prefix` renames every container and network so the baseline can run while nothing of the stack
- * is left. Services start first, then the jobs, then the flows, each group waited on until healthy.
+ * is left. The secret holders come first (created, filled, never started), then the services, the jobs and the
+ * flows, each group waited on until healthy.
  */
-export function dockerRunScript(networks: { name: string; internal: boolean }[], services: ScriptContainer[], jobs: ScriptContainer[], flows: ScriptContainer[], prefix: string): string {
+export function dockerRunScript(networks: { name: string; internal: boolean }[], holders: ScriptHolder[], services: ScriptContainer[], jobs: ScriptContainer[], flows: ScriptContainer[], prefix: string): string {
   const name = (c: ScriptContainer) => prefix + c.inspect.Name.replace(/^\//, "");
   return [
     "#!/bin/sh",
     "set -eu",
     ...networks.map((n) => `docker network create ${n.internal ? "--internal " : ""}${q(prefix + n.name)} >/dev/null`),
+    ...holders.map((h) => holderCommands(h, prefix)),
     ...services.map((c) => runCommand(c, prefix)),
     waitHealthy(services.map(name)),
     ...jobs.map((c) => `${runCommand(c, prefix)} >/dev/null`),

@@ -15,7 +15,8 @@ import { run } from "../lib/exec";
 import { buildLogDir, projectRoot, workDir } from "../lib/paths";
 import { say } from "../lib/progress";
 import type { Toolchain } from "../toolchain/setup";
-import { dockerRunScript, type ScriptContainer } from "./docker-run-script";
+import { baselineVolumes, dockerRunScript, type ScriptContainer } from "./docker-run-script";
+import { HOLDER_LABEL, SECRETS_DIR } from "../lib/secret-holders";
 
 const seconds = async (work: () => Promise<unknown>) => {
   const t0 = process.hrtime.bigint();
@@ -24,26 +25,39 @@ const seconds = async (work: () => Promise<unknown>) => {
 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function scriptFor(stackName: string, prefix: string): Promise<{ script: string; containers: string[]; networks: string[] }> {
+async function scriptFor(stackName: string, prefix: string): Promise<{ script: string; containers: string[]; networks: string[]; volumes: string[] }> {
   const summaries = await docker.containersWithLabels({ "cp3.stack": stackName });
   const inspected = await Promise.all(summaries.map((s) => docker.inspectContainer(s.Id)));
   const role = (c: ScriptContainer["inspect"]) => c.Config.Labels["cp3.component"] ?? "";
   const byName = (a: ScriptContainer, b: ScriptContainer) => a.inspect.Name.localeCompare(b.inspect.Name);
-  const all = inspected.map((inspect) => ({ inspect, job: ["jetstream-setup", "migration-apply"].includes(role(inspect)) }));
+  // Secret holders first: a copy of each one's files, for the baseline to fill its own volume from (0600, in a 0700 folder).
+  const isHolder = (c: ScriptContainer["inspect"]) => c.Config.Labels["cp3.purpose"] === HOLDER_LABEL["cp3.purpose"];
+  const secretsDir = path.join(workDir("bench"), "secrets");
+  fs.mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+  const holders = await Promise.all(
+    inspected.filter(isHolder).map(async (inspect) => {
+      const archive = path.join(secretsDir, `${inspect.Name.replace(/^\//, "")}.tar`);
+      fs.writeFileSync(archive, await docker.getArchive(inspect.Id, SECRETS_DIR), { mode: 0o600 });
+      return { inspect, archive };
+    }),
+  );
+  const all = inspected.filter((i) => !isHolder(i)).map((inspect) => ({ inspect, job: ["jetstream-setup", "migration-apply"].includes(role(inspect)) }));
   const flows = all.filter((c) => ["gateway", "worker"].includes(role(c.inspect))).sort(byName);
   const jobs = all.filter((c) => c.job).sort((a) => (role(a.inspect) === "migration-apply" ? -1 : 1));
   const services = all.filter((c) => !c.job && !flows.includes(c)).sort(byName);
   const networks = (await docker.networksWithLabels({ "cp3.stack": stackName })).map((n) => ({ name: n.Name, internal: n.Internal }));
   return {
-    script: dockerRunScript(networks, services, jobs, flows, prefix),
-    containers: [...services, ...flows].map((c) => prefix + c.inspect.Name.replace(/^\//, "")),
+    script: dockerRunScript(networks, holders, services, jobs, flows, prefix),
+    containers: [...holders, ...services, ...flows].map((c) => prefix + c.inspect.Name.replace(/^\//, "")),
     networks: networks.map((n) => prefix + n.name),
+    volumes: baselineVolumes(inspected, prefix),
   };
 }
 
-async function removeBaseline(containers: string[], networks: string[]): Promise<void> {
-  for (const c of containers) await docker.removeContainer(c).catch(() => undefined);
-  for (const n of networks) await docker.removeNetwork(n).catch(() => undefined);
+async function removeBaseline(b: { containers: string[]; networks: string[]; volumes: string[] }): Promise<void> {
+  for (const c of b.containers) await docker.removeContainer(c).catch(() => undefined);
+  for (const n of b.networks) await docker.removeNetwork(n).catch(() => undefined);
+  for (const v of b.volumes) await docker.removeVolume(v).catch(() => undefined);
 }
 
 /**
@@ -90,7 +104,7 @@ export async function benchUp(toolchain: Toolchain, rounds: number): Promise<Ben
   const name = `ci-bench-${Date.now().toString(36)}`;
   const prefix = "bench-";
   const stack: Stack = await openStack(name, toolchain);
-  const baseline = { containers: [] as string[], networks: [] as string[] };
+  const baseline = { containers: [] as string[], networks: [] as string[], volumes: [] as string[] };
   const f: BenchUpFigures = {
     rounds, pulumiUpSeconds: [], dockerRunSeconds: [], upRatio: 0, destroySeconds: [], dockerRemoveSeconds: [], destroyRatio: 0,
     firstAcceptedSeconds: [], coldUpSeconds: 0, flowOnlyUpSeconds: 0, rebuildRatio: 0, profile: [],
@@ -99,8 +113,8 @@ export async function benchUp(toolchain: Toolchain, rounds: number): Promise<Ben
   try {
     say("bench: warm-up up (builds any missing image)");
     const system = systemFromOutputs((await upStack(stack)).outputs);
-    const { script, containers, networks } = await scriptFor(name, prefix);
-    Object.assign(baseline, { containers, networks });
+    const { script, ...made } = await scriptFor(name, prefix);
+    Object.assign(baseline, made);
     const scriptFile = path.join(workDir("bench"), "docker-run.sh");
     fs.writeFileSync(scriptFile, script, { mode: 0o755 });
     say(`bench: the docker run baseline is ${scriptFile}`);
@@ -119,7 +133,7 @@ export async function benchUp(toolchain: Toolchain, rounds: number): Promise<Ben
       f.destroySeconds.push(await seconds(() => destroyStack(stack, { remove: false, recorder: down })));
       if (i === rounds) f.profile.push(...(await profileOf("warm up", up, graph, name)), ...(await profileOf("destroy", down, graph, name)));
       f.dockerRunSeconds.push(await seconds(() => run("sh", [scriptFile], { step: "bench docker run", log: "bench-docker-run" })));
-      f.dockerRemoveSeconds.push(await seconds(() => removeBaseline(containers, networks)));
+      f.dockerRemoveSeconds.push(await seconds(() => removeBaseline(baseline)));
       say(`bench: round ${i}/${rounds}: cp3 up ${f.pulumiUpSeconds.at(-1)!.toFixed(1)} s, docker run ${f.dockerRunSeconds.at(-1)!.toFixed(1)} s`);
     }
     f.upRatio = median(f.pulumiUpSeconds) / median(f.dockerRunSeconds);
@@ -148,7 +162,7 @@ export async function benchUp(toolchain: Toolchain, rounds: number): Promise<Ben
     return f;
   } finally {
     stop.abort();
-    await removeBaseline(baseline.containers, baseline.networks);
+    await removeBaseline(baseline);
     await destroyAlways(stack);
   }
 }

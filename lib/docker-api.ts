@@ -199,7 +199,8 @@ export interface ContainerInspect {
     RestartPolicy: { Name: string; MaximumRetryCount: number };
     PortBindings: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
   };
-  Mounts: { Type: string; Destination: string; RW: boolean }[];
+  /** Name: a volume's (for a named one, the name it was created with). */
+  Mounts: { Type: string; Name?: string; Destination: string; RW: boolean }[];
   NetworkSettings: {
     Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
     Networks: Record<string, { IPAddress: string; Aliases: string[] | null; NetworkID: string }>;
