@@ -16,6 +16,7 @@ import { readOwners, stackInCheckout } from "../lifecycle/owners";
 import { leftovers } from "../lifecycle/stacks";
 import { sweepOrphans } from "../lifecycle/sweep";
 import { projectRoot } from "../lib/paths";
+import { procStat } from "../lib/proc-stat";
 import { poll, sleep } from "../lib/poll";
 import { say } from "../lib/progress";
 import type { Toolchain } from "../toolchain/setup";
@@ -51,15 +52,8 @@ function sessionProcesses(sid: number): { pid: number; comm: string }[] {
   const found: { pid: number; comm: string }[] = [];
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      // pid (comm) state ppid pgrp session ...: comm may hold spaces, so split after its closing parenthesis.
-      const close = stat.lastIndexOf(")");
-      const fields = stat.slice(close + 2).split(" ");
-      if (Number(fields[3]) === sid) found.push({ pid: Number(entry), comm: stat.slice(stat.indexOf("(") + 1, close) });
-    } catch {
-      // gone meanwhile
-    }
+    const stat = procStat(entry); // undefined: gone meanwhile
+    if (stat?.session === sid) found.push({ pid: Number(entry), comm: stat.comm });
   }
   return found;
 }

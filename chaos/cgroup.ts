@@ -1,6 +1,7 @@
 // A container's cgroup seen from the host: CPU time, throttling, memory and the processes in it. Works with
 // cgroup v1 (this engine: cgroupfs driver, /sys/fs/cgroup/<controller>/docker/<id>) and v2.
 import * as fs from "node:fs";
+import { procStat } from "../lib/proc-stat";
 
 const ROOT = "/sys/fs/cgroup";
 const isV2 = () => fs.existsSync(`${ROOT}/cgroup.controllers`);
@@ -67,12 +68,5 @@ export function cmdline(pid: number): string {
   }
 }
 
-/** A process's process group (field 5 of /proc/<pid>/stat, read after the command name), or undefined once gone. */
-export function pgid(pid: number): number | undefined {
-  try {
-    const stat = read(`/proc/${pid}/stat`);
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-  } catch {
-    return undefined;
-  }
-}
+/** A process's process group, or undefined once gone. */
+export const pgid = (pid: number): number | undefined => procStat(pid)?.pgrp;

@@ -12,7 +12,8 @@ import { builds, buildDir } from "../toolchain/kubernetes/build";
 import { crictlArgs } from "./netns";
 import { bridgeExists, killPodProcesses, leftoverRules, podProcesses, ourMounts, removeBridge, removeContainerLogLinks, removeKubeletCgroups, removeOurRules, restoreTunables } from "./host";
 import { clusterDir, files } from "./layout";
-import { isAlive, procStat, processesNaming, readState, removeState, stopProcess, type ProcessRecord } from "./processes";
+import { procStat } from "../lib/proc-stat";
+import { isAlive, processesNaming, readState, removeState, stopProcess, type ProcessRecord } from "./processes";
 
 export interface DownReport {
   stopped: string[];

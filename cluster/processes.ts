@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { poll } from "../lib/poll";
+import { hasExited, procStat } from "../lib/proc-stat";
 import { files } from "./layout";
 
 export interface ProcessRecord {
@@ -43,22 +44,11 @@ export function removeState(): void {
   fs.rmSync(files.state(), { force: true });
 }
 
-/** Start time and state of a pid, or undefined when there is no such process. */
-export function procStat(pid: number): { startTicks: string; state: string } | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may hold spaces and parentheses: split after its last ")".
-    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { state: rest[0]!, startTicks: rest[19]! };
-  } catch {
-    return undefined;
-  }
-}
 
 /** The very process that was recorded, still running (a zombie counts as gone). */
 export function isAlive(p: { pid: number; startTicks: string }): boolean {
   const s = procStat(p.pid);
-  return s !== undefined && s.startTicks === p.startTicks && s.state !== "Z";
+  return s !== undefined && s.startTicks === p.startTicks && !hasExited(s);
 }
 
 /** Starts a command in its own session with its output appended to its log; returns once it has a pid. */

@@ -15,7 +15,8 @@ import { ensurePauseImage, importImagesWith } from "./images";
 import { DNS_IP, DNS_PREFIX, NODE_NAME, PORTS, POD_CIDR, SERVICE_CIDR, clusterDir, files } from "./layout";
 import { ensurePki, writeKubeconfig } from "./pki";
 import { apiSend, getStatus } from "./probe";
-import { isAlive, logTail, procStat, readState, startBackground, writeState, type ClusterState, type ProcessRecord } from "./processes";
+import { procStat } from "../lib/proc-stat";
+import { isAlive, logTail, readState, startBackground, writeState, type ClusterState, type ProcessRecord } from "./processes";
 
 export interface ClusterUpOptions {
   /** A process whose end makes the cluster an orphan for `cp3 sweep` (tests pass their own pid). */

@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { cacheDir, projectRoot } from "../lib/paths";
+import { hasExited, procStat } from "../lib/proc-stat";
 import { stackStateExists } from "../lib/stack-files";
 
 export interface Owner {
@@ -20,18 +21,11 @@ export interface Owner {
 const ownersDir = () => cacheDir("owners");
 const ownerFile = (stack: string) => path.join(ownersDir(), `${stack}.json`);
 
-/** The process's start time (field 22 of /proc/<pid>/stat); undefined when it is gone or a zombie. */
+/** The process's start time (clock ticks after boot); undefined when it is gone or a zombie. */
 function processStart(pid: number): string | undefined {
-  try {
-    // Fields counted after the command name (which may hold spaces) ends with ")": state is field 3.
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const rest = fields.slice(fields.lastIndexOf(")") + 2).split(" ");
-    // A killed process whose parent died too can linger as a zombie until init reaps it: it is dead.
-    if (rest[0] === "Z" || rest[0] === "X") return undefined;
-    return rest[19];
-  } catch {
-    return undefined;
-  }
+  const s = procStat(pid);
+  // A killed process whose parent died too can linger as a zombie until init reaps it: it is dead.
+  return s === undefined || hasExited(s) ? undefined : s.startTicks;
 }
 
 /** When the process started (Unix ms), from its start time in clock ticks after boot; undefined when it is gone. */
