@@ -62,7 +62,9 @@ export async function rotateSecret(stack: Stack, secret: RotatableSecret, signal
   const server = String((outputs.containers as { postgres?: string } | undefined)?.postgres ?? "");
   if (old === "" || server === "") throw new Error(`rotate-secret: stack ${stack.name}'s outputs have no PostgreSQL password or container; run \`npm run cp3 -- up --stack ${stack.name}\` first`);
 
-  const holders = await step(`read the secret files of ${stack.name}`, () => holdersWith(stack.name, old));
+  const all = await docker.containersWithLabels({ "cp3.stack": stack.name, ...HOLDER_LABEL });
+  if (all.length === 0) throw new Error(`rotate-secret: stack ${stack.name} has no secret holder (it was last updated by a cp3 that kept no secrets in holder volumes); run \`npm run cp3 -- up --stack ${stack.name}\`, then try again`);
+  const holders = await step(`read the secret files of ${stack.name}`, () => holdersWith(all, old));
   if (holders.length === 0) throw new Error(`rotate-secret: no secret file of stack ${stack.name} holds the password its state has: the containers and the state disagree; run \`npm run cp3 -- up --stack ${stack.name}\`, then try again`);
   const fresh = randomBytes(24).toString("base64url");
   const started = Date.now();
@@ -91,10 +93,10 @@ export async function rotateSecret(stack: Stack, secret: RotatableSecret, signal
   return { holders: holders.map((h) => h.container), files: holders.reduce((n, h) => n + h.files.length, 0), windowMs, changes: up.changes };
 }
 
-/** The stack's holders with the files that contain `value` (only those). */
-async function holdersWith(stack: string, value: string): Promise<Holder[]> {
+/** The holders with the files that contain `value` (only those). */
+async function holdersWith(holders: docker.ContainerSummary[], value: string): Promise<Holder[]> {
   const found: Holder[] = [];
-  for (const c of await docker.containersWithLabels({ "cp3.stack": stack, ...HOLDER_LABEL })) {
+  for (const c of holders) {
     const files = (await filesIn(await docker.getArchive(c.Id, SECRETS_DIR))).filter((f) => f.content.includes(value));
     if (files.length > 0) found.push({ container: c.Names[0]?.replace(/^\//, "") ?? c.Id, files });
   }
