@@ -39,12 +39,12 @@ export { loadSpecFile, resolvePaths } from "./testbed/load";
 export { REFERENCE_ORACLE_QUERY } from "./testbed/presets/reference";
 
 /** The reference workload's knobs (sizes, replicas, JetStream limits): a stack's `cp3:*` settings. */
-export type ReferenceSettings = Pick<TestbedConfig, "nats" | "jetstream" | "postgres" | "toxiproxy" | "gateway" | "worker" | "dev">;
+export type ReferenceSettings = Pick<TestbedConfig, "nats" | "jetstream" | "postgres" | "toxiproxy" | "gateway" | "worker" | "dev" | "tls">;
 
 /** The reference workload's settings as a new stack has them before any `cp3:*` setting (stacks/config.ts). */
 export function referenceSettings(): ReferenceSettings {
-  const { nats, jetstream, postgres, toxiproxy, gateway, worker, dev } = parseConfig({ "cp3:kind": "ci" }, "ci");
-  return { nats, jetstream, postgres, toxiproxy, gateway, worker, dev };
+  const { nats, jetstream, postgres, toxiproxy, gateway, worker, dev, tls } = parseConfig({ "cp3:kind": "ci" }, "ci");
+  return { nats, jetstream, postgres, toxiproxy, gateway, worker, dev, tls };
 }
 
 /** The reference workload's code (core library, flows, migrations) in this package. */

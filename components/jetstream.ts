@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { OneShotJob } from "./job";
 import type { Ownership } from "./labels";
+import { secretPath, TLS_CA_FILE } from "./secret-files";
 
 export interface StreamSpec {
   readonly name: string;
@@ -33,6 +34,10 @@ export interface JetStreamArgs {
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
   /** IDs of the NATS containers: a replaced server has lost the stream, so the set-up runs again. */
   readonly serverIds: pulumi.Input<string>[];
+  /** The CA the servers' TLS certificate is verified with, when they require TLS. @default plain TCP */
+  readonly tlsCa?: pulumi.Input<string>;
+  /** The image the (never started) holder of the CA file is created from. @default image */
+  readonly holderImage?: pulumi.Input<string>;
 }
 
 const NS = 1_000_000_000;
@@ -91,7 +96,10 @@ export class JetStream extends pulumi.ComponentResource {
           `STREAM_CONFIG=${JSON.stringify(streamConfig(args.stream))}`,
           `CONSUMER_NAME=${args.consumer.name}`,
           `CONSUMER_CONFIG=${JSON.stringify(consumerConfig(args.consumer))}`,
+          ...(args.tlsCa ? [`NATS_CA_FILE=${secretPath(TLS_CA_FILE)}`] : []),
         ],
+        secretFiles: args.tlsCa ? { [TLS_CA_FILE]: args.tlsCa } : undefined,
+        holderImage: args.holderImage,
         networkName: args.networkName,
         user: "10001:10001",
         dependsOn: args.dependsOn,

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { OneShotJob } from "./job";
 import type { Ownership } from "./labels";
 import { PASSWORD_FILE } from "./postgres";
-import { secretPath } from "./secret-files";
+import { secretPath, TLS_CA_FILE } from "./secret-files";
 
 export interface MigrationArgs {
   readonly owner: Ownership;
@@ -16,6 +16,8 @@ export interface MigrationArgs {
   /** The image the (never started) holder of the secret files is created from: one that does not change with the code keeps a rebuild from rewriting the files. @default image */
   readonly holderImage?: pulumi.Input<string>;
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** The CA the server's TLS certificate is verified with (verify-full), when it requires TLS. @default plain TCP */
+  readonly tlsCa?: pulumi.Input<string>;
   /** ID of the PostgreSQL container: a replaced server on tmpfs starts empty, so the migration runs again. */
   readonly serverId: pulumi.Input<string>;
 }
@@ -32,8 +34,14 @@ export class Migration extends pulumi.ComponentResource {
         owner: args.owner,
         image: args.image,
         entrypoint: ["/usr/bin/tini", "--", "/usr/local/bin/migrate"],
-        envs: [`PGHOST=${args.host}`, `PGDATABASE=${args.database ?? "postgres"}`, `PGPASSWORD_FILE=${secretPath(PASSWORD_FILE)}`],
-        secretFiles: { [PASSWORD_FILE]: args.password },
+        envs: [
+          `PGHOST=${args.host}`,
+          `PGDATABASE=${args.database ?? "postgres"}`,
+          `PGPASSWORD_FILE=${secretPath(PASSWORD_FILE)}`,
+          // libpq's own variables: TLS, and the server's name checked against its certificate.
+          ...(args.tlsCa ? ["PGSSLMODE=verify-full", `PGSSLROOTCERT=${secretPath(TLS_CA_FILE)}`] : []),
+        ],
+        secretFiles: { [PASSWORD_FILE]: args.password, ...(args.tlsCa ? { [TLS_CA_FILE]: args.tlsCa } : {}) },
         holderImage: args.holderImage,
         networkName: args.networkName,
         user: "10003:10003",

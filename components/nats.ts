@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardened, tmpfsFor } from "./hardening";
 import { labelList, ownershipLabels, type Ownership } from "./labels";
+import { secretPath, SecretVolume, tlsServerFiles, type TlsServerFiles } from "./secret-files";
 
 export const NATS_CLIENT_PORT = 4222;
 export const NATS_CLUSTER_PORT = 6222;
@@ -28,13 +29,17 @@ export interface NatsSizing {
 export interface NatsArgs extends NatsSizing {
   /** The data network; server i is reachable there as `nats-<i>`. */
   readonly networkName: pulumi.Input<string>;
+  /** Clients must connect over TLS with this certificate (its names must cover every host they use). @default plain TCP */
+  readonly tls?: TlsServerFiles;
+  /** The image the (never started) holder of the TLS files is created from. @default image */
+  readonly holderImage?: pulumi.Input<string>;
 }
 
 /** The host name of server `i` on the data network. */
 export const natsHost = (i: number) => `nats-${i}`;
 
 /** The nats-server configuration, rendered from typed arguments. */
-export function renderNatsConfig(serverName: string, storeMiB: number, replicas: number): string {
+export function renderNatsConfig(serverName: string, storeMiB: number, replicas: number, tls = false): string {
   // Leave 10 % of the tmpfs for JetStream's own index and metadata files.
   const maxFileStore = Math.floor(storeMiB * 0.9) * 1024 * 1024;
   const lines = [
@@ -47,6 +52,9 @@ export function renderNatsConfig(serverName: string, storeMiB: number, replicas:
     "  max_memory_store: 0",
     "}",
   ];
+  // TLS on the client port only, so /varz says tls_required; the monitor port stays HTTP and the cluster's
+  // routes stay on the internal data network in the clear.
+  if (tls) lines.push("tls {", `  cert_file: "${secretPath("tls-server-cert")}"`, `  key_file: "${secretPath("tls-server-key")}"`, "  timeout: 2", "}");
   if (replicas > 1) {
     const routes = Array.from({ length: replicas }, (_, i) => `    "nats://${natsHost(i)}:${NATS_CLUSTER_PORT}"`);
     lines.push("cluster {", '  name: "cp3"', `  listen: "0.0.0.0:${NATS_CLUSTER_PORT}"`, "  routes: [", ...routes, "  ]", "}");
@@ -83,6 +91,7 @@ export class Nats extends pulumi.ComponentResource {
     }
     if (!(cpus > 0)) throw new pulumi.ResourceError(`Nats ${name}: cpus is ${cpus}; give a number above 0`, this);
 
+    const secrets = args.tls ? new SecretVolume(`${name}-tls`, { owner: args.owner, component: "nats", user: NATS_USER, files: tlsServerFiles(args.tls), image: args.holderImage ?? args.image }, { parent: this }) : undefined;
     const containers = Array.from({ length: replicas }, (_, i) => {
       const containerName = `cp3-${args.owner.stack}-${natsHost(i)}`;
       return new docker.Container(
@@ -97,7 +106,8 @@ export class Nats extends pulumi.ComponentResource {
             cpus,
             tmpfs: { [STORE_DIR]: tmpfsFor(NATS_USER, storeMiB), "/run/nats": tmpfsFor(NATS_USER, 1) },
           }),
-          envs: [`NATS_CONFIG=${renderNatsConfig(containerName, storeMiB, replicas)}`],
+          envs: [`NATS_CONFIG=${renderNatsConfig(containerName, storeMiB, replicas, secrets !== undefined)}`],
+          volumes: secrets ? [secrets.mount] : undefined,
           networksAdvanced: [{ name: args.networkName, aliases: [natsHost(i)] }],
           labels: labelList(ownershipLabels(args.owner, "nats")),
           // `pulumi up` goes on only once the image's healthcheck (JetStream enabled) passes; a cluster's
@@ -105,7 +115,7 @@ export class Nats extends pulumi.ComponentResource {
           wait: replicas === 1,
           waitTimeout: 90,
         },
-        { parent: this },
+        { parent: this, dependsOn: secrets ? [secrets.holder] : [] },
       );
     });
     this.containerNames = pulumi.all(containers.map((c) => c.name));

@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardened, tmpfsFor } from "./hardening";
 import { labelList, ownershipLabels, type Ownership } from "./labels";
-import { secretPath, SecretVolume } from "./secret-files";
+import { secretPath, SecretVolume, tlsServerFiles, type TlsServerFiles } from "./secret-files";
 
 export const POSTGRES_PORT = 5432;
 const PG_USER = "10003:10003";
@@ -39,6 +39,8 @@ export interface PostgresArgs extends PostgresSettings {
   readonly holderImage?: pulumi.Input<string>;
   /** The data network; the server is reachable there as `postgres`. */
   readonly networkName: pulumi.Input<string>;
+  /** TCP clients must use TLS (hostssl) with this certificate; the local socket stays as it is. @default plain TCP */
+  readonly tls?: TlsServerFiles;
 }
 
 /** PostgreSQL with its data on tmpfs or a named volume, healthy once `pg_isready` answers. */
@@ -71,7 +73,7 @@ export class Postgres extends pulumi.ComponentResource {
     }
 
     // The password as a file only the server's user reads; initdb takes it from there on first start.
-    const secrets = new SecretVolume(`${name}-secrets`, { owner: args.owner, component: "postgres", user: PG_USER, files: { [PASSWORD_FILE]: args.password }, image: args.holderImage ?? args.image }, { parent: this });
+    const secrets = new SecretVolume(`${name}-secrets`, { owner: args.owner, component: "postgres", user: PG_USER, files: { [PASSWORD_FILE]: args.password, ...(args.tls ? tlsServerFiles(args.tls) : {}) }, image: args.holderImage ?? args.image }, { parent: this });
     this.container = new docker.Container(
       `${name}-server`,
       {
@@ -80,7 +82,12 @@ export class Postgres extends pulumi.ComponentResource {
         hostname: "postgres",
         ...hardened({ user: PG_USER, memoryMiB, cpus: args.cpus ?? 1, tmpfs }),
         volumes: [secrets.mount, ...(volumes ?? [])],
-        envs: [`POSTGRES_PASSWORD_FILE=${secretPath(PASSWORD_FILE)}`, `PG_MAX_CONNECTIONS=${maxConnections}`, `PG_SHARED_BUFFERS_MB=${sharedBuffersMiB}`],
+        envs: [
+          `POSTGRES_PASSWORD_FILE=${secretPath(PASSWORD_FILE)}`,
+          `PG_MAX_CONNECTIONS=${maxConnections}`,
+          `PG_SHARED_BUFFERS_MB=${sharedBuffersMiB}`,
+          ...(args.tls ? [`PG_TLS_CERT_FILE=${secretPath("tls-server-cert")}`, `PG_TLS_KEY_FILE=${secretPath("tls-server-key")}`] : []),
+        ],
         // /dev/shm backs PostgreSQL's dynamic shared memory.
         shmSize: Math.max(64, sharedBuffersMiB),
         networksAdvanced: [{ name: args.networkName, aliases: ["postgres"] }],

@@ -20,6 +20,17 @@ const FILE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 export const secretPath = (fileName: string) => `${SECRETS_DIR}/${fileName}`;
 
+/** The testbed CA's certificate, in every container that verifies a server. */
+export const TLS_CA_FILE = "tls-ca";
+/** What a TLS server (NATS, PostgreSQL) is given: its certificate and key, and the CA (for its own tools). */
+export interface TlsServerFiles {
+  readonly cert: pulumi.Input<string>;
+  readonly key: pulumi.Input<string>;
+  readonly ca: pulumi.Input<string>;
+}
+/** The secret files of a TLS server. */
+export const tlsServerFiles = (t: TlsServerFiles): SecretFiles => ({ "tls-server-cert": t.cert, "tls-server-key": t.key, [TLS_CA_FILE]: t.ca });
+
 /** The problem with a file name, or undefined when it is fine. */
 export function secretFileNameProblem(fileName: string): string | undefined {
   return FILE_NAME.test(fileName) ? undefined : `secret file name "${fileName}": allowed: lower-case letters, digits, '.', '_' and '-', up to 64, not starting with '.'`;

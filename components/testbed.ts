@@ -15,7 +15,8 @@ import { Nats, NATS_CLIENT_PORT, NATS_MONITOR_PORT, natsHost } from "./nats";
 import { TestbedNetwork } from "./network";
 import { Postgres, POSTGRES_PORT } from "./postgres";
 import { RandomSecret } from "./random-secret";
-import { secretPath } from "./secret-files";
+import { secretPath, TLS_CA_FILE } from "./secret-files";
+import { TlsAuthority } from "./tls-authority";
 import { Service, type ContainerCheck } from "./service";
 import { Toxiproxy, type ProxySpec } from "./toxiproxy";
 
@@ -33,6 +34,11 @@ export interface TestbedArgs {
   readonly baseImage?: string;
   /** The host's CA bundle and proxy settings, offered to every image build (never stored in an image). @default nothing */
   readonly hostOffer?: HostBuildOffer;
+  /**
+   * NATS clients and PostgreSQL TCP clients use TLS, verifying the stack's own CA (TlsAuthority): the servers
+   * require it, the reference flows and the jobs verify the server's name, your services get `tls.ca`. @default false
+   */
+  readonly tls?: boolean;
   /** The PostgreSQL superuser password (after `cp3 rotate-secret`); keep it a Pulumi secret. @default one generated per stack */
   readonly postgresPassword?: pulumi.Input<string>;
   /** Prove the testbed inside the deployment (components/verification.ts): the update fails unless READY. @default no proof */
@@ -84,6 +90,8 @@ export interface TestbedOutputs {
   stream: { name: string; consumer: string };
   /** The local image refs the stack built or runs (the Compose export takes them from here). */
   images: TestbedImageRefs;
+  /** Whether clients reach NATS and PostgreSQL over TLS, and the CA (PEM) that verifies them; "" without TLS. */
+  tls: { enabled: boolean; caCert: string };
 }
 
 /** The images a description needs, whatever it runs on: flows, migrations by database, its own builds by service. */
@@ -113,6 +121,8 @@ export class Testbed extends pulumi.ComponentResource {
     const entryHostPort = args.entryHostPort ?? 0;
     if (!Number.isInteger(entryHostPort) || entryHostPort < 0 || entryHostPort > 65_535) throw new pulumi.ResourceError(`Testbed ${name}: entryHostPort is ${entryHostPort}; give 0 (engine-picked) or a port up to 65535`, this);
     if (!/^cp3\/debian:/.test(args.rootImage)) throw new pulumi.ResourceError(`Testbed ${name}: rootImage is "${args.rootImage}"; give the Debian root cp3 setup imported (cp3/debian:<suite>-<hash>)`, this);
+    const wiringCa = spec.services.filter((s) => Object.values(s.env).some((v) => typeof v !== "string" && v.from === "tls.ca")).map((s) => s.name);
+    if (!args.tls && wiringCa.length > 0) throw new pulumi.ResourceError(`Testbed ${name}: service(s) ${wiringCa.join(", ")} wire tls.ca, but tls is off; turn it on (cp3:tls.enabled true) or remove those variables`, this);
     const parent = { parent: this };
 
     const images = declareImages(imageRequestFor(spec, args.rootImage, args.baseImage ?? "", args.hostOffer ?? {}), this);
@@ -121,10 +131,15 @@ export class Testbed extends pulumi.ComponentResource {
     const edge = new TestbedNetwork("edge", { owner }, parent);
     const data = new TestbedNetwork("data", { owner, internal: true }, parent);
 
-    const nats = new Nats("nats", { owner, image: images.nats, networkName: data.networkName, replicas: spec.nats.replicas, storeMiB: spec.nats.storeMiB, memoryMiB: spec.nats.memoryMiB, cpus: spec.nats.cpus }, parent);
+    // The stack's CA and one server certificate for every name a client uses: the NATS servers, Toxiproxy (the
+    // proxied links), postgres, and localhost and 127.0.0.1 (tools inside the servers' containers, the host).
+    const natsNames = Array.from({ length: spec.nats.replicas }, (_, i) => natsHost(i));
+    const authority = args.tls ? new TlsAuthority("tls", { commonName: `cp3 testbed CA ${owner.stack}`, serverNames: { dns: [...natsNames, "toxiproxy", "postgres", "localhost"], ip: ["127.0.0.1"] } }, parent) : undefined;
+    const serverTls = authority ? { cert: authority.serverCert, key: authority.serverKey, ca: authority.caCert } : undefined;
+    const nats = new Nats("nats", { owner, image: images.nats, networkName: data.networkName, replicas: spec.nats.replicas, storeMiB: spec.nats.storeMiB, memoryMiB: spec.nats.memoryMiB, cpus: spec.nats.cpus, tls: serverTls, holderImage: args.rootImage }, parent);
     const password = args.postgresPassword === undefined ? new RandomSecret("postgres-password", { bytes: 24 }, parent) : { value: pulumi.secret(args.postgresPassword) };
     const pg = spec.postgres;
-    const postgres = new Postgres("postgres", { owner, image: images.postgres, networkName: data.networkName, password: password.value, holderImage: args.rootImage, storage: pg.storage, storageMiB: pg.storageMiB, maxConnections: pg.maxConnections, sharedBuffersMiB: pg.sharedBuffersMiB, memoryMiB: pg.memoryMiB, cpus: pg.cpus }, parent);
+    const postgres = new Postgres("postgres", { owner, image: images.postgres, networkName: data.networkName, password: password.value, tls: serverTls, holderImage: args.rootImage, storage: pg.storage, storageMiB: pg.storageMiB, maxConnections: pg.maxConnections, sharedBuffersMiB: pg.sharedBuffersMiB, memoryMiB: pg.memoryMiB, cpus: pg.cpus }, parent);
 
     // Link proxies (chaos targets) and host-access proxies (never faulted), all through one Toxiproxy.
     const natsProxies: ProxySpec[] = nats.clientUrls.map((_, i) => ({ name: `nats-${i}`, listenPort: 14222 + i, upstream: `${natsHost(i)}:${NATS_CLIENT_PORT}`, publish: false }));
@@ -142,7 +157,7 @@ export class Testbed extends pulumi.ComponentResource {
       const s = spec.nats.streams.find((x) => x.name === c.stream)!;
       const job = new JetStream(
         spec.nats.consumers.length === 1 ? "jetstream" : `jetstream-${c.name}`,
-        { owner, image: images.nats, networkName: data.networkName, natsUrls: nats.clientUrls, serverIds: nats.containerIds, stream: { ...s, replicas: spec.nats.replicas }, consumer: c },
+        { owner, image: images.nats, networkName: data.networkName, natsUrls: nats.clientUrls, serverIds: nats.containerIds, stream: { ...s, replicas: spec.nats.replicas }, consumer: c, tlsCa: authority?.caCert, holderImage: args.rootImage },
         { parent: this, dependsOn: [nats] },
       );
       return job.done;
@@ -150,7 +165,7 @@ export class Testbed extends pulumi.ComponentResource {
     const migrationsDone = Object.entries(images.migrate).map(([database, image]) => {
       const migration = new Migration(
         database === "postgres" ? "migration" : `migration-${database}`,
-        { owner, image, networkName: data.networkName, host: postgres.host, password: password.value, holderImage: args.rootImage, database, serverId: postgres.container.id },
+        { owner, image, networkName: data.networkName, host: postgres.host, password: password.value, tlsCa: authority?.caCert, holderImage: args.rootImage, database, serverId: postgres.container.id },
         { parent: this, dependsOn: [postgres] },
       );
       return migration.done;
@@ -170,9 +185,10 @@ export class Testbed extends pulumi.ComponentResource {
           return pgPort;
         case "postgres.user":
           return "postgres";
-        // Secrets: the variable (validated to be *_FILE) holds the path; secretFilesOf writes the file.
+        // Files: the variable (validated to be *_FILE) holds the path; secretFilesOf writes the file.
         case "postgres.password":
         case "postgres.dsn":
+        case "tls.ca":
           return secretPath(secretFileName(w.from));
         default: {
           const other = spec.services.find((s) => `service:${s.name}.url` === w.from)!;
@@ -181,12 +197,15 @@ export class Testbed extends pulumi.ComponentResource {
       }
     };
 
+    // With TLS a DSN asks libpq-style clients for verify-full against the CA file beside it.
+    const dsnTls = args.tls ? `?sslmode=verify-full&sslrootcert=${secretPath(TLS_CA_FILE)}` : "";
     const secretValues: Record<SecretSource, pulumi.Input<string>> = {
       "postgres-password": password.value,
-      "postgres-dsn-direct": pulumi.interpolate`postgres://postgres:${password.value}@postgres:${POSTGRES_PORT}/postgres`,
-      "postgres-dsn-proxied": pulumi.interpolate`postgres://postgres:${password.value}@toxiproxy:${POSTGRES_PROXY_PORT}/postgres`,
+      "postgres-dsn-direct": pulumi.interpolate`postgres://postgres:${password.value}@postgres:${POSTGRES_PORT}/postgres${dsnTls}`,
+      "postgres-dsn-proxied": pulumi.interpolate`postgres://postgres:${password.value}@toxiproxy:${POSTGRES_PROXY_PORT}/postgres${dsnTls}`,
+      "tls-ca": authority?.caCert ?? "",
     };
-    const serviceSecretFiles = (service: ServiceSpec) => Object.fromEntries(Object.entries(secretFilesOf(service, proxied(service.name, "postgres"))).map(([file, source]) => [file, secretValues[source]]));
+    const serviceSecretFiles = (service: ServiceSpec) => Object.fromEntries(Object.entries(secretFilesOf(service, proxied(service.name, "postgres"), args.tls)).map(([file, source]) => [file, secretValues[source]]));
 
     // Services in dependency order: a service waits for the gates it names (NATS set up, migrations applied,
     // other services created healthy, since the engine waits for each container's health check).
@@ -252,6 +271,7 @@ export class Testbed extends pulumi.ComponentResource {
       containers: pulumi.all([serviceContainers, nats.containerNames, postgres.containerName, toxiproxy.containerName]).apply(([byService, natsNames, postgresName, toxiproxyName]): TestbedOutputs["containers"] => ({ ...(byService as Record<string, string[]>), nats: [...natsNames], postgres: postgresName, toxiproxy: toxiproxyName })),
       roles: pulumi.output(roles),
       stream: pulumi.output({ name: firstConsumer?.stream ?? "", consumer: firstConsumer?.name ?? "" }),
+      tls: authority ? authority.caCert.apply((caCert) => ({ enabled: true, caCert })) : pulumi.output({ enabled: false, caCert: "" }),
       images: pulumi.output({ nats: images.nats, postgres: images.postgres, toxiproxy: images.toxiproxy, migrate: images.migrate, services: Object.fromEntries(spec.services.map((s) => [s.name, imageOf(s)])) }),
     };
     if (args.verify) {

@@ -110,7 +110,7 @@ export interface ComposeExportInput {
 // Secrets are files (secrets/<name> beside the Compose file), mounted in /run/secrets, never variables.
 
 /** The content of every secret file the Compose file may mount, from the stack's PostgreSQL password. */
-export function composeSecretFiles(password: string): Record<SecretSource, string> {
+export function composeSecretFiles(password: string): Record<Exclude<SecretSource, "tls-ca">, string> {
   return {
     "postgres-password": password,
     "postgres-dsn-direct": `postgres://postgres:${password}@postgres:${POSTGRES_PORT}/postgres`,
@@ -179,6 +179,8 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
     if (ref === undefined || ref === "") missing.push(what);
     return ref ?? "";
   };
+  const wiringCa = spec.services.filter((s) => Object.values(s.env).some((v) => typeof v !== "string" && v.from === "tls.ca")).map((s) => s.name);
+  if (wiringCa.length > 0) throw new UsageError(`service(s) ${wiringCa.join(", ")} wire tls.ca; the Compose export has no TLS yet: remove those variables to export`);
   const services: Record<string, ComposeService> = {};
   const add = (name: string, service: ComposeService) => {
     if (services[name]) throw new UsageError(`the description's service "${name}" has the name of the testbed's own ${name}; rename it to export the system as a Compose file`);

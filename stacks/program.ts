@@ -32,7 +32,7 @@ const common = { owner, spec, rootImage: baseRootImage().ref, chaosProxy: config
 // rate 0 and seed -1 leave the profile's rate and a random seed (printed).
 const v = config.verify;
 const verify = v.enabled ? { profile: v.profile, ...(v.duration !== "" ? { duration: v.duration } : {}), ...(v.rate > 0 ? { rate: v.rate } : {}), experiments: v.experiments, ...(v.seed >= 0 ? { seed: v.seed } : {}), reportDir: v.reportDir } : undefined;
-const testbed = config.platform === "kubernetes" ? onLocalCluster() : new Testbed("testbed", { ...common, entryHostPort: config.gateway.hostPort, ...(verify ? { verify } : {}) });
+const testbed = config.platform === "kubernetes" ? onLocalCluster() : new Testbed("testbed", { ...common, entryHostPort: config.gateway.hostPort, tls: config.tls.enabled, ...(verify ? { verify } : {}) });
 
 /** The same description on the cluster `cp3 cluster up` runs, through its admin kubeconfig and its own containerd. */
 function onLocalCluster(): KubernetesTestbed {

@@ -65,25 +65,33 @@ const postgres = z.strictObject({
 });
 
 /** Values wired from the testbed; they follow chaos.proxy through Toxiproxy where a link is proxied. */
-export const WIRED = ["nats.url", "postgres.host", "postgres.port", "postgres.user", "postgres.password", "postgres.dsn"] as const;
+export const WIRED = ["nats.url", "postgres.host", "postgres.port", "postgres.user", "postgres.password", "postgres.dsn", "tls.ca"] as const;
 /**
  * Wired values that are secrets: they reach a container as a file (readable only by its user), never as a
  * variable, which `docker inspect` and the pod spec would show. The variable, named *_FILE, holds the path.
  */
 export const SECRET_WIRED: readonly WiredValue["from"][] = ["postgres.password", "postgres.dsn"];
+/** Wired values delivered as files (the variable, named *_FILE, holds the path): the secrets, and the testbed's CA certificate. */
+export const FILE_WIRED: readonly WiredValue["from"][] = [...SECRET_WIRED, "tls.ca"];
 /** The file a secret wired value is written to, inside the container. */
 export const secretFileName = (from: string) => from.replace(".", "-");
 /**
  * The stored secrets a platform keeps (a Secret's keys on Kubernetes, files beside a Compose file): the DSN
  * differs by the way a service reaches PostgreSQL, directly or through Toxiproxy.
  */
-export const SECRET_SOURCES = ["postgres-password", "postgres-dsn-direct", "postgres-dsn-proxied"] as const;
+export const SECRET_SOURCES = ["postgres-password", "postgres-dsn-direct", "postgres-dsn-proxied", "tls-ca"] as const;
 export type SecretSource = (typeof SECRET_SOURCES)[number];
 
-/** A service's secret files, file name -> the stored secret it holds: the one decision every platform takes from here. */
-export function secretFilesOf(service: Pick<ServiceSpec, "env">, postgresProxied: boolean): Record<string, SecretSource> {
-  const sourceOf = (from: WiredValue["from"]): SecretSource => (from === "postgres.password" ? "postgres-password" : postgresProxied ? "postgres-dsn-proxied" : "postgres-dsn-direct");
-  return Object.fromEntries(Object.values(service.env).flatMap((v) => (typeof v !== "string" && SECRET_WIRED.includes(v.from) ? [[secretFileName(v.from), sourceOf(v.from)]] : [])));
+/**
+ * A service's secret files, file name -> the stored secret it holds: the one decision every platform takes from
+ * here. With TLS, a DSN names the CA file (sslrootcert), so a service given a DSN gets that file too.
+ */
+export function secretFilesOf(service: Pick<ServiceSpec, "env">, postgresProxied: boolean, tls = false): Record<string, SecretSource> {
+  const sourceOf = (from: WiredValue["from"]): SecretSource =>
+    from === "postgres.password" ? "postgres-password" : from === "tls.ca" ? "tls-ca" : postgresProxied ? "postgres-dsn-proxied" : "postgres-dsn-direct";
+  const wired = Object.values(service.env).flatMap((v) => (typeof v !== "string" && FILE_WIRED.includes(v.from) ? [v.from] : []));
+  if (tls && wired.includes("postgres.dsn")) wired.push("tls.ca");
+  return Object.fromEntries(wired.map((from) => [secretFileName(from), sourceOf(from)]));
 }
 const wired = z.strictObject({
   from: z.union([z.enum(WIRED), z.string().regex(/^service:[a-z][a-z0-9-]{0,30}\.url$/)], { error: `one of ${WIRED.join(", ")}, or service:<name>.url` }),

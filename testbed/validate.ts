@@ -2,7 +2,7 @@
 // (names that must exist, one entry, memory that must hold a tmpfs). Every problem is reported at once, each
 // naming the field, what it got and what is allowed.
 import type { z } from "zod";
-import { SECRET_WIRED, testbedSpecSchema, type TestbedSpec } from "./spec";
+import { FILE_WIRED, SECRET_WIRED, testbedSpecSchema, type TestbedSpec } from "./spec";
 
 export class SpecError extends Error {
   constructor(
@@ -76,8 +76,9 @@ function crossChecks(s: TestbedSpec): string[] {
     });
     for (const [key, value] of Object.entries(svc.env)) {
       const ref = typeof value === "object" ? /^service:(.+)\.url$/.exec(value.from)?.[1] : undefined;
-      if (typeof value === "object" && SECRET_WIRED.includes(value.from) && !key.endsWith("_FILE")) {
-        problems.push(`${at}.env.${key}: got {from: ${value.from}}, a secret; allowed: a variable named *_FILE (${key}_FILE), which gets the path of a file holding the value (secrets never reach a container as a variable)`);
+      if (typeof value === "object" && FILE_WIRED.includes(value.from) && !key.endsWith("_FILE")) {
+        const what = SECRET_WIRED.includes(value.from) ? "a secret" : "a file";
+        problems.push(`${at}.env.${key}: got {from: ${value.from}}, ${what}; allowed: a variable named *_FILE (${key}_FILE), which gets the path of a file holding the value (secrets never reach a container as a variable)`);
       }
       if (ref !== undefined && !s.services.some((o) => o.name === ref && o.ports.length > 0)) {
         problems.push(`${at}.env.${key}.from: got "service:${ref}.url"; allowed: service:<name>.url of a service with a port (${list(s.services.filter((o) => o.ports.length > 0).map((o) => o.name))})`);

@@ -93,6 +93,8 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
     }
     if (!LABEL_VALUE.test(owner.stack)) throw fail(`owner.stack is "${owner.stack}"; a label value is at most 63 letters, digits, '-', '_' or '.'`);
     if (!LABEL_VALUE.test(owner.run)) throw fail(`owner.run is "${owner.run}"; a label value is at most 63 letters, digits, '-', '_' or '.'`);
+    const wiringCa = spec.services.filter((s) => Object.values(s.env).some((v) => typeof v !== "string" && v.from === "tls.ca")).map((s) => s.name);
+    if (wiringCa.length > 0) throw fail(`service(s) ${wiringCa.join(", ")} wire tls.ca, but TLS inside the testbed is built for Docker stacks only; remove those variables`);
     if (!Number.isInteger(entryNodePort) || (entryNodePort !== 0 && (entryNodePort < 30000 || entryNodePort > 32767))) throw fail(`entryNodePort is ${entryNodePort}; give 0 (cluster-picked) or a port from 30000 to 32767`);
 
     const jetstreamJobs = jobNames("jetstream", spec.nats.consumers.map((c) => c.name), () => spec.nats.consumers.length === 1);
@@ -183,7 +185,7 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
       {
         metadata: objectMeta(owner, ns, SERVICE_SECRETS, SERVICE_SECRETS),
         type: "Opaque",
-        stringData: { "postgres-password": pulumi.secret(password.value), "postgres-dsn-direct": dsn(postgres.host, String(POSTGRES_PORT)), "postgres-dsn-proxied": dsn(toxiproxy.clusterIp, "15432") } satisfies Record<SecretSource, pulumi.Input<string>>,
+        stringData: { "postgres-password": pulumi.secret(password.value), "postgres-dsn-direct": dsn(postgres.host, String(POSTGRES_PORT)), "postgres-dsn-proxied": dsn(toxiproxy.clusterIp, "15432") } satisfies Record<Exclude<SecretSource, "tls-ca">, pulumi.Input<string>>,
       },
       parent,
     );
@@ -265,6 +267,7 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
     const serviceWorkloads = pulumi.all(Object.fromEntries([...services].map(([n, s]) => [n, s.workloadName.apply((w) => [w])])));
     this.outputs = {
       platform: pulumi.output("kubernetes" as const),
+      tls: pulumi.output({ enabled: false, caCert: "" }),
       namespace: ns,
       system: pulumi.output({ name: spec.name, drive: spec.drive, oracle: spec.oracle ?? null, probes: spec.probes }),
       gatewayUrl: entryService.url.apply((u) => u ?? ""),

@@ -8,7 +8,8 @@ export USER=nats HOME=/tmp XDG_CONFIG_HOME=/tmp/.config
 : "${NATS_URL:?}" "${STREAM_NAME:?}" "${STREAM_CONFIG:?}" "${CONSUMER_NAME:?}" "${CONSUMER_CONFIG:?}"
 printf '%s' "$STREAM_CONFIG" > /tmp/stream.json
 printf '%s' "$CONSUMER_CONFIG" > /tmp/consumer.json
-nats() { /usr/local/bin/nats --server "$NATS_URL" --timeout 10s "$@"; }
+# With TLS the servers' certificate is verified against the testbed's CA (NATS_CA_FILE).
+nats() { /usr/local/bin/nats --server "$NATS_URL" ${NATS_CA_FILE:+--tlsca "$NATS_CA_FILE"} --timeout 10s "$@"; }
 # The servers may still be electing a meta leader: retry for a while.
 i=0
 until nats stream info "$STREAM_NAME" >/dev/null 2>&1 || nats stream add "$STREAM_NAME" --config /tmp/stream.json; do

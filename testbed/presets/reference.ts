@@ -20,7 +20,7 @@ export const REFERENCE_ORACLE_QUERY = `SELECT r.idempotency_key,
        r.state
   FROM records r`;
 
-export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | "postgres" | "toxiproxy" | "gateway" | "worker" | "dev">, workloadDir: string): TestbedSpecInput {
+export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | "postgres" | "toxiproxy" | "gateway" | "worker" | "dev" | "tls">, workloadDir: string): TestbedSpecInput {
   const j = c.jetstream;
   const stream = { name: j.stream, subjects: j.subjects, maxMsgs: j.maxMsgs, maxBytesMiB: j.maxBytesMiB, maxAgeSeconds: j.maxAgeSeconds, duplicateWindowSeconds: j.duplicateWindowSeconds, discard: j.discard };
   const consumer = { stream: j.stream, name: j.consumer, maxAckPending: j.maxAckPending, ackWaitSeconds: j.ackWaitSeconds, maxDeliver: j.maxDeliver };
@@ -36,6 +36,8 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
     CONTAINER_POSTGRES__HOST: { from: "postgres.host" as const },
     CONTAINER_POSTGRES__PORT: { from: "postgres.port" as const },
     CONTAINER_POSTGRES__PASSWORD_FILE: { from: "postgres.password" as const },
+    // With TLS both clients verify the servers' certificate (and name) against the stack's CA.
+    ...(c.tls.enabled ? { CONTAINER_NATS__CA_FILE: { from: "tls.ca" as const }, CONTAINER_POSTGRES__CA_FILE: { from: "tls.ca" as const } } : {}),
   };
   const hotReload = (flow: string) =>
     c.dev.hotReload

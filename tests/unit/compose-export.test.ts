@@ -221,7 +221,7 @@ describe("the Compose export against the Pulumi program under mocks", () => {
     securityOpt: s.security_opt,
     nproc: Object.entries(s.ulimits).map(([name, l]) => ({ name, ...l })),
     shmMiB: s.shm_size === undefined ? undefined : Number(s.shm_size.replace(/m$/, "")),
-    secretFiles: (s.secrets ?? []).map((x) => [`/run/secrets/${x.target}`, composeSecretFiles(password)[x.source as SecretSource]]),
+    secretFiles: (s.secrets ?? []).map((x) => [`/run/secrets/${x.target}`, composeSecretFiles(password)[x.source as Exclude<SecretSource, "tls-ca">]]),
     networks: Object.keys(s.networks),
     ports: (s.ports ?? []).map((p) => `${p.split(":")[0]}:${p.split(":").pop()}`),
   });

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../stacks/config";
 import { loadSpecFile } from "../../testbed/load";
 import { referenceWorkload } from "../../testbed/presets/reference";
-import type { TestbedSpecInput } from "../../testbed/spec";
+import { secretFilesOf, type TestbedSpecInput } from "../../testbed/spec";
 import { SpecError, validateSpec } from "../../testbed/validate";
 
 const ciConfig = () => parseConfig({ "cp3:kind": "ci" }, "ci");
@@ -78,7 +78,7 @@ describe("validateSpec", () => {
   it("checks what spans fields: names that must exist, one entry, memory for the tmpfs", () => {
     const bad = minimal();
     bad.services[1]!.dependsOn = ["fulfil", "redis"];
-    bad.services[1]!.env = { API: { from: "service:nope.url" }, DB_PASSWORD: { from: "postgres.password" }, DSN_FILE: { from: "postgres.dsn" } };
+    bad.services[1]!.env = { API: { from: "service:nope.url" }, DB_PASSWORD: { from: "postgres.password" }, DSN_FILE: { from: "postgres.dsn" }, CA: { from: "tls.ca" } };
     bad.services[1]!.ports = [{ port: 9000, entry: true }];
     bad.drive.entry = "web";
     bad.nats!.consumers = [{ stream: "EVENTS", name: "x" }];
@@ -89,6 +89,7 @@ describe("validateSpec", () => {
       'services[1].dependsOn[1]: got "redis"; allowed: nats, postgres, migrations, api',
       'services[1].env.API.from: got "service:nope.url"; allowed: service:<name>.url of a service with a port (api, fulfil)',
       "services[1].env.DB_PASSWORD: got {from: postgres.password}, a secret; allowed: a variable named *_FILE (DB_PASSWORD_FILE), which gets the path of a file holding the value (secrets never reach a container as a variable)",
+      "services[1].env.CA: got {from: tls.ca}, a file; allowed: a variable named *_FILE (CA_FILE), which gets the path of a file holding the value (secrets never reach a container as a variable)",
       "services[1].replicas: got 2; allowed: 1 for the entry service (its port is published on 127.0.0.1)",
       "services: api and fulfil both have an entry port; allowed: one entry port in the whole system",
       'drive.entry: got "web"; allowed: a service\'s name (api, fulfil)',
@@ -114,5 +115,13 @@ describe("loadSpecFile", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("gives each service the files its wired values name, the CA beside a DSN when TLS is on", () => {
+    const env = { PW_FILE: { from: "postgres.password" as const }, DSN_FILE: { from: "postgres.dsn" as const }, HOST: { from: "postgres.host" as const }, PLAIN: "x" };
+    expect(secretFilesOf({ env }, true)).toEqual({ "postgres-password": "postgres-password", "postgres-dsn": "postgres-dsn-proxied" });
+    expect(secretFilesOf({ env }, false, true)).toEqual({ "postgres-password": "postgres-password", "postgres-dsn": "postgres-dsn-direct", "tls-ca": "tls-ca" });
+    expect(secretFilesOf({ env: { CA_FILE: { from: "tls.ca" } } }, false, true)).toEqual({ "tls-ca": "tls-ca" });
+    expect(secretFilesOf({ env: { HOST: { from: "postgres.host" } } }, false, true)).toEqual({});
   });
 });

@@ -1,5 +1,6 @@
 // The one way to PostgreSQL: a pool with an explicit connect timeout, errors on idle clients handled (they
 // would otherwise crash the process), and clients always released.
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import pg from "pg";
 import type { Logger } from "pino";
@@ -23,6 +24,8 @@ export interface DbSettings {
   maxLifetimeSeconds: number;
   /** Shown in pg_stat_activity: the flow instance. */
   applicationName: string;
+  /** TLS with the server's certificate and name verified against this CA (libpq's verify-full); "" for none. */
+  caFile: string;
 }
 
 export type Db = ReturnType<typeof createDb>;
@@ -39,6 +42,7 @@ export function createDb(s: DbSettings, log: Logger, metrics: Metrics) {
     idleTimeoutMillis: 10_000,
     maxLifetimeSeconds: s.maxLifetimeSeconds,
     application_name: s.applicationName,
+    ...(s.caFile ? { ssl: { ca: readFileSync(s.caFile, "utf8"), rejectUnauthorized: true } } : {}),
   });
   pool.on("error", (err) => log.warn({ err }, "postgres: idle client error"));
   // A connection reset while a client is checked out is emitted on that client; with no listener it would end

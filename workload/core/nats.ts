@@ -12,10 +12,12 @@ export interface NatsHandle {
   jsm: () => Promise<JetStreamManager>;
 }
 
-export async function connectNats(servers: string[], name: string, log: Logger, metrics: Metrics): Promise<NatsHandle> {
+/** `caFile`: the servers require TLS, and their certificate (and name) is verified against this CA. */
+export async function connectNats(servers: string[], name: string, log: Logger, metrics: Metrics, caFile = ""): Promise<NatsHandle> {
   const nc = await connect({
     servers,
     name,
+    ...(caFile ? { tls: { caFile } } : {}),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     reconnectJitter: 500,

@@ -36,7 +36,7 @@ const relay = startRelay({ db, log, metrics, nats: () => nats, subject: s.nats.s
 (async () => {
   for (let attempt = 0; !nats; attempt++) {
     try {
-      nats = await connectNats(s.nats.url, `${s.flow.name}-${s.flow.instance}`, log, metrics);
+      nats = await connectNats(s.nats.url, `${s.flow.name}-${s.flow.instance}`, log, metrics, s.nats.caFile);
     } catch (err) {
       log.warn({ err: String(err) }, "nats: first connection failed; retrying");
       await sleep(fullJitterDelay(attempt, backoff));

@@ -31,7 +31,7 @@ const db = createDb({ ...s.postgres, applicationName: s.flow.instance, poolMax: 
 const streamConfig = JSON.parse(s.nats.streamConfig) as Record<string, unknown>;
 const consumerConfig = JSON.parse(s.nats.consumerConfig) as Record<string, unknown>;
 const backoff = { baseMs: 200, capMs: 5000 };
-const nats = await connectNats(s.nats.url, `${s.flow.name}-${s.flow.instance}`, log, metrics);
+const nats = await connectNats(s.nats.url, `${s.flow.name}-${s.flow.instance}`, log, metrics, s.nats.caFile);
 // Double acks confirmed on one subscription, not a request object, timer and Error per message.
 const replies = createReplies(nats.nc, 5000);
 const deps: ProcessDeps = {
