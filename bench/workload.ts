@@ -3,7 +3,8 @@
 // processed latency at that rate; where the CPU went at each rate; and, measured in the same run, the machine's
 // ceilings (JetStream publish with `nats bench`, single-row insert transactions with `pgbench`), so the figure
 // reads as a fraction of the limit. The sweep runs as ci stacks run (the flows reach NATS and PostgreSQL
-// through Toxiproxy, `chaos.proxy: true`), then again from that knee up with the flows connected directly.
+// through Toxiproxy, `chaos.proxy: true`), then again from that knee up with the flows connected directly, and
+// last with TLS inside the testbed (`tls.enabled: true`, the flows verifying NATS and PostgreSQL), all rates.
 // The load comes from loadgen (the default engine) on the host, to the gateway's port published on 127.0.0.1.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -45,6 +46,8 @@ export interface StepResult {
 export interface Sweep {
   /** Whether the flows reached NATS and PostgreSQL through Toxiproxy. */
   proxy: boolean;
+  /** Whether the flows reached them over TLS. */
+  tls: boolean;
   steps: StepResult[];
   bestRate: number;
   acceptToProcessedMs: { p50: number; p95: number } | undefined;
@@ -62,6 +65,8 @@ export interface BenchWorkloadFigures {
   acceptToProcessedMs: { p50: number; p95: number } | undefined;
   /** The same stack with `chaos.proxy: false`, from the first sweep's knee up. */
   direct: Sweep | undefined;
+  /** The same stack with `tls.enabled: true` (through Toxiproxy, as the first sweep), every rate. */
+  tls: Sweep;
   natsAsyncPublishMsgsPerSec: number;
   natsSyncPublishMsgsPerSec: number;
   pgInsertTps: number;
@@ -186,7 +191,7 @@ async function engineCost(engine: Loadgen, rate: number, seconds: number): Promi
 }
 
 /** Steps up through `rates`, stopping at the first over the SLO; then the accept-to-processed latency at the best. */
-async function sweep(engine: Loadgen, t: Target, rates: number[], stepSeconds: number, label: string, proxy: boolean): Promise<Sweep> {
+async function sweep(engine: Loadgen, t: Target, rates: number[], stepSeconds: number, label: string, how: { proxy: boolean; tls: boolean }): Promise<Sweep> {
   const steps: StepResult[] = [];
   for (const rate of rates) {
     const step = await loadStep(engine, t, rate, stepSeconds, `${label}${rate}`);
@@ -209,7 +214,7 @@ async function sweep(engine: Loadgen, t: Target, rates: number[], stepSeconds: n
     const [p50, p95] = row.split("|").map(Number);
     latency = { p50: p50!, p95: p95! };
   }
-  return { proxy, steps, bestRate: best?.rate ?? 0, acceptToProcessedMs: latency };
+  return { ...how, steps, bestRate: best?.rate ?? 0, acceptToProcessedMs: latency };
 }
 
 export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, options: { rates: number[]; stepSeconds: number }): Promise<BenchWorkloadFigures> {
@@ -241,7 +246,7 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
     await waitDrained(pg, 120_000);
 
     say("bench: flows through Toxiproxy (chaos.proxy: true, as ci runs)");
-    const proxied = await sweep(engine, t, options.rates, options.stepSeconds, "p", true);
+    const proxied = await sweep(engine, t, options.rates, options.stepSeconds, "p", { proxy: true, tls: false });
 
     // The same stack with the flows connected straight to NATS and PostgreSQL (they are replaced; the data
     // stays), from the knee found above up: what the proxy costs.
@@ -254,8 +259,19 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
       t = { ...t, baseUrl: o.gatewayUrl };
       await loadStep(engine, t, warmRate, 10, "warmup2");
       await waitDrained(pg, 120_000);
-      direct = await sweep(engine, t, from, options.stepSeconds, "d", false);
+      direct = await sweep(engine, t, from, options.stepSeconds, "d", { proxy: false, tls: false });
     }
+
+    // TLS inside the testbed, through Toxiproxy as the first sweep: NATS and PostgreSQL are replaced (their
+    // tmpfs data goes; the set-up and the migration run again), the flows verify both against the stack's CA.
+    say("bench: TLS inside the testbed (tls.enabled: true, through Toxiproxy)");
+    await stack.setConfig("cp3:chaos", { value: JSON.stringify({ proxy: true }) });
+    await stack.setConfig("cp3:tls", { value: JSON.stringify({ enabled: true }) });
+    o = (await upStack(stack)).outputs as unknown as Outputs;
+    t = { ...t, baseUrl: o.gatewayUrl, pg: o.containers.postgres };
+    await loadStep(engine, t, warmRate, 10, "warmup3");
+    await waitDrained(t.pg, 120_000);
+    const tls = await sweep(engine, t, options.rates, options.stepSeconds, "t", { proxy: true, tls: true });
     return {
       target: `${t.baseUrl} (${await publishedPortPath()})`,
       engine: engine.info,
@@ -264,6 +280,7 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
       bestRate: proxied.bestRate,
       acceptToProcessedMs: proxied.acceptToProcessedMs,
       direct,
+      tls,
       natsAsyncPublishMsgsPerSec: natsAsync,
       natsSyncPublishMsgsPerSec: natsSync,
       pgInsertTps: pgTps,
@@ -301,6 +318,13 @@ export function formatBenchWorkload(f: BenchWorkloadFigures): string {
     lines.push("", "the same with the flows connected directly (chaos.proxy: false), from that rate up:", ...stepLines(f.direct.steps));
     lines.push("", `highest rate without the proxy: ${f.direct.bestRate > 0 ? `${f.direct.bestRate}/s` : `below ${f.direct.steps[0]?.rate ?? 0}/s this time`}; accept-to-processed at it: ${latencyText(f.direct.acceptToProcessedMs)}`);
   }
+  lines.push(
+    "",
+    "with TLS inside the testbed (tls.enabled: true; through Toxiproxy, as the first sweep):",
+    ...stepLines(f.tls.steps),
+    "",
+    `highest rate with TLS: ${f.tls.bestRate > 0 ? `${f.tls.bestRate}/s` : `below ${f.tls.steps[0]?.rate ?? 0}/s this time`} against ${f.bestRate}/s without${f.bestRate > 0 && f.tls.bestRate > 0 ? ` (ratio ${(f.tls.bestRate / f.bestRate).toFixed(2)})` : ""}; accept-to-processed at it: ${latencyText(f.tls.acceptToProcessedMs)}`,
+  );
   lines.push(
     "",
     `ceilings in the same run: JetStream async publish ${f.natsAsyncPublishMsgsPerSec} msgs/s, sync publish ${f.natsSyncPublishMsgsPerSec} msgs/s; PostgreSQL single-row insert transactions ${f.pgInsertTps.toFixed(0)}/s (pgbench, 8 clients)`,
