@@ -37,4 +37,5 @@ describe("failure handling", () => {
     );
     expect(registry.byType(CONTAINER)).toEqual([]);
   });
+
 });

@@ -2,8 +2,8 @@
 // client uses, NATS and PostgreSQL requiring TLS, and every client (flows, jobs) given the CA as a file and told
 // to verify; the keys only ever as holder uploads.
 import { X509Certificate } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
-import type { MockRegistry } from "./mock-registry";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { installMocks, type MockRegistry } from "./mock-registry";
 import { CONTAINER, ciConfig, envValue, loadProgram } from "./program-harness";
 
 describe("the ci program with TLS on", () => {
@@ -49,5 +49,21 @@ describe("the ci program with TLS on", () => {
       expect(uploads(holder)["/run/secrets/tls-ca"]?.content, holder).toBe(ca);
       expect(Object.keys(uploads(holder)), holder).not.toContain("/run/secrets/tls-server-key");
     }
+  });
+});
+
+describe("a testbed without TLS", () => {
+  it("refuses a service wiring tls.ca on a testbed without TLS, before creating any child", async () => {
+    const registry = await installMocks("ci-noca");
+    vi.resetModules();
+    const { Testbed } = await import("../../components/testbed");
+    const { referenceWorkload } = await import("../../testbed/presets/reference");
+    const { parseConfig } = await import("../../stacks/config");
+    const { validateSpec } = await import("../../testbed/validate");
+    const spec = validateSpec(referenceWorkload(parseConfig({ "cp3:kind": "ci", "cp3:tls": JSON.stringify({ enabled: true }) }, "ci-noca"), "/w"));
+    expect(() => new Testbed("testbed", { owner: { stack: "ci-noca", run: "ci-noca", expires: "" }, spec, rootImage: "cp3/debian:bookworm-x", tls: false })).toThrow(
+      "Testbed testbed: service(s) gateway, worker wire tls.ca, but tls is off; turn it on (cp3:tls.enabled true) or remove those variables",
+    );
+    expect(registry.resources.filter((r) => r.type !== "cp3:index:Testbed")).toEqual([]);
   });
 });
