@@ -149,8 +149,9 @@ describe("cp3 export compose on a real engine", () => {
     const { id } = (await accepted.json()) as { id: string };
     const processed = await poll(async () => ((await getJson<{ state: string }>(`${base}/v1/records/${id}`)).body?.state === "processed" ? true : undefined), { timeoutMs: 30_000, intervalMs: 500, what: `record ${id} processed` });
     expect(processed.done).toBe(true);
-    // The stack beside it is untouched: all its containers but its two finished jobs still run.
-    const stopped = (await docker.containersWithLabels({ "cp3.stack": name })).filter((c) => c.State !== "running").map((c) => c.Names[0]);
+    // The stack beside it is untouched: all its containers but its two finished jobs (and its secret holders,
+    // which never run) still run.
+    const stopped = (await docker.containersWithLabels({ "cp3.stack": name })).filter((c) => c.State !== "running" && c.Labels["cp3.purpose"] !== "secret-holder").map((c) => c.Names[0]);
     expect(stopped.sort()).toEqual([`/cp3-${name}-jetstream-setup`, `/cp3-${name}-migration-apply`]);
   }, 600_000);
 
