@@ -47,4 +47,4 @@ function onLocalCluster(): KubernetesTestbed {
 export const stackKind = config.kind;
 /** What image builds were offered of this host (the CA bundle's path, never its text; proxy argument names only). */
 export const hostOffer = host.summary;
-export const { platform, namespace, system, gatewayUrl, natsUrl, natsMonitorUrl, postgresDsn, toxiproxyUrl, chaosProxies, networks, containers, roles, stream, images } = testbed.outputs;
+export const { platform, namespace, system, gatewayUrl, natsUrl, natsMonitorUrl, postgresDsn, toxiproxyUrl, chaosProxies, networks, containers, roles, stream, images, tls } = testbed.outputs;

@@ -67,13 +67,15 @@ describe("TLS inside the testbed", () => {
     const verify = startCli(["verify", "--stack", name, "--duration", "60s", "--rate", "50", "--report-dir", reportBase]);
     await verify.waitFor(/step load \(smoke\) with chaos \.\.\./, 300_000);
     await sleep(15_000);
+    // Every TCP session, by client: each flow has sessions, and none of any client is unencrypted.
     const ssl = await docker.exec(outputs.containers.postgres, [
       "psql", "-X", "-d", "postgres", "-tA", "-F", " ", "-c",
-      "SELECT count(*) FILTER (WHERE s.ssl), count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.client_addr IS NOT NULL AND a.backend_type = 'client backend'",
+      "SELECT a.application_name, count(*), count(*) FILTER (WHERE s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.client_addr IS NOT NULL AND a.backend_type = 'client backend' GROUP BY 1 ORDER BY 1",
     ]);
-    const [encrypted, all] = ssl.output.trim().split(" ").map(Number);
-    expect(all, ssl.output).toBeGreaterThan(3);
-    expect(encrypted).toBe(all);
+    const rows = ssl.output.trim().split("\n").map((l) => l.split(" "));
+    expect(rows.map((r) => r[0]), ssl.output).toEqual(expect.arrayContaining(["gateway", "worker-0", "worker-1"]));
+    for (const [client, all, encrypted] of rows) expect(Number(encrypted), `${client}: ${encrypted} of ${all} sessions encrypted`).toBe(Number(all));
+    const [all, encrypted] = rows.reduce(([a, e], r) => [a + Number(r[1]), e + Number(r[2])], [0, 0]);
     expect(await verify.exited, verify.output().slice(-4000)).toBe(0);
     const html = /^report: (.+report\.html)$/m.exec(verify.output())?.[1];
     const report = JSON.parse(fs.readFileSync(path.join(path.dirname(html!), "report.json"), "utf8")) as RunReport;
