@@ -4,54 +4,38 @@
 // old one, no server or service container was replaced, and every flow session PostgreSQL holds was opened
 // after the rotation (the pools re-authenticated from the file; none of the old password is left).
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import type { Stack } from "@pulumi/pulumi/automation";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { destroyStack, leftovers, openStack, stackOutputs, upStack } from "../../lifecycle/stacks";
+import { describe, expect, it } from "vitest";
+import { stackOutputs } from "../../lifecycle/stacks";
 import * as docker from "../../lib/docker-api";
 import { sleep } from "../../lib/poll";
 import { newRunId } from "../../lib/run-id";
 import { HOLDER_LABEL } from "../../lib/secret-holders";
 import type { RunReport } from "../../reporting/model";
-import { setup } from "../../toolchain/setup";
 import { runCli, startCli } from "./cli-process";
+import { upStackForFile } from "./stack-fixture";
 
-const name = `ci-rot-${newRunId()}`;
-const reportBase = fs.mkdtempSync(path.join(os.tmpdir(), "cp3-rotate-test-"));
 const RATE = 200;
 const LOAD_SECONDS = 150;
 /** The flows' pools close a connection this long after it opened (workload/core/db.ts maxLifetimeSeconds). */
 const MAX_LIFETIME_SECONDS = 60;
-let stack: Stack;
-let containers: { postgres: string; gateway: string[]; worker: string[] };
+const f = upStackForFile<{ containers: { postgres: string; gateway: string[]; worker: string[] } }>(`ci-rot-${newRunId()}`);
+const name = f.name;
 
-beforeAll(async () => {
-  const result = await setup({ checkOnly: true });
-  expect(result.missing, "the toolchain is incomplete: run `npm run cp3 -- setup`").toEqual([]);
-  stack = await openStack(name, result.toolchain);
-  containers = (await upStack(stack)).outputs.containers as typeof containers;
-}, 900_000);
-
-afterAll(async () => {
-  await destroyStack(stack, { remove: true }).catch(() => undefined);
-  expect(await leftovers(name)).toEqual([]);
-  fs.rmSync(reportBase, { recursive: true, force: true });
-}, 600_000);
-
-const passwordOf = async () => decodeURIComponent(new URL((await stackOutputs(stack, true)).postgresDsn as string).password);
+const passwordOf = async () => decodeURIComponent(new URL((await stackOutputs(f.stack, true)).postgresDsn as string).password);
 const idsOf = async (names: string[]) => Object.fromEntries(await Promise.all(names.map(async (n) => [n, (await docker.inspectContainer(n)).Id] as const)));
 const holderIds = async () => (await docker.containersWithLabels({ "cp3.stack": name, ...HOLDER_LABEL })).map((c) => c.Id).sort();
-const psqlAs = (password: string) => docker.exec(containers.postgres, ["psql", "-X", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-tAc", "SELECT 1"], 30_000, [`PGPASSWORD=${password}`]);
+const psqlAs = (password: string) => docker.exec(f.outputs.containers.postgres, ["psql", "-X", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-tAc", "SELECT 1"], 30_000, [`PGPASSWORD=${password}`]);
 
 describe("cp3 rotate-secret postgres", () => {
   it(`rotates the password at ${RATE}/s with no failed request, nothing lost, and no container but the holders replaced`, async () => {
+    const containers = f.outputs.containers;
     const readers = [containers.postgres, ...containers.gateway, ...containers.worker];
     const old = await passwordOf();
     const [readersBefore, holdersBefore] = [await idsOf(readers), await holderIds()];
     expect(holdersBefore).toHaveLength(4);
 
-    const verify = startCli(["verify", "--stack", name, "--profile", "smoke", "--rate", String(RATE), "--duration", `${LOAD_SECONDS}s`, "--report-dir", reportBase]);
+    const verify = startCli(["verify", "--stack", name, "--profile", "smoke", "--rate", String(RATE), "--duration", `${LOAD_SECONDS}s`, "--report-dir", f.reportDir]);
     await verify.waitFor(/step load \(smoke\) with chaos \.\.\./, 300_000);
     await sleep(10_000);
     const rotationStarted = Date.now();

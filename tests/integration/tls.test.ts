@@ -4,56 +4,37 @@
 // session it holds (pg_stat_ssl) is encrypted; the run is READY with nothing lost.
 import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import type { Stack } from "@pulumi/pulumi/automation";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { destroyStack, leftovers, openStack, upStack } from "../../lifecycle/stacks";
+import { describe, expect, it } from "vitest";
 import * as docker from "../../lib/docker-api";
 import { getJson } from "../../lib/http-probe";
 import { sleep } from "../../lib/poll";
 import { newRunId } from "../../lib/run-id";
 import type { RunReport } from "../../reporting/model";
-import { setup } from "../../toolchain/setup";
 import { startCli } from "./cli-process";
+import { upStackForFile } from "./stack-fixture";
 
-const name = `ci-tls-${newRunId()}`;
-const reportBase = fs.mkdtempSync(path.join(os.tmpdir(), "cp3-tls-test-"));
-let stack: Stack;
-let outputs: { natsMonitorUrl: string; containers: { nats: string[]; postgres: string }; tls: { enabled: boolean; caCert: string } };
-
-beforeAll(async () => {
-  const result = await setup({ checkOnly: true });
-  expect(result.missing, "the toolchain is incomplete: run `npm run cp3 -- setup`").toEqual([]);
-  stack = await openStack(name, result.toolchain);
-  await stack.setConfig("cp3:tls.enabled", { value: "true" }, true);
-  outputs = (await upStack(stack)).outputs as typeof outputs;
-}, 900_000);
-
-afterAll(async () => {
-  await destroyStack(stack, { remove: true }).catch(() => undefined);
-  expect(await leftovers(name)).toEqual([]);
-  fs.rmSync(reportBase, { recursive: true, force: true });
-}, 600_000);
+const f = upStackForFile<{ natsMonitorUrl: string; containers: { nats: string[]; postgres: string }; tls: { enabled: boolean; caCert: string } }>(`ci-tls-${newRunId()}`, { "cp3:tls.enabled": { value: "true" } });
+const name = f.name;
 
 /** psql inside the PostgreSQL container, over TCP to `host`, with libpq's TLS settings. */
 const psqlOver = (host: string, tls: string) =>
-  docker.exec(outputs.containers.postgres, ["sh", "-c", `PGPASSWORD="$(cat /run/secrets/postgres-password)" psql -X -tA "host=${host} user=postgres dbname=postgres ${tls}" -c "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"`]);
+  docker.exec(f.outputs.containers.postgres, ["sh", "-c", `PGPASSWORD="$(cat /run/secrets/postgres-password)" psql -X -tA "host=${host} user=postgres dbname=postgres ${tls}" -c "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"`]);
 
 describe("TLS inside the testbed", () => {
   it("has NATS require TLS, and a client without the stack's CA refused", async () => {
-    expect(outputs.tls.enabled).toBe(true);
-    expect(new X509Certificate(outputs.tls.caCert).subject).toBe(`CN=cp3 testbed CA ${name}`);
-    const varz = await getJson<{ tls_required?: boolean }>(`${outputs.natsMonitorUrl}/varz`);
+    expect(f.outputs.tls.enabled).toBe(true);
+    expect(new X509Certificate(f.outputs.tls.caCert).subject).toBe(`CN=cp3 testbed CA ${name}`);
+    const varz = await getJson<{ tls_required?: boolean }>(`${f.outputs.natsMonitorUrl}/varz`);
     expect(varz.body?.tls_required, JSON.stringify(varz.body).slice(0, 500)).toBe(true);
-    const nats = outputs.containers.nats[0]!;
+    const nats = f.outputs.containers.nats[0]!;
     const ping = (extra: string) => docker.exec(nats, ["sh", "-c", `HOME=/tmp USER=nats nats --server nats://nats-0:4222 ${extra} --timeout 5s account info >/dev/null 2>&1; echo "exit $?"`]);
     expect((await ping("--tlsca /run/secrets/tls-ca")).output.trim()).toBe("exit 0");
     expect((await ping("")).output.trim()).not.toBe("exit 0");
   });
 
   it("has PostgreSQL refuse plaintext TCP and accept verify-full by its name", async () => {
-    const own = (await docker.exec(outputs.containers.postgres, ["hostname", "-i"])).output.trim().split(/\s+/)[0]!;
+    const own = (await docker.exec(f.outputs.containers.postgres, ["hostname", "-i"])).output.trim().split(/\s+/)[0]!;
     const plain = await psqlOver(own, "sslmode=disable");
     expect(plain.exitCode).not.toBe(0);
     expect(plain.output).toMatch(/no encryption/);
@@ -64,11 +45,11 @@ describe("TLS inside the testbed", () => {
   });
 
   it("proves the stack READY with every TCP session to PostgreSQL encrypted", async () => {
-    const verify = startCli(["verify", "--stack", name, "--duration", "60s", "--rate", "50", "--report-dir", reportBase]);
+    const verify = startCli(["verify", "--stack", name, "--duration", "60s", "--rate", "50", "--report-dir", f.reportDir]);
     await verify.waitFor(/step load \(smoke\) with chaos \.\.\./, 300_000);
     await sleep(15_000);
     // Every TCP session, by client: each flow has sessions, and none of any client is unencrypted.
-    const ssl = await docker.exec(outputs.containers.postgres, [
+    const ssl = await docker.exec(f.outputs.containers.postgres, [
       "psql", "-X", "-d", "postgres", "-tA", "-F", " ", "-c",
       "SELECT a.application_name, count(*), count(*) FILTER (WHERE s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.client_addr IS NOT NULL AND a.backend_type = 'client backend' GROUP BY 1 ORDER BY 1",
     ]);
