@@ -4,7 +4,7 @@
 // one shape chaos, integrity, the driver, the bench and the tests read.
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { secretFileName, secretFilesOf, type SecretSource, type ServiceSpec, type TestbedSpec, type WiredValue } from "../testbed/spec";
+import { secretFileName, secretFilesOf, servicesWiring, type SecretSource, type ServiceSpec, type TestbedSpec, type WiredValue } from "../testbed/spec";
 import { declareImages, type ImageRequest } from "./images";
 import type { HostBuildOffer } from "./local-image";
 import { Verification, type VerifySettings } from "./verification";
@@ -121,7 +121,7 @@ export class Testbed extends pulumi.ComponentResource {
     const entryHostPort = args.entryHostPort ?? 0;
     if (!Number.isInteger(entryHostPort) || entryHostPort < 0 || entryHostPort > 65_535) throw new pulumi.ResourceError(`Testbed ${name}: entryHostPort is ${entryHostPort}; give 0 (engine-picked) or a port up to 65535`, this);
     if (!/^cp3\/debian:/.test(args.rootImage)) throw new pulumi.ResourceError(`Testbed ${name}: rootImage is "${args.rootImage}"; give the Debian root cp3 setup imported (cp3/debian:<suite>-<hash>)`, this);
-    const wiringCa = spec.services.filter((s) => Object.values(s.env).some((v) => typeof v !== "string" && v.from === "tls.ca")).map((s) => s.name);
+    const wiringCa = servicesWiring(spec, "tls.ca");
     if (!args.tls && wiringCa.length > 0) throw new pulumi.ResourceError(`Testbed ${name}: service(s) ${wiringCa.join(", ")} wire tls.ca, but tls is off; turn it on (cp3:tls.enabled true) or remove those variables`, this);
     const parent = { parent: this };
 

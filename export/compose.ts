@@ -16,7 +16,7 @@ import { secretPath } from "../components/secret-files";
 import type { TestbedImageRefs } from "../components/testbed";
 import { TOXIPROXY_API_PORT } from "../components/toxiproxy";
 import type { TestbedConfig } from "../stacks/config";
-import { secretFileName, secretFilesOf, type CheckSpec, type SecretSource, type ServiceSpec, type TestbedSpec, type WiredValue } from "../testbed/spec";
+import { secretFileName, secretFilesOf, servicesWiring, type CheckSpec, type SecretSource, type ServiceSpec, type TestbedSpec, type WiredValue } from "../testbed/spec";
 import { UsageError } from "../lib/usage-error";
 
 /** The folder beside the Compose file that holds the secret files it mounts (Compose's file-based secrets). */
@@ -179,7 +179,7 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
     if (ref === undefined || ref === "") missing.push(what);
     return ref ?? "";
   };
-  const wiringCa = spec.services.filter((s) => Object.values(s.env).some((v) => typeof v !== "string" && v.from === "tls.ca")).map((s) => s.name);
+  const wiringCa = servicesWiring(spec, "tls.ca");
   if (wiringCa.length > 0) throw new UsageError(`service(s) ${wiringCa.join(", ")} wire tls.ca; the Compose export has no TLS yet: remove those variables to export`);
   const services: Record<string, ComposeService> = {};
   const add = (name: string, service: ComposeService) => {

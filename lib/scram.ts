@@ -12,7 +12,7 @@ const hmac = (key: Buffer, text: string) => createHmac("sha256", key).update(tex
  * control characters, which SASLprep leaves as it is (cp3's passwords are base64url).
  */
 export function scramVerifier(password: string, salt: Buffer = randomBytes(16), iterations = ITERATIONS): string {
-  if (!/^[\x20-\x7e]+$/.test(password)) throw new Error("scramVerifier: the password must be printable ASCII (SASLprep is not implemented)");
+  if (!/^[\x20-\x7e]+$/.test(password)) throw new Error("scramVerifier: the password must be printable ASCII (cp3 does no SASLprep, which would change other characters)");
   const salted = pbkdf2Sync(password, salt, iterations, 32, "sha256");
   const storedKey = createHash("sha256").update(hmac(salted, "Client Key")).digest();
   const serverKey = hmac(salted, "Server Key");

@@ -82,6 +82,10 @@ export const secretFileName = (from: string) => from.replace(".", "-");
 export const SECRET_SOURCES = ["postgres-password", "postgres-dsn-direct", "postgres-dsn-proxied", "tls-ca"] as const;
 export type SecretSource = (typeof SECRET_SOURCES)[number];
 
+/** The names of the services that wire `from` into a variable (e.g. tls.ca, which only a testbed with TLS has). */
+export const servicesWiring = (spec: Pick<TestbedSpec, "services">, from: WiredValue["from"]): string[] =>
+  spec.services.filter((s) => Object.values(s.env).some((v) => typeof v !== "string" && v.from === from)).map((s) => s.name);
+
 /**
  * A service's secret files, file name -> the stored secret it holds: the one decision every platform takes from
  * here. With TLS, a DSN names the CA file (sslrootcert), so a service given a DSN gets that file too.

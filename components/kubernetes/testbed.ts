@@ -5,7 +5,7 @@
 // host's way in on NodePorts (the cluster publishes them on 127.0.0.1 only).
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { secretFileName, secretFilesOf, type SecretSource, type ServiceSpec, type TestbedSpec, type WiredValue } from "../../testbed/spec";
+import { secretFileName, secretFilesOf, servicesWiring, type SecretSource, type ServiceSpec, type TestbedSpec, type WiredValue } from "../../testbed/spec";
 import { declareImages } from "../images";
 import type { HostBuildOffer } from "../local-image";
 import type { Ownership } from "../labels";
@@ -93,7 +93,7 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
     }
     if (!LABEL_VALUE.test(owner.stack)) throw fail(`owner.stack is "${owner.stack}"; a label value is at most 63 letters, digits, '-', '_' or '.'`);
     if (!LABEL_VALUE.test(owner.run)) throw fail(`owner.run is "${owner.run}"; a label value is at most 63 letters, digits, '-', '_' or '.'`);
-    const wiringCa = spec.services.filter((s) => Object.values(s.env).some((v) => typeof v !== "string" && v.from === "tls.ca")).map((s) => s.name);
+    const wiringCa = servicesWiring(spec, "tls.ca");
     if (wiringCa.length > 0) throw fail(`service(s) ${wiringCa.join(", ")} wire tls.ca, but TLS inside the testbed is built for Docker stacks only; remove those variables`);
     if (!Number.isInteger(entryNodePort) || (entryNodePort !== 0 && (entryNodePort < 30000 || entryNodePort > 32767))) throw fail(`entryNodePort is ${entryNodePort}; give 0 (cluster-picked) or a port from 30000 to 32767`);
 
