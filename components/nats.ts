@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardened, tmpfsFor } from "./hardening";
 import { labelList, ownershipLabels, type Ownership } from "./labels";
-import { secretPath, SecretVolume, tlsServerFiles, type TlsServerFiles } from "./secret-files";
+import { secretPath, SecretVolume, TLS_SERVER_CERT_FILE, TLS_SERVER_KEY_FILE, tlsServerFiles, type TlsServerFiles } from "./secret-files";
 
 export const NATS_CLIENT_PORT = 4222;
 export const NATS_CLUSTER_PORT = 6222;
@@ -54,7 +54,7 @@ export function renderNatsConfig(serverName: string, storeMiB: number, replicas:
   ];
   // TLS on the client port only, so /varz says tls_required; the monitor port stays HTTP and the cluster's
   // routes stay on the internal data network in the clear.
-  if (tls) lines.push("tls {", `  cert_file: "${secretPath("tls-server-cert")}"`, `  key_file: "${secretPath("tls-server-key")}"`, "  timeout: 2", "}");
+  if (tls) lines.push("tls {", `  cert_file: "${secretPath(TLS_SERVER_CERT_FILE)}"`, `  key_file: "${secretPath(TLS_SERVER_KEY_FILE)}"`, "  timeout: 2", "}");
   if (replicas > 1) {
     const routes = Array.from({ length: replicas }, (_, i) => `    "nats://${natsHost(i)}:${NATS_CLUSTER_PORT}"`);
     lines.push("cluster {", '  name: "cp3"', `  listen: "0.0.0.0:${NATS_CLUSTER_PORT}"`, "  routes: [", ...routes, "  ]", "}");

@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardened, tmpfsFor } from "./hardening";
 import { labelList, ownershipLabels, type Ownership } from "./labels";
-import { secretPath, SecretVolume, tlsServerFiles, type TlsServerFiles } from "./secret-files";
+import { secretPath, SecretVolume, TLS_SERVER_CERT_FILE, TLS_SERVER_KEY_FILE, tlsServerFiles, type TlsServerFiles } from "./secret-files";
 
 export const POSTGRES_PORT = 5432;
 const PG_USER = "10003:10003";
@@ -86,7 +86,7 @@ export class Postgres extends pulumi.ComponentResource {
           `POSTGRES_PASSWORD_FILE=${secretPath(PASSWORD_FILE)}`,
           `PG_MAX_CONNECTIONS=${maxConnections}`,
           `PG_SHARED_BUFFERS_MB=${sharedBuffersMiB}`,
-          ...(args.tls ? [`PG_TLS_CERT_FILE=${secretPath("tls-server-cert")}`, `PG_TLS_KEY_FILE=${secretPath("tls-server-key")}`] : []),
+          ...(args.tls ? [`PG_TLS_CERT_FILE=${secretPath(TLS_SERVER_CERT_FILE)}`, `PG_TLS_KEY_FILE=${secretPath(TLS_SERVER_KEY_FILE)}`] : []),
         ],
         // /dev/shm backs PostgreSQL's dynamic shared memory.
         shmSize: Math.max(64, sharedBuffersMiB),

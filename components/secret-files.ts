@@ -28,8 +28,12 @@ export interface TlsServerFiles {
   readonly key: pulumi.Input<string>;
   readonly ca: pulumi.Input<string>;
 }
+export const TLS_SERVER_CERT_FILE = "tls-server-cert";
+export const TLS_SERVER_KEY_FILE = "tls-server-key";
 /** The secret files of a TLS server. */
-export const tlsServerFiles = (t: TlsServerFiles): SecretFiles => ({ "tls-server-cert": t.cert, "tls-server-key": t.key, [TLS_CA_FILE]: t.ca });
+export const tlsServerFiles = (t: TlsServerFiles): SecretFiles => ({ [TLS_SERVER_CERT_FILE]: t.cert, [TLS_SERVER_KEY_FILE]: t.key, [TLS_CA_FILE]: t.ca });
+/** What a PostgreSQL DSN ends with under TLS: libpq-style clients verify the server's certificate and name. */
+export const TLS_DSN_QUERY = `?sslmode=verify-full&sslrootcert=${secretPath(TLS_CA_FILE)}`;
 
 /** The problem with a file name, or undefined when it is fine. */
 export function secretFileNameProblem(fileName: string): string | undefined {

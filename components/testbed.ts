@@ -4,7 +4,7 @@
 // one shape chaos, integrity, the driver, the bench and the tests read.
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { secretFileName, secretFilesOf, servicesWiring, type SecretSource, type ServiceSpec, type TestbedSpec, type WiredValue } from "../testbed/spec";
+import { secretFileName, secretFilesOf, tlsWiringProblem, type SecretSource, type ServiceSpec, type TestbedSpec, type WiredValue } from "../testbed/spec";
 import { declareImages, type ImageRequest } from "./images";
 import type { HostBuildOffer } from "./local-image";
 import { Verification, type VerifySettings } from "./verification";
@@ -15,8 +15,8 @@ import { Nats, NATS_CLIENT_PORT, NATS_MONITOR_PORT, natsHost } from "./nats";
 import { TestbedNetwork } from "./network";
 import { Postgres, POSTGRES_PORT } from "./postgres";
 import { RandomSecret } from "./random-secret";
-import { secretPath, TLS_CA_FILE } from "./secret-files";
-import { TlsAuthority } from "./tls-authority";
+import { secretPath, TLS_DSN_QUERY } from "./secret-files";
+import { testbedServerNames, TlsAuthority } from "./tls-authority";
 import { Service, type ContainerCheck } from "./service";
 import { Toxiproxy, type ProxySpec } from "./toxiproxy";
 
@@ -36,7 +36,8 @@ export interface TestbedArgs {
   readonly hostOffer?: HostBuildOffer;
   /**
    * NATS clients and PostgreSQL TCP clients use TLS, verifying the stack's own CA (TlsAuthority): the servers
-   * require it, the reference flows and the jobs verify the server's name, your services get `tls.ca`. @default false
+   * require it, the reference flows and the jobs verify the server's name, and every service that connects to
+   * them must wire `tls.ca` (checked before anything is created). Without TLS `tls.ca` wires an empty value. @default false
    */
   readonly tls?: boolean;
   /** The PostgreSQL superuser password (after `cp3 rotate-secret`); keep it a Pulumi secret. @default one generated per stack */
@@ -121,8 +122,8 @@ export class Testbed extends pulumi.ComponentResource {
     const entryHostPort = args.entryHostPort ?? 0;
     if (!Number.isInteger(entryHostPort) || entryHostPort < 0 || entryHostPort > 65_535) throw new pulumi.ResourceError(`Testbed ${name}: entryHostPort is ${entryHostPort}; give 0 (engine-picked) or a port up to 65535`, this);
     if (!/^cp3\/debian:/.test(args.rootImage)) throw new pulumi.ResourceError(`Testbed ${name}: rootImage is "${args.rootImage}"; give the Debian root cp3 setup imported (cp3/debian:<suite>-<hash>)`, this);
-    const wiringCa = servicesWiring(spec, "tls.ca");
-    if (!args.tls && wiringCa.length > 0) throw new pulumi.ResourceError(`Testbed ${name}: service(s) ${wiringCa.join(", ")} wire tls.ca, but tls is off; turn it on (cp3:tls.enabled true) or remove those variables`, this);
+    const tlsProblem = args.tls ? tlsWiringProblem(spec) : "";
+    if (tlsProblem !== "") throw new pulumi.ResourceError(`Testbed ${name}: ${tlsProblem}`, this);
     const parent = { parent: this };
 
     const images = declareImages(imageRequestFor(spec, args.rootImage, args.baseImage ?? "", args.hostOffer ?? {}), this);
@@ -131,10 +132,8 @@ export class Testbed extends pulumi.ComponentResource {
     const edge = new TestbedNetwork("edge", { owner }, parent);
     const data = new TestbedNetwork("data", { owner, internal: true }, parent);
 
-    // The stack's CA and one server certificate for every name a client uses: the NATS servers, Toxiproxy (the
-    // proxied links), postgres, and localhost and 127.0.0.1 (tools inside the servers' containers, the host).
-    const natsNames = Array.from({ length: spec.nats.replicas }, (_, i) => natsHost(i));
-    const authority = args.tls ? new TlsAuthority("tls", { commonName: `cp3 testbed CA ${owner.stack}`, serverNames: { dns: [...natsNames, "toxiproxy", "postgres", "localhost"], ip: ["127.0.0.1"] } }, parent) : undefined;
+    // The stack's CA and one server certificate for every name a client uses.
+    const authority = args.tls ? new TlsAuthority("tls", { commonName: `cp3 testbed CA ${owner.stack}`, serverNames: testbedServerNames(spec.nats.replicas) }, parent) : undefined;
     const serverTls = authority ? { cert: authority.serverCert, key: authority.serverKey, ca: authority.caCert } : undefined;
     const nats = new Nats("nats", { owner, image: images.nats, networkName: data.networkName, replicas: spec.nats.replicas, storeMiB: spec.nats.storeMiB, memoryMiB: spec.nats.memoryMiB, cpus: spec.nats.cpus, tls: serverTls, holderImage: args.rootImage }, parent);
     const password = args.postgresPassword === undefined ? new RandomSecret("postgres-password", { bytes: 24 }, parent) : { value: pulumi.secret(args.postgresPassword) };
@@ -188,8 +187,9 @@ export class Testbed extends pulumi.ComponentResource {
         // Files: the variable (validated to be *_FILE) holds the path; secretFilesOf writes the file.
         case "postgres.password":
         case "postgres.dsn":
-        case "tls.ca":
           return secretPath(secretFileName(w.from));
+        case "tls.ca":
+          return args.tls ? secretPath(secretFileName(w.from)) : "";
         default: {
           const other = spec.services.find((s) => `service:${s.name}.url` === w.from)!;
           return `http://${other.name}:${other.ports[0]!.port}`;
@@ -198,7 +198,7 @@ export class Testbed extends pulumi.ComponentResource {
     };
 
     // With TLS a DSN asks libpq-style clients for verify-full against the CA file beside it.
-    const dsnTls = args.tls ? `?sslmode=verify-full&sslrootcert=${secretPath(TLS_CA_FILE)}` : "";
+    const dsnTls = args.tls ? TLS_DSN_QUERY : "";
     const secretValues: Record<SecretSource, pulumi.Input<string>> = {
       "postgres-password": password.value,
       "postgres-dsn-direct": pulumi.interpolate`postgres://postgres:${password.value}@postgres:${POSTGRES_PORT}/postgres${dsnTls}`,

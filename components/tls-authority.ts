@@ -6,6 +6,13 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { createAuthority, createServerCertificate, type Pem, type ServerNames } from "../lib/tls-certificates";
+import { natsHost } from "./nats";
+
+/**
+ * Every name a client of a testbed's servers uses: the NATS servers, Toxiproxy (the proxied links), postgres,
+ * and localhost and 127.0.0.1 (tools inside the servers' containers, the host). One server certificate covers them.
+ */
+export const testbedServerNames = (natsReplicas: number): ServerNames => ({ dns: [...Array.from({ length: natsReplicas }, (_, i) => natsHost(i)), "toxiproxy", "postgres", "localhost"], ip: ["127.0.0.1"] });
 
 export interface TlsAuthorityArgs {
   /** The CA's common name, e.g. `cp3 testbed CA <stack>`. */

@@ -12,11 +12,11 @@ import { LOG_OPTS, MAX_RESTARTS, NPROC_LIMIT, tmpfsFor } from "../components/har
 import { consumerConfig, streamConfig } from "../components/jetstream";
 import { NATS_CLIENT_PORT, NATS_MONITOR_PORT, natsHost, renderNatsConfig } from "../components/nats";
 import { PASSWORD_FILE, POSTGRES_PORT } from "../components/postgres";
-import { secretPath } from "../components/secret-files";
+import { secretPath, TLS_CA_FILE, TLS_DSN_QUERY, TLS_SERVER_CERT_FILE, TLS_SERVER_KEY_FILE } from "../components/secret-files";
 import type { TestbedImageRefs } from "../components/testbed";
 import { TOXIPROXY_API_PORT } from "../components/toxiproxy";
 import type { TestbedConfig } from "../stacks/config";
-import { secretFileName, secretFilesOf, servicesWiring, type CheckSpec, type SecretSource, type ServiceSpec, type TestbedSpec, type WiredValue } from "../testbed/spec";
+import { secretFileName, secretFilesOf, tlsWiringProblem, type CheckSpec, type SecretSource, type ServiceSpec, type TestbedSpec, type WiredValue } from "../testbed/spec";
 import { UsageError } from "../lib/usage-error";
 
 /** The folder beside the Compose file that holds the secret files it mounts (Compose's file-based secrets). */
@@ -94,8 +94,8 @@ export interface ComposeExportInput {
   stack: string;
   /** The system description, validated, as the stack's program reads it. */
   spec: TestbedSpec;
-  /** The stack's settings this depends on: whether links go through Toxiproxy, and the entry's host port. */
-  settings: Pick<TestbedConfig, "chaos" | "gateway">;
+  /** The stack's settings this depends on: whether links go through Toxiproxy, the entry's host port, and TLS. */
+  settings: Pick<TestbedConfig, "chaos" | "gateway" | "tls">;
   /** The stack's outputs: the image refs its last `up` built or ran. */
   outputs: { images: TestbedImageRefs };
   /** The entry's host port on 127.0.0.1, instead of the stack's `cp3:gateway.hostPort`; 0 lets the engine pick. */
@@ -109,13 +109,25 @@ export interface ComposeExportInput {
 
 // Secrets are files (secrets/<name> beside the Compose file), mounted in /run/secrets, never variables.
 
-/** The content of every secret file the Compose file may mount, from the stack's PostgreSQL password. */
-export function composeSecretFiles(password: string): Record<Exclude<SecretSource, "tls-ca">, string> {
+/** A CA and the server certificate its servers present (PEM), for an export with TLS. */
+export interface ComposeTls {
+  caCert: string;
+  serverCert: string;
+  serverKey: string;
+}
+
+/**
+ * The content of every secret file the Compose file may mount: from the stack's PostgreSQL password, and with
+ * TLS the CA, the servers' certificate and key, and DSNs that ask for verify-full.
+ */
+export function composeSecretFiles(password: string, tls?: ComposeTls): Record<string, string> {
+  const query = tls ? TLS_DSN_QUERY : "";
   return {
     "postgres-password": password,
-    "postgres-dsn-direct": `postgres://postgres:${password}@postgres:${POSTGRES_PORT}/postgres`,
-    "postgres-dsn-proxied": `postgres://postgres:${password}@toxiproxy:${PROXY_PORTS.postgres}/postgres`,
-  };
+    "postgres-dsn-direct": `postgres://postgres:${password}@postgres:${POSTGRES_PORT}/postgres${query}`,
+    "postgres-dsn-proxied": `postgres://postgres:${password}@toxiproxy:${PROXY_PORTS.postgres}/postgres${query}`,
+    ...(tls ? { [TLS_CA_FILE]: tls.caCert, [TLS_SERVER_CERT_FILE]: tls.serverCert, [TLS_SERVER_KEY_FILE]: tls.serverKey } : {}),
+  } satisfies Partial<Record<SecretSource, string>>;
 }
 
 const mountSecret = (source: string, target = source): ComposeSecret => ({ source, target });
@@ -179,8 +191,13 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
     if (ref === undefined || ref === "") missing.push(what);
     return ref ?? "";
   };
-  const wiringCa = servicesWiring(spec, "tls.ca");
-  if (wiringCa.length > 0) throw new UsageError(`service(s) ${wiringCa.join(", ")} wire tls.ca; the Compose export has no TLS yet: remove those variables to export`);
+  // With TLS the servers present the export's certificate and every client verifies it against the CA file.
+  const tls = input.settings.tls.enabled;
+  const tlsProblem = tls ? tlsWiringProblem(spec) : "";
+  if (tlsProblem !== "") throw new UsageError(`stack ${stack}: ${tlsProblem}`);
+  const serverSecrets = tls ? [mountSecret(TLS_SERVER_CERT_FILE), mountSecret(TLS_SERVER_KEY_FILE)] : [];
+  const caSecrets = tls ? [mountSecret(TLS_CA_FILE)] : [];
+  usedSecrets.push(...serverSecrets.map((x) => x.source), ...caSecrets.map((x) => x.source));
   const services: Record<string, ComposeService> = {};
   const add = (name: string, service: ComposeService) => {
     if (services[name]) throw new UsageError(`the description's service "${name}" has the name of the testbed's own ${name}; rename it to export the system as a Compose file`);
@@ -195,8 +212,9 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
     add(host, {
       image: imageOf("nats", images.nats),
       hostname: host,
-      environment: { NATS_CONFIG: renderNatsConfig(host, nats.storeMiB, nats.replicas) },
+      environment: { NATS_CONFIG: renderNatsConfig(host, nats.storeMiB, nats.replicas, tls) },
       ...hardened({ user: USERS.nats, memoryMiB: nats.memoryMiB, cpus: nats.cpus, tmpfs: { [NATS_STORE_DIR]: tmpfsFor(USERS.nats, nats.storeMiB), "/run/nats": tmpfsFor(USERS.nats, 1) } }),
+      ...(tls ? { secrets: [...serverSecrets, ...caSecrets] } : {}),
       networks: { data: {} },
       labels: labels("nats"),
     }),
@@ -209,9 +227,14 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
   add("postgres", {
     image: imageOf("postgres", images.postgres),
     hostname: "postgres",
-    environment: { POSTGRES_PASSWORD_FILE: secretPath(PASSWORD_FILE), PG_MAX_CONNECTIONS: String(pg.maxConnections), PG_SHARED_BUFFERS_MB: String(pg.sharedBuffersMiB) },
+    environment: {
+      POSTGRES_PASSWORD_FILE: secretPath(PASSWORD_FILE),
+      PG_MAX_CONNECTIONS: String(pg.maxConnections),
+      PG_SHARED_BUFFERS_MB: String(pg.sharedBuffersMiB),
+      ...(tls ? { PG_TLS_CERT_FILE: secretPath(TLS_SERVER_CERT_FILE), PG_TLS_KEY_FILE: secretPath(TLS_SERVER_KEY_FILE) } : {}),
+    },
     ...hardened({ user: USERS.postgres, memoryMiB: pg.memoryMiB, cpus: pg.cpus, tmpfs: pgTmpfs }),
-    secrets: [mountSecret(PASSWORD_FILE)],
+    secrets: [mountSecret(PASSWORD_FILE), ...serverSecrets, ...caSecrets],
     ...(pg.storage === "volume" ? { volumes: [{ type: "volume" as const, source: "postgres-data", target: PGDATA }] } : {}),
     // /dev/shm backs PostgreSQL's dynamic shared memory.
     shm_size: mib(Math.max(64, pg.sharedBuffersMiB)),
@@ -259,7 +282,9 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
           STREAM_CONFIG: JSON.stringify(streamConfig({ ...s, replicas: nats.replicas })),
           CONSUMER_NAME: c.name,
           CONSUMER_CONFIG: JSON.stringify(consumerConfig(c)),
+          ...(tls ? { NATS_CA_FILE: secretPath(TLS_CA_FILE) } : {}),
         },
+        ...(tls ? { secrets: caSecrets } : {}),
         user: USERS.nats,
         dependsOn: natsHealthy,
       }),
@@ -274,8 +299,9 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
       job(name, {
         image: imageOf(`migrate (database ${d.name})`, images.migrate[d.name]),
         entrypoint: ["/usr/bin/tini", "--", "/usr/local/bin/migrate"],
-        environment: { PGHOST: "postgres", PGDATABASE: d.name, PGPASSWORD_FILE: secretPath(PASSWORD_FILE) },
-        secrets: [mountSecret(PASSWORD_FILE)],
+        // libpq's own variables: TLS, and the server's name checked against its certificate.
+        environment: { PGHOST: "postgres", PGDATABASE: d.name, PGPASSWORD_FILE: secretPath(PASSWORD_FILE), ...(tls ? { PGSSLMODE: "verify-full", PGSSLROOTCERT: secretPath(TLS_CA_FILE) } : {}) },
+        secrets: [mountSecret(PASSWORD_FILE), ...caSecrets],
         user: USERS.postgres,
         dependsOn: { postgres: { condition: "service_healthy" } },
       }),
@@ -301,6 +327,8 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
       // Secrets: the *_FILE variable holds the path; the service mounts the file (secretsOf).
       case "postgres.password":
         return { value: secretPath(secretFileName(w.from)), viaToxiproxy: false };
+      case "tls.ca":
+        return { value: tls ? secretPath(secretFileName(w.from)) : "", viaToxiproxy: false };
       case "postgres.dsn":
         return { value: secretPath(secretFileName(w.from)), viaToxiproxy: pgProxied };
       default: {
@@ -315,7 +343,7 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
   const hasHealthcheck = (s: ServiceSpec) => (s.readiness ?? s.health) !== undefined || (input.imageHealthchecks?.[images.services[s.name] ?? ""] ?? "flow" in s.image);
   for (const s of spec.services) {
     const wired = Object.entries(s.env).map(([k, v]) => [k, typeof v === "string" ? { value: v, viaToxiproxy: false } : wiredValue(s, v)] as const);
-    const secrets = Object.entries(secretFilesOf(s, proxied(s.name, "postgres"))).map(([file, source]) => mountSecret(source, file));
+    const secrets = Object.entries(secretFilesOf(s, proxied(s.name, "postgres"), tls)).map(([file, source]) => mountSecret(source, file));
     usedSecrets.push(...secrets.map((x) => x.source));
     const dependsOn: Record<string, { condition: Condition }> = {};
     for (const d of s.dependsOn) {

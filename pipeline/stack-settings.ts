@@ -1,6 +1,6 @@
-// Settings a verb's flags put on a stack before its update (--system, --trust-host-cas). They go into the stack's
-// config, where the program reads every setting (cp3:system, cp3:build.trustHostCAs), so a plain `pulumi up`
-// afterwards sees the same stack; they stay there until changed.
+// Settings a verb's flags put on a stack before its update (--system, --trust-host-cas, --tls). They go into the
+// stack's config, where the program reads every setting (cp3:system, cp3:build.trustHostCAs, cp3:tls.enabled), so
+// a plain `pulumi up` afterwards sees the same stack; they stay there until changed.
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { SECTIONS } from "../stacks/config";
@@ -13,9 +13,11 @@ export interface StackSettings {
   /** A system description file, absolute, checked before anything is created. */
   system?: string;
   trustHostCAs?: TrustHostCAs;
+  /** TLS inside the testbed, on or off (cp3:tls.enabled); unset keeps the stack's (on for ci from the template). */
+  tls?: boolean;
 }
 
-/** Reads --system and --trust-host-cas; a mistake names the flag, what it got and what is allowed. */
+/** Reads --system, --trust-host-cas and --tls; a mistake names the flag, what it got and what is allowed. */
 export function parseStackSettings(values: Record<string, string | boolean | undefined>): StackSettings {
   const settings: StackSettings = {};
   const system = values.system;
@@ -33,16 +35,23 @@ export function parseStackSettings(values: Record<string, string | boolean | und
     if (!allowed.includes(trust)) throw new UsageError(`--trust-host-cas: got "${trust}"; allowed: ${allowed.join(", ")}`);
     settings.trustHostCAs = trust as TrustHostCAs;
   }
+  const tls = values.tls;
+  if (typeof tls === "string") {
+    if (tls !== "on" && tls !== "off") throw new UsageError(`--tls: got "${tls}"; allowed: on, off`);
+    settings.tls = tls === "on";
+  }
   return settings;
 }
 
 export async function applyStackSettings(stack: Stack, settings: StackSettings): Promise<void> {
   if (settings.system !== undefined) await stack.setConfig("cp3:system", { value: settings.system });
   if (settings.trustHostCAs !== undefined) await stack.setConfig("cp3:build.trustHostCAs", { value: settings.trustHostCAs }, true);
+  if (settings.tls !== undefined) await stack.setConfig("cp3:tls.enabled", { value: String(settings.tls) }, true);
 }
 
 /** The flags, for the verbs that take them. */
 export const stackSettingFlags = {
   system: { type: "string", placeholder: "FILE", description: "the system under test: a description file (YAML or JSON; see examples/) instead of the reference workload" },
   "trust-host-cas": { type: "string", placeholder: "auto|true|false", description: "offer the host's CA bundle to image builds as the BuildKit secret ca-bundle (default auto: when the host trusts a CA the Debian root does not); sets cp3:build.trustHostCAs" },
+  tls: { type: "string", placeholder: "on|off", description: "TLS inside the testbed: NATS and PostgreSQL require it, every client verifies the stack's CA (default: the stack's cp3:tls.enabled, on for ci stacks; Docker only); sets cp3:tls.enabled" },
 } as const;

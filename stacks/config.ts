@@ -53,7 +53,7 @@ export const SECTIONS = {
     proxy: { type: "bool", default: true },
   },
   tls: {
-    /** Clients reach NATS and PostgreSQL over TLS, verifying a per-stack CA (Docker stacks). */
+    /** Clients reach NATS and PostgreSQL over TLS, verifying a per-stack CA (Docker stacks; the ci template turns it on). */
     enabled: { type: "bool", default: false },
   },
   gateway: {

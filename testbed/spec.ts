@@ -82,18 +82,34 @@ export const secretFileName = (from: string) => from.replace(".", "-");
 export const SECRET_SOURCES = ["postgres-password", "postgres-dsn-direct", "postgres-dsn-proxied", "tls-ca"] as const;
 export type SecretSource = (typeof SECRET_SOURCES)[number];
 
-/** The names of the services that wire `from` into a variable (e.g. tls.ca, which only a testbed with TLS has). */
-export const servicesWiring = (spec: Pick<TestbedSpec, "services">, from: WiredValue["from"]): string[] =>
-  spec.services.filter((s) => Object.values(s.env).some((v) => typeof v !== "string" && v.from === from)).map((s) => s.name);
+/** What a service connects to NATS or PostgreSQL with: with TLS on, such a service must verify the servers. */
+const CONNECTING: readonly WiredValue["from"][] = ["nats.url", "postgres.host", "postgres.dsn"];
+
+/**
+ * The services that connect to NATS or PostgreSQL but do not wire tls.ca, so could not verify the servers of a
+ * testbed with TLS (where NATS requires TLS and PostgreSQL takes TCP clients over TLS only).
+ */
+export function servicesNotVerifying(spec: Pick<TestbedSpec, "services">): string[] {
+  const wires = (s: ServiceSpec, from: readonly WiredValue["from"][]) => Object.values(s.env).some((v) => typeof v !== "string" && from.includes(v.from));
+  return spec.services.filter((s) => wires(s, CONNECTING) && !wires(s, ["tls.ca"])).map((s) => s.name);
+}
+
+/** The error a testbed with TLS gives for services that cannot verify its servers; "" when there are none. */
+export function tlsWiringProblem(spec: Pick<TestbedSpec, "services">): string {
+  const unverified = servicesNotVerifying(spec);
+  if (unverified.length === 0) return "";
+  return `TLS is on (cp3:tls.enabled, the default of ci stacks), but service(s) ${unverified.join(", ")} connect to NATS or PostgreSQL without wiring tls.ca: add a variable such as CA_FILE: {from: tls.ca} and verify the servers with that CA (it is empty on stacks without TLS), or turn TLS off (cp3:tls.enabled false; \`cp3 run --tls off\`)`;
+}
 
 /**
  * A service's secret files, file name -> the stored secret it holds: the one decision every platform takes from
- * here. With TLS, a DSN names the CA file (sslrootcert), so a service given a DSN gets that file too.
+ * here. Without TLS there is no CA file (tls.ca wires an empty value); with TLS, a DSN names the CA file
+ * (sslrootcert), so a service given a DSN gets that file too.
  */
 export function secretFilesOf(service: Pick<ServiceSpec, "env">, postgresProxied: boolean, tls = false): Record<string, SecretSource> {
   const sourceOf = (from: WiredValue["from"]): SecretSource =>
     from === "postgres.password" ? "postgres-password" : from === "tls.ca" ? "tls-ca" : postgresProxied ? "postgres-dsn-proxied" : "postgres-dsn-direct";
-  const wired = Object.values(service.env).flatMap((v) => (typeof v !== "string" && FILE_WIRED.includes(v.from) ? [v.from] : []));
+  const wired = Object.values(service.env).flatMap((v) => (typeof v !== "string" && FILE_WIRED.includes(v.from) && (tls || v.from !== "tls.ca") ? [v.from] : []));
   if (tls && wired.includes("postgres.dsn")) wired.push("tls.ca");
   return Object.fromEntries(wired.map((from) => [secretFileName(from), sourceOf(from)]));
 }

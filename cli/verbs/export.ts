@@ -1,6 +1,6 @@
 // export compose: a stack's testbed as a Docker Compose file (the library is export/).
 import type { Parsed, VerbSpec } from "../args";
-import { composeFromTestbed, composeYaml, SECRETS_FOLDER } from "../../export/compose";
+import { composeFromTestbed, composeSecretFiles, composeYaml, SECRETS_FOLDER } from "../../export/compose";
 import { defaultComposeFile, readStackForExport, writeComposeExport } from "../../export/stack";
 import { EXIT } from "../../lib/exit-codes";
 import { say } from "../../lib/progress";
@@ -41,9 +41,10 @@ export async function runExport(parsed: Parsed): Promise<number> {
   const header = [
     `The testbed of stack ${name} (system "${source.spec.name}"), written by \`npm run cp3 -- export compose --stack ${name}\`.`,
     `Secrets are files in ${SECRETS_FOLDER}/ beside this file, mounted in /run/secrets, never variables. Images are the stack's local builds.`,
+    ...(source.tls ? ["Clients reach NATS and PostgreSQL over TLS, verifying a CA made for this export (secrets/tls-ca), not the stack's."] : []),
     "Start it under a project name of its own: docker-compose -p NAME up -d; remove it with: docker-compose -p NAME down -v",
   ].join("\n");
-  const written = writeComposeExport(out, composeYaml(compose, header), source.password);
+  const written = writeComposeExport(out, composeYaml(compose, header), composeSecretFiles(source.password, source.tls));
   say(`export compose ${name}: ${Object.keys(compose.services).length} services in ${written.file}; the secrets in ${written.secrets}/ (folder mode 0700)`);
   process.stdout.write(`${written.file}\n`);
   return EXIT.ok;

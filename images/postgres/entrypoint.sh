@@ -13,7 +13,14 @@ fi
 # written at every start, so a data directory on a volume follows the setting.
 if [ -n "${PG_TLS_CERT_FILE:-}" ]; then
   hba_line="hostssl all all 0.0.0.0/0 scram-sha-256 # cp3"
-  set -- -c ssl=on -c ssl_cert_file="$PG_TLS_CERT_FILE" -c ssl_key_file="${PG_TLS_KEY_FILE:?PG_TLS_KEY_FILE must name the key file}" -c ssl_min_protocol_version=TLSv1.2
+  key_file="${PG_TLS_KEY_FILE:?PG_TLS_KEY_FILE must name the key file}"
+  # PostgreSQL refuses a key that others may read or that belongs to someone else: Compose bind-mounts its
+  # secret files as they are on the host. Such a key is copied to a file of the server's own, mode 0600, on tmpfs.
+  if [ ! -O "$key_file" ] || [ -n "$(find "$key_file" -perm /077)" ]; then
+    (umask 077 && cat "$key_file" > /tmp/tls-server-key)
+    key_file=/tmp/tls-server-key
+  fi
+  set -- -c ssl=on -c ssl_cert_file="$PG_TLS_CERT_FILE" -c ssl_key_file="$key_file" -c ssl_min_protocol_version=TLSv1.2
 else
   hba_line="host all all 0.0.0.0/0 scram-sha-256 # cp3"
   set --

@@ -19,7 +19,8 @@ describe("cp3 run --system (a described system of its own)", () => {
   it("proves the orders system: load on its route, faults on its consumer role, integrity from its oracle", async () => {
     const experiments = [example("experiments", "fulfil-kill.json"), example("experiments", "fulfil-pause.json")].join(",");
     // A gentle rate: this is about cp3 driving a foreign system correctly, not about its speed.
-    const r = await runCli(["run", "--system", example("system.yaml"), "--experiments", experiments, "--duration", "90s", "--rate", "20", "--seed", "7", "--report-dir", reportBase], 900_000);
+    // --tls off: its own NATS client has no TLS (examples/orders-py/system.yaml).
+    const r = await runCli(["run", "--system", example("system.yaml"), "--tls", "off", "--experiments", experiments, "--duration", "90s", "--rate", "20", "--seed", "7", "--report-dir", reportBase], 900_000);
     expect(r.code, r.output.slice(-4000)).toBe(0);
     const html = /^report: (.+report\.html)$/m.exec(r.output)?.[1];
     expect(html, r.output.slice(-2000)).toBeDefined();

@@ -23,6 +23,7 @@ interface Outputs {
   toxiproxyUrl: string;
   containers: { nats: string[]; postgres: string; toxiproxy: string; gateway: string[]; worker: string[] };
   networks: { edge: string; data: string };
+  tls: { enabled: boolean };
 }
 
 const run = newRunId();
@@ -97,26 +98,37 @@ describe("two ci stacks side by side on a real engine", () => {
     expect(store).toEqual({ output: expect.stringMatching(/^tmpfs\s*$/), exitCode: 0 });
   });
 
-  it("delivers the PostgreSQL password only as files of the service's user: never in inspect, logs or the state", async () => {
+  it("delivers the PostgreSQL password and the TLS key only as files of the service's user: never in inspect, logs or the state", async () => {
     const stack = stacks[0]!;
+    const o = outputs[0]!;
     const dsn = (await stackOutputs(stack, true)).postgresDsn as string;
     const password = decodeURIComponent(new URL(dsn).password);
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    // TLS is on in ci stacks: the servers' private key is a secret too (its first line of base64 stands for it,
+    // as JSON escapes the PEM's line breaks).
+    expect(o.tls.enabled).toBe(true);
+    const keyPem = (await docker.exec(o.containers.nats[0]!, ["cat", "/run/secrets/tls-server-key"])).output;
+    const key = keyPem.split("\n")[1]!;
+    expect(key).toMatch(/^[A-Za-z0-9+/]{40,}/);
+    const secrets = { password, "TLS key": key };
     // Every container of the stack: the finished jobs, and the secret holders of postgres, the migration, the
-    // gateway and the worker, included.
+    // gateway, the worker, the NATS servers' certificate and the JetStream set-up's CA, included.
     const containers = (await docker.containersWithLabels({ "cp3.stack": names[0]! })).map((c) => c.Names[0]!.replace(/^\//, ""));
-    expect(containers.length).toBe(allContainers(outputs[0]!).length + 2 + 4);
+    expect(containers.length).toBe(allContainers(o).length + 2 + 6);
     for (const name of containers) {
-      expect(JSON.stringify(await docker.inspectContainer(name)).includes(password), `docker inspect ${name}`).toBe(false);
-      expect((await docker.containerLogs(name)).includes(password), `docker logs ${name}`).toBe(false);
+      const inspect = JSON.stringify(await docker.inspectContainer(name));
+      const logs = await docker.containerLogs(name);
+      for (const [what, value] of Object.entries(secrets)) {
+        expect(inspect.includes(value), `${what} in docker inspect ${name}`).toBe(false);
+        expect(logs.includes(value), `${what} in docker logs ${name}`).toBe(false);
+      }
     }
     // The CLI's own export, without --show-secrets (the Automation API's exportStack decrypts every secret).
     const workspace = stack.workspace as LocalWorkspace;
     const state = execFileSync(path.join(toolchain.binDir, "pulumi"), ["stack", "export", "--stack", names[0]!], { cwd: workspace.workDir, env: { ...process.env, ...workspace.envVars }, encoding: "utf8", maxBuffer: 64 << 20 });
     expect(state.length).toBeGreaterThan(10_000);
-    expect(state.includes(password), "pulumi stack export").toBe(false);
+    for (const [what, value] of Object.entries(secrets)) expect(state.includes(value), `${what} in pulumi stack export`).toBe(false);
     // The files themselves: the service's own user, read-only to it alone, holding the password.
-    const o = outputs[0]!;
     for (const [name, owner] of [[o.containers.postgres, "10003:10003"], ...[...o.containers.gateway, ...o.containers.worker].map((n) => [n, "10002:10002"])] as [string, string][]) {
       expect(await docker.exec(name, ["stat", "-c", "%u:%g %a", "/run/secrets/postgres-password"]), name).toEqual({ output: `${owner} 400\n`, exitCode: 0 });
       expect((await docker.exec(name, ["cat", "/run/secrets/postgres-password"])).output === password, name).toBe(true);

@@ -1,6 +1,9 @@
 // The reference workload on a real ci stack: records through gateway -> JetStream -> 2 workers -> PostgreSQL
 // with exactly one result each, malformed requests rejected with nothing stored, and nothing lost or done twice
 // when NATS (its tmpfs store wiped) or a worker is killed mid-stream.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { destroyStack, openStack, upStack } from "../../lifecycle/stacks";
@@ -13,6 +16,7 @@ interface Outputs {
   gatewayUrl: string;
   natsUrl: string;
   containers: { nats: string[]; postgres: string; gateway: string[]; worker: string[] };
+  tls: { enabled: boolean; caCert: string };
 }
 
 const name = `ci-wl-${newRunId()}`;
@@ -115,11 +119,15 @@ describe(`the workload on a real ci stack (${name})`, () => {
   }, 300_000);
 
   it("terminates poison messages without retrying them, and exports what happened as metrics", async () => {
+    // With TLS (on in ci stacks) the client verifies NATS against the stack's CA; 127.0.0.1 is in its certificate.
+    const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cp3-wl-")), "ca.pem");
+    fs.writeFileSync(caFile, o.tls.caCert);
     const nats = (await import("node:child_process")).spawnSync(
       `${process.env.CP3_TOOLCHAIN_BIN}/nats`,
-      ["--server", o.natsUrl, "pub", "records.new", "this is not a record", "--count", "3"],
+      ["--server", o.natsUrl, ...(o.tls.enabled ? ["--tlsca", caFile] : []), "pub", "records.new", "this is not a record", "--count", "3"],
       { encoding: "utf8", timeout: 30_000, env: { ...process.env, HOME: process.env.HOME ?? "/tmp" } },
     );
+    fs.rmSync(path.dirname(caFile), { recursive: true, force: true });
     expect(nats.status, nats.stderr).toBe(0);
     let dead = 0;
     await poll(

@@ -13,7 +13,7 @@ import { projectRoot } from "../../lib/paths";
 import { UsageError } from "../../lib/usage-error";
 import { parseConfig } from "../../stacks/config";
 import { validateSpec } from "../../testbed/validate";
-import type { SecretSource, TestbedSpecInput } from "../../testbed/spec";
+import type { TestbedSpecInput } from "../../testbed/spec";
 import { valueOf, type MockRegistry, type Recorded } from "./mock-registry";
 import { CONTAINER, ciConfig, env, loadProgram } from "./program-harness";
 
@@ -147,19 +147,29 @@ describe("the Compose export of the reference description on ci settings", () =>
   });
 });
 
-describe("the Compose export against the Pulumi program under mocks", () => {
+const tlsConfig = { ...ciConfig, "cp3:tls": JSON.stringify({ enabled: true }) };
+// The certificates differ by design (the export makes its own CA): files under these names compare by name.
+const TLS_FILES = /^\/run\/secrets\/tls-(ca|server-cert|server-key)$/;
+const PEMS = { caCert: "CA", serverCert: "CERT", serverKey: "KEY" };
+
+describe.each([
+  ["without TLS", ciConfig],
+  ["with TLS", tlsConfig],
+])("the Compose export against the Pulumi program under mocks, %s", (_, settings) => {
   let registry: MockRegistry;
   let file: ComposeFile;
   let password: string;
+  const tls = settings === tlsConfig;
 
   beforeAll(async () => {
-    const loaded = await loadProgram("ci-unit", ciConfig);
+    const loaded = await loadProgram("ci-unit", settings);
     registry = loaded.registry;
     const images = await valueOf(loaded.program.images);
     password = registry.one("pulumi:index:Stash", "postgres-password-stash").inputs.input as string;
-    const config = parseConfig(ciConfig, "ci-unit");
+    const config = parseConfig(settings, "ci-unit");
     file = composeFromTestbed({ stack: "ci-unit", spec: describedSystem(config), settings: config, outputs: { images } });
   });
+  const pem = (file: string, content: string) => (TLS_FILES.test(file) ? "PEM" : content);
 
   // Container resource -> Compose service.
   const SERVICE_OF: Record<string, string> = {
@@ -201,7 +211,7 @@ describe("the Compose export against the Pulumi program under mocks", () => {
       // The files its holder uploads into the secrets volume it mounts.
       secretFiles: ((i.volumes as { volumeName?: string; containerPath: string }[] | undefined) ?? [])
         .filter((v) => v.containerPath === "/run/secrets")
-        .flatMap((v) => (registry.byType(CONTAINER).find((h) => h.inputs.start === false && (h.inputs.volumes as { volumeName: string }[])[0]!.volumeName === v.volumeName)!.inputs.uploads as { file: string; content: string }[]).map((u) => [u.file, u.content])),
+        .flatMap((v) => (registry.byType(CONTAINER).find((h) => h.inputs.start === false && (h.inputs.volumes as { volumeName: string }[])[0]!.volumeName === v.volumeName)!.inputs.uploads as { file: string; content: string }[]).map((u) => [u.file, pem(u.file, u.content)])),
       networks: (i.networksAdvanced as { name: string }[]).map((n) => n.name.replace(/^cp3-ci-unit-/, "")),
       ports: ((i.ports as { internal: number; ip: string }[] | undefined) ?? []).map((p) => `${p.ip}:${p.internal}`),
     };
@@ -221,7 +231,7 @@ describe("the Compose export against the Pulumi program under mocks", () => {
     securityOpt: s.security_opt,
     nproc: Object.entries(s.ulimits).map(([name, l]) => ({ name, ...l })),
     shmMiB: s.shm_size === undefined ? undefined : Number(s.shm_size.replace(/m$/, "")),
-    secretFiles: (s.secrets ?? []).map((x) => [`/run/secrets/${x.target}`, composeSecretFiles(password)[x.source as Exclude<SecretSource, "tls-ca">]]),
+    secretFiles: (s.secrets ?? []).map((x) => [`/run/secrets/${x.target}`, pem(`/run/secrets/${x.target}`, composeSecretFiles(password, tls ? PEMS : undefined)[x.source]!)]),
     networks: Object.keys(s.networks),
     ports: (s.ports ?? []).map((p) => `${p.split(":")[0]}:${p.split(":").pop()}`),
   });
@@ -306,6 +316,34 @@ describe("the Compose export of other settings and descriptions", () => {
     expect(parse(composeYaml(file, "x"), { version: "1.1" }).services.api.command).toEqual(["serve", "--greeting", "costs $$5"]);
   });
 
+  it("with TLS mounts the certificate into the servers and the CA into every client, and the DSNs ask for verify-full", () => {
+    const file = exportOf(tlsConfig);
+    expect(file.secrets).toEqual(Object.fromEntries(["postgres-password", "tls-ca", "tls-server-cert", "tls-server-key"].map((n) => [n, { file: `./secrets/${n}` }])));
+    const mounts = Object.fromEntries(Object.entries(file.services).map(([n, s]) => [n, (s.secrets ?? []).map((x) => x.target)]));
+    expect(mounts).toEqual({
+      "nats-0": ["tls-server-cert", "tls-server-key", "tls-ca"],
+      postgres: ["postgres-password", "tls-server-cert", "tls-server-key", "tls-ca"],
+      toxiproxy: [],
+      jetstream: ["tls-ca"],
+      migration: ["postgres-password", "tls-ca"],
+      ...Object.fromEntries(["gateway", "worker-0", "worker-1"].map((n) => [n, ["postgres-password", "tls-ca"]])),
+    });
+    expect(file.services["nats-0"]!.environment.NATS_CONFIG).toContain('tls {\n  cert_file: "/run/secrets/tls-server-cert"');
+    expect(file.services.migration!.environment).toMatchObject({ PGSSLMODE: "verify-full", PGSSLROOTCERT: "/run/secrets/tls-ca" });
+    expect(file.services.gateway!.environment).toMatchObject({ CONTAINER_NATS__CA_FILE: "/run/secrets/tls-ca", CONTAINER_POSTGRES__CA_FILE: "/run/secrets/tls-ca" });
+    expect(composeSecretFiles("pw", PEMS)["postgres-dsn-proxied"]).toBe("postgres://postgres:pw@toxiproxy:15432/postgres?sslmode=verify-full&sslrootcert=/run/secrets/tls-ca");
+    // Without TLS a description that wires the CA gets an empty value and no file; with TLS one that connects
+    // without it is refused, naming the services.
+    const withCa = describedSystem(parseConfig(tlsConfig, "ci-unit"));
+    const plain = composeFromTestbed({ stack: "ci-unit", spec: withCa, settings: parseConfig(ciConfig, "ci-unit"), outputs: { images: IMAGES } });
+    expect(plain.services.gateway!.environment).toMatchObject({ CONTAINER_NATS__CA_FILE: "", CONTAINER_POSTGRES__CA_FILE: "" });
+    expect(plain.services.gateway!.secrets).toEqual([{ source: "postgres-password", target: "postgres-password" }]);
+    const withoutCa = describedSystem(parseConfig(ciConfig, "ci-unit"));
+    expect(() => composeFromTestbed({ stack: "ci-unit", spec: withoutCa, settings: parseConfig(tlsConfig, "ci-unit"), outputs: { images: IMAGES } })).toThrow(
+      "stack ci-unit: TLS is on (cp3:tls.enabled, the default of ci stacks), but service(s) gateway, worker connect to NATS or PostgreSQL without wiring tls.ca",
+    );
+  });
+
   it("refuses outputs without the images the description needs, naming the command to run", () => {
     const config = parseConfig(ciConfig, "ci-unit");
     const call = () => composeFromTestbed({ stack: "ci-unit", spec: describedSystem(config), settings: config, outputs: { images: { ...IMAGES, services: { gateway: IMAGES.services.gateway } } } });
@@ -317,8 +355,8 @@ describe("the Compose export of other settings and descriptions", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cp3-compose-"));
     try {
       const yaml = composeYaml(exportOf(ciConfig), "x");
-      writeComposeExport(path.join(dir, "docker-compose.yml"), yaml, "old-Pa55");
-      const written = writeComposeExport(path.join(dir, "docker-compose.yml"), yaml, "s3cret-Pa55");
+      writeComposeExport(path.join(dir, "docker-compose.yml"), yaml, composeSecretFiles("old-Pa55", PEMS));
+      const written = writeComposeExport(path.join(dir, "docker-compose.yml"), yaml, composeSecretFiles("s3cret-Pa55"));
       expect(written.secrets).toBe(path.join(dir, "secrets"));
       expect(fs.statSync(written.secrets).mode & 0o777).toBe(0o700);
       expect(fs.readdirSync(written.secrets).sort()).toEqual(["postgres-dsn-direct", "postgres-dsn-proxied", "postgres-password"]);

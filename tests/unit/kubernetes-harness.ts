@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { TestbedSpec } from "../../testbed/spec";
 import type { KubernetesTestbed, KubernetesTestbedArgs } from "../../components/kubernetes/testbed";
 import { fakeToolchain } from "./program-harness";
-import { registryOf, unwrapSecrets, valueOf, type MockRegistry, type Recorded } from "./mock-registry";
+import { settle, registryOf, unwrapSecrets, valueOf, type MockRegistry, type Recorded } from "./mock-registry";
 
 export const K = {
   namespace: "kubernetes:core/v1:Namespace",
@@ -61,20 +61,6 @@ export async function installKubernetesMocks(stack: string, preview = false): Pr
 
 export { valueOf };
 
-/** Lets pending registrations finish: until the recorded count stays the same over a few turns of the event loop. */
-async function settle(registry: MockRegistry): Promise<void> {
-  let stable = 0;
-  let count = -1;
-  while (stable < 20) {
-    await new Promise((r) => setImmediate(r));
-    if (registry.resources.length === count) {
-      stable++;
-    } else {
-      count = registry.resources.length;
-      stable = 0;
-    }
-  }
-}
 
 export const owner = (stack: string) => ({ stack, run: "run-1", expires: "2026-11-24T12:00:00Z" });
 

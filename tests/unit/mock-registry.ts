@@ -93,3 +93,18 @@ export function registryOf(resources: Recorded[]): MockRegistry {
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply((v) => resolve(v)));
 }
+
+/** Lets pending registrations finish: until the recorded count stays the same over a few turns of the event loop. */
+export async function settle(registry: MockRegistry): Promise<void> {
+  let stable = 0;
+  let count = -1;
+  while (stable < 20) {
+    await new Promise((r) => setImmediate(r));
+    if (registry.resources.length === count) {
+      stable++;
+    } else {
+      count = registry.resources.length;
+      stable = 0;
+    }
+  }
+}

@@ -2,9 +2,12 @@
 // client uses, NATS and PostgreSQL requiring TLS, and every client (flows, jobs) given the CA as a file and told
 // to verify; the keys only ever as holder uploads.
 import { X509Certificate } from "node:crypto";
+import * as path from "node:path";
+import type { Output } from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { installMocks, type MockRegistry } from "./mock-registry";
-import { CONTAINER, ciConfig, envValue, loadProgram } from "./program-harness";
+import { projectRoot } from "../../lib/paths";
+import { installMocks, settle, valueOf, type MockRegistry } from "./mock-registry";
+import { CONTAINER, ciConfig, envValue, fakeToolchain, loadProgram } from "./program-harness";
 
 describe("the ci program with TLS on", () => {
   let registry: MockRegistry;
@@ -52,17 +55,37 @@ describe("the ci program with TLS on", () => {
   });
 });
 
-describe("a testbed without TLS", () => {
-  it("refuses a service wiring tls.ca on a testbed without TLS, before creating any child", async () => {
-    const registry = await installMocks("ci-noca");
+describe("tls.ca and the testbed's TLS setting", () => {
+  const build = async (stack: string, specTls: boolean, tls: boolean) => {
+    process.env.CP3_TOOLCHAIN_BIN = fakeToolchain();
+    const registry = await installMocks(stack);
     vi.resetModules();
     const { Testbed } = await import("../../components/testbed");
     const { referenceWorkload } = await import("../../testbed/presets/reference");
     const { parseConfig } = await import("../../stacks/config");
     const { validateSpec } = await import("../../testbed/validate");
-    const spec = validateSpec(referenceWorkload(parseConfig({ "cp3:kind": "ci", "cp3:tls": JSON.stringify({ enabled: true }) }, "ci-noca"), "/w"));
-    expect(() => new Testbed("testbed", { owner: { stack: "ci-noca", run: "ci-noca", expires: "" }, spec, rootImage: "cp3/debian:bookworm-x", tls: false })).toThrow(
-      "Testbed testbed: service(s) gateway, worker wire tls.ca, but tls is off; turn it on (cp3:tls.enabled true) or remove those variables",
+    // The reference description wires tls.ca into the flows when its settings say TLS.
+    const spec = validateSpec(referenceWorkload(parseConfig({ "cp3:kind": "ci", "cp3:tls": JSON.stringify({ enabled: specTls }) }, stack), path.join(projectRoot, "workload")));
+    const make = () => new Testbed("testbed", { owner: { stack, run: stack, expires: "" }, spec, rootImage: "cp3/debian:bookworm-x", tls });
+    return { registry, make };
+  };
+
+  it("wires tls.ca as an empty value, with no CA file, on a testbed without TLS", async () => {
+    const { registry, make } = await build("ci-noca", true, false);
+    const testbed = make();
+    await Promise.all(Object.values(testbed.outputs).map((o) => valueOf(o as Output<unknown>)));
+    await settle(registry);
+    const gateway = registry.one(CONTAINER, "gateway-0");
+    expect([envValue(gateway, "CONTAINER_NATS__CA_FILE"), envValue(gateway, "CONTAINER_POSTGRES__CA_FILE")]).toEqual(["", ""]);
+    const holder = (registry.one(CONTAINER, "gateway-secrets-holder").inputs.uploads as { file: string }[]).map((u) => u.file);
+    expect(holder).toEqual(["/run/secrets/postgres-password"]);
+    expect(registry.byType("cp3:secrets:TlsAuthority")).toEqual([]);
+  });
+
+  it("refuses, with TLS on, services that connect to NATS or PostgreSQL without tls.ca, before creating any child", async () => {
+    const { registry, make } = await build("ci-unverified", false, true);
+    expect(make).toThrow(
+      "Testbed testbed: TLS is on (cp3:tls.enabled, the default of ci stacks), but service(s) gateway, worker connect to NATS or PostgreSQL without wiring tls.ca: add a variable such as CA_FILE: {from: tls.ca} and verify the servers with that CA (it is empty on stacks without TLS), or turn TLS off (cp3:tls.enabled false; `cp3 run --tls off`)",
     );
     expect(registry.resources.filter((r) => r.type !== "cp3:index:Testbed")).toEqual([]);
   });

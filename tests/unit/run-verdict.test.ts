@@ -38,9 +38,9 @@ describe("parseRunOptions", () => {
 
   it("takes every flag", () => {
     const system = path.join(projectRoot, "examples", "pypi-service", "system.yaml");
-    expect(parseRunOptions({ profile: "soak", duration: "24h", rate: "80", experiments: "none", seed: "42", keep: true, "report-dir": "out", stack: "ci-x1", system: path.relative(process.cwd(), system), "trust-host-cas": "false" })).toEqual({
+    expect(parseRunOptions({ profile: "soak", duration: "24h", rate: "80", experiments: "none", seed: "42", keep: true, "report-dir": "out", stack: "ci-x1", system: path.relative(process.cwd(), system), "trust-host-cas": "false", tls: "off" })).toEqual({
       stack: "ci-x1", profile: "soak", durationSeconds: 86_400, rate: 80, experiments: [], definitions: [], seed: 42, schedule: [], maxRssGrowth: 0.1, strictScan: false, keep: true, reportDir: "out", engine: "loadgen",
-      settings: { system, trustHostCAs: "false" },
+      settings: { system, trustHostCAs: "false", tls: false },
     });
   });
 
@@ -75,6 +75,7 @@ describe("parseRunOptions", () => {
     [{ experiments: "worker-kill,worker-kill" }, "each experiment may be named once"],
     [{ stack: "prod" }, 'unknown stack "prod"'],
     [{ "trust-host-cas": "yes" }, '--trust-host-cas: got "yes"; allowed: auto, true, false'],
+    [{ tls: "true" }, '--tls: got "true"; allowed: on, off'],
     [{ system: "nope.yaml" }, "--system: "],
     [{ duration: "30s" }, "--experiments with --duration: the load runs 30 s but the experiments need"],
     [{ campaign: "storm" }, '--campaign: unknown campaign "storm": the built-in campaigns are crash-storm, network, everything, nats-cluster; or give a JSON file'],
