@@ -15,6 +15,7 @@ import { runChaosSchedule } from "./chaos-phase";
 import type { RunOptions } from "./options";
 import { startReads } from "./reads";
 import { startMemoryWatch, type ContainerMemory } from "../load/memory";
+import { startTransportWatch, type TransportSecurity } from "../security/transport";
 import type { SystemUnderTest } from "./system";
 
 export interface LoadPhase {
@@ -23,13 +24,15 @@ export interface LoadPhase {
   reads: ReadsDuringLoad;
   /** Each container's memory over the load (soak and campaign runs). */
   memory?: ContainerMemory[];
+  /** NATS's TLS requirement and PostgreSQL's sessions over the load (Docker stacks). */
+  transport?: TransportSecurity;
 }
 
 /** Soak and campaign runs watch memory; the interval grows with the load so a 24 h soak keeps about 1,500 samples. */
 export const watchesMemory = (opts: Pick<RunOptions, "profile" | "campaign">) => opts.profile === "soak" || opts.campaign !== undefined;
 export const memoryIntervalSeconds = (loadSeconds: number) => Math.max(5, Math.ceil(loadSeconds / 1500));
 
-export async function loadWithChaos(o: { engine: LoadEngine; opts: RunOptions; system: SystemUnderTest; targets: ChaosTargets; stack: string; runId: string; reportDir: string; ledger: string; signal: AbortSignal }): Promise<LoadPhase> {
+export async function loadWithChaos(o: { engine: LoadEngine; opts: RunOptions; system: SystemUnderTest; targets: ChaosTargets; tls: boolean; stack: string; runId: string; reportDir: string; ledger: string; signal: AbortSignal }): Promise<LoadPhase> {
   const drive = o.system.drive;
   const campaign = o.opts.campaign;
   const profilePlan = planFor({ profile: o.opts.profile, rate: o.opts.rate, durationSeconds: o.opts.durationSeconds, baseUrl: o.system.entryUrl, keyPrefix: o.runId, request: drive.request });
@@ -40,6 +43,7 @@ export async function loadWithChaos(o: { engine: LoadEngine; opts: RunOptions; s
   const clock = () => (Date.now() - loadStart) / 1000;
   const reads = startReads(o.system, 5_000);
   const memory = watchesMemory(o.opts) && o.targets.platform === "docker" ? startMemoryWatch({ stack: o.stack, clock, intervalMs: memoryIntervalSeconds(o.opts.durationSeconds) * 1000 }) : undefined;
+  const transport = o.targets.platform === "docker" ? startTransportWatch({ tls: o.tls, nats: o.targets.containers.nats, postgres: o.targets.containers.postgres }) : undefined;
   const progress = setInterval(() => {
     tail.poll();
     say(`load: ${clock().toFixed(0)} s of ${o.opts.durationSeconds}, ${tail.total} requests, ${tail.acknowledged} acknowledged, ${(tail.errorRate(10) * 100).toFixed(1)} % errors in the last 10 s`);
@@ -87,10 +91,12 @@ export async function loadWithChaos(o: { engine: LoadEngine; opts: RunOptions; s
       experiments,
       reads: await reads.stop(),
       ...(memory ? { memory: await memory.stop() } : {}),
+      ...(transport ? { transport: await transport.stop() } : {}),
     };
   } finally {
     clearInterval(progress);
     await reads.stop();
     await memory?.stop();
+    await transport?.stop();
   }
 }

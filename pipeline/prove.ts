@@ -25,6 +25,7 @@ import { finalReadOf, systemFromOutputs } from "./system";
 import { decideVerdict } from "./verdict";
 import type { TestbedImageRefs } from "../components/testbed";
 import { imagesOf, scanImages, supplyChainLine } from "../supply-chain/scan";
+import { transportLine } from "../security/transport";
 
 const SEED_RECORDS = 100;
 const DRAIN_SECONDS = 120;
@@ -108,9 +109,14 @@ export async function proveDeployed(proof: Proof, outputs: Record<string, unknow
   const seedLedger = path.join(reportDir, "seed-ledger.jsonl");
   await timed("seed data", () => seedRecords({ system, prefix: report.runId, count: SEED_RECORDS, ledgerFile: seedLedger, signal }));
   const ledger = path.join(reportDir, "ledger.jsonl");
-  const phase = await timed(`load (${opts.profile}) with chaos`, () => loadWithChaos({ engine, opts, system, targets, stack: report.stack, runId: report.runId, reportDir, ledger, signal }));
+  const tls = (outputs.tls as { enabled?: boolean } | undefined)?.enabled === true;
+  const phase = await timed(`load (${opts.profile}) with chaos`, () => loadWithChaos({ engine, opts, system, targets, tls, stack: report.stack, runId: report.runId, reportDir, ledger, signal }));
   report.load = phase.load;
   report.experiments = phase.experiments;
+  if (phase.transport) {
+    report.transport = phase.transport;
+    say(transportLine(phase.transport));
+  }
   if (phase.memory) {
     // Memory settles only after the first faults of each kind (V8 and Go keep the heap a burst grew), so growth is
     // measured after the first quarter of the load (at least the campaign's warm-up): a drift, not the first burst.

@@ -4,9 +4,10 @@ import { integrityReasons } from "../integrity/check";
 import { EXIT, type ExitCode } from "../lib/exit-codes";
 import { rssGrowthReasons } from "../load/memory";
 import { supplyChainReasons } from "../supply-chain/scan";
+import { transportReasons } from "../security/transport";
 import type { RunReport, Verdict } from "../reporting/model";
 
-export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integrity" | "memory" | "supplyChain">, extra: { infrastructureError?: string; interrupted?: boolean; pendingAfterDrain?: number; integrityUnchecked?: string; strictScan?: boolean }): { verdict: Verdict; reasons: string[] } {
+export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integrity" | "memory" | "supplyChain" | "transport">, extra: { infrastructureError?: string; interrupted?: boolean; pendingAfterDrain?: number; integrityUnchecked?: string; strictScan?: boolean }): { verdict: Verdict; reasons: string[] } {
   const reasons: string[] = [];
   if (extra.interrupted) return { verdict: "interrupted", reasons: ["the run was interrupted (SIGINT or SIGTERM)"] };
   if (extra.infrastructureError) return { verdict: "error", reasons: [extra.infrastructureError] };
@@ -33,6 +34,8 @@ export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integ
   if (r.integrity) reasons.push(...integrityReasons(r.integrity));
   if (r.memory) reasons.push(...rssGrowthReasons(r.memory.growth, r.memory.maxGrowth));
   if (extra.strictScan) reasons.push(...supplyChainReasons(r.supplyChain));
+  // With TLS on, a server that does not require it or a plaintext session is a finding, not a warning.
+  reasons.push(...transportReasons(r.transport));
   // A system with no oracle cannot be proven: never a silent pass.
   if (extra.integrityUnchecked) reasons.push(extra.integrityUnchecked);
   if (infrastructure) return { verdict: "error", reasons };

@@ -7,6 +7,7 @@ import { badge, esc, html, missing, num, seconds, table, type Cell } from "./mar
 import { campaignSection } from "./campaign-section";
 import { memorySection } from "./memory-section";
 import { supplyChainSection } from "./supply-chain-section";
+import { transportSection } from "./transport-section";
 import type { ExperimentResult, IntegrityResult, LoadResult, ProbeResult, RunReport, ThresholdResult } from "./model";
 import { STYLE } from "./style";
 
@@ -158,6 +159,7 @@ ${experimentsSection(report)}
 ${integritySection(report.integrity)}
 ${thresholdsSection(report.load)}
 ${supplyChainSection(report.supplyChain)}
+${transportSection(report.transport)}
 ${versionsSection(report)}
 <footer>Rendered from report.json, which holds every figure on this page.</footer>
 <script type="application/json" id="cp3-report">${jsonForScript(report)}</script>

@@ -1,7 +1,8 @@
 // junit.xml: the run as test cases a CI server understands. A step that never ran becomes an errored test
 // case, so a run that died early can never show up as green.
 import { escapeAttribute, escapeMarkup, listSome } from "./escape";
-import type { ExperimentResult, IntegrityResult, LoadResult, RunReport } from "./model";
+import { transportReasons } from "../security/transport";
+import type { ExperimentResult, IntegrityResult, LoadResult, RunReport, TransportSecurity } from "./model";
 
 /** How many keys a failure message names before "and N more" (the full lists are in report.json). */
 export const KEYS_IN_MESSAGE = 50;
@@ -87,6 +88,14 @@ function invariantSuite(integrity: IntegrityResult | undefined): Suite {
   };
 }
 
+/** TLS inside the testbed, as the load found it; skipped when the stack has none or it was not watched. */
+function transportSuite(t: TransportSecurity | undefined): Suite {
+  const name = "every NATS server requires TLS and every PostgreSQL TCP session is encrypted";
+  if (!t?.tls) return { name: "transport", cases: [{ name, outcome: { kind: "skipped", message: t ? "TLS is off on this stack" : "not watched (no load, or a Kubernetes stack)" } }] };
+  const reasons = transportReasons(t);
+  return { name: "transport", cases: [{ name, outcome: reasons.length === 0 ? passed : { kind: "failure", message: reasons.join("; ") } }] };
+}
+
 function renderCase(suite: string, c: TestCase): string {
   const time = c.seconds === undefined ? "" : ` time="${c.seconds.toFixed(3)}"`;
   const open = `    <testcase classname="cp3.${suite}" name="${escapeAttribute(c.name)}"${time}`;
@@ -111,7 +120,7 @@ function counts(cases: TestCase[]): string {
 }
 
 export function renderJunit(report: RunReport): string {
-  const suites = [verdictSuite(report), thresholdSuite(report.load), experimentSuite(report), invariantSuite(report.integrity)];
+  const suites = [verdictSuite(report), thresholdSuite(report.load), experimentSuite(report), invariantSuite(report.integrity), transportSuite(report.transport)];
   const all = suites.flatMap((s) => s.cases);
   const lines = [
     `<?xml version="1.0" encoding="UTF-8"?>`,

@@ -8,6 +8,7 @@ import type { MemoryReport } from "../load/memory";
 import type { IntegrityResult } from "../integrity/results";
 import type { LoadResult } from "../load/types";
 import type { SupplyChainScan } from "../supply-chain/scan";
+import type { TransportSecurity } from "../security/transport";
 
 export type { LoadResult, StageKept, ThresholdResult, TimelinePoint } from "../load/types";
 export type { ExperimentResult, FaultResult, ProbeResult } from "../chaos/results";
@@ -15,6 +16,7 @@ export type { CampaignFigures } from "../chaos/campaign-figures";
 export type { MemoryReport } from "../load/memory";
 export type { IntegrityResult, LostKey, UnknownKey } from "../integrity/results";
 export type { SupplyChainScan } from "../supply-chain/scan";
+export type { TransportSecurity } from "../security/transport";
 
 export type Verdict = "ready" | "not-ready" | "error" | "interrupted";
 
@@ -42,6 +44,8 @@ export interface RunReport {
   integrity?: IntegrityResult;
   /** The stack's images: image checks and pending Debian updates; `error` when the scan could not run. */
   supplyChain?: SupplyChainScan | { error: string };
+  /** TLS inside the testbed as the load found it: NATS requiring it, PostgreSQL's sessions encrypted (Docker stacks). */
+  transport?: TransportSecurity;
   /** Pinned tool versions (from toolchain/versions.json) and the engine's version. */
   versions: Record<string, string>;
   /** Each step of the run with its duration, in order. */

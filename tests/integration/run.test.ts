@@ -39,6 +39,10 @@ describe("cp3 run", () => {
       expect(report.integrity!.acknowledged).toBeGreaterThan(1100);
       expect(report.load!.timeline.length).toBeGreaterThanOrEqual(39);
       expect(report.steps.map((s) => s.name)).toContain(`destroy ${report.stack}`);
+      // TLS is on in ci stacks: NATS required it and every PostgreSQL TCP session seen during the load was encrypted.
+      expect(report.transport).toMatchObject({ tls: true, nats: { servers: 1, tlsRequired: 1 }, postgres: { unencrypted: 0 } });
+      expect(report.transport!.postgres.sessions).toBeGreaterThan(0);
+      expect(Object.keys(report.transport!.postgres.byClient)).toEqual(expect.arrayContaining(["gateway", "worker-0", "worker-1"]));
       expect(fs.readFileSync(path.join(dir, "junit.xml"), "utf8")).toMatch(/^<\?xml[\s\S]*<testsuites[\s\S]*<\/testsuites>\s*$/);
       expect(fs.readFileSync(path.join(dir, "report.html"), "utf8")).toContain("<svg");
       // The images were scanned: no image check finding, an SBOM of each with its Debian, npm and Go parts.

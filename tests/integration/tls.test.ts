@@ -62,6 +62,8 @@ describe("TLS inside the testbed", () => {
     const report = JSON.parse(fs.readFileSync(path.join(path.dirname(html!), "report.json"), "utf8")) as RunReport;
     expect(report.verdict).toBe("ready");
     expect(report.integrity).toMatchObject({ lost: [], duplicates: [], unexpected: [], passed: true });
+    // The run's own watch saw the same: NATS requiring TLS, no plaintext session over the whole load.
+    expect(report.transport).toMatchObject({ tls: true, nats: { servers: 1, tlsRequired: 1 }, postgres: { unencrypted: 0 } });
     console.log(`TLS: /varz tls_required true; pg_stat_ssl: ${encrypted} of ${all} TCP sessions encrypted during the load; ${report.integrity!.acknowledged} acknowledged, 0 lost`);
   }, 900_000);
 });

@@ -106,6 +106,11 @@ export function sampleReport(): RunReport {
       reads: 3,
       passed: false,
     },
+    transport: {
+      tls: true,
+      nats: { servers: 1, tlsRequired: 1, unreadable: [] },
+      postgres: { samples: 6, failedSamples: 1, sessions: 12, unencrypted: 1, byClient: { "worker-0": { sessions: 8, unencrypted: 1 }, gateway: { sessions: 4, unencrypted: 0 } } },
+    },
     versions: { "load engine (loadgen)": "0.1.0", pulumi: "3.259.0", toxiproxy: "2.12.0", docker: "26.1.5" },
     steps: [
       { name: "setup", seconds: 2.1, ok: true },

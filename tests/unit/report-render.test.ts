@@ -24,7 +24,7 @@ function junitCases(xml: string): [string, string, string, string][] {
 describe("junit.xml", () => {
   it("has one test case per verdict, threshold, experiment and invariant, with the observed values", () => {
     const xml = renderJunit(sampleReport());
-    expect(xml.split("\n").slice(0, 2)).toEqual(['<?xml version="1.0" encoding="UTF-8"?>', '<testsuites name="cp3 ci 20250101T120000Z-7f3a" tests="8" failures="4" errors="0" skipped="0" time="190.400">']);
+    expect(xml.split("\n").slice(0, 2)).toEqual(['<?xml version="1.0" encoding="UTF-8"?>', '<testsuites name="cp3 ci 20250101T120000Z-7f3a" tests="9" failures="5" errors="0" skipped="0" time="190.400">']);
     expect(junitCases(xml)).toEqual([
       ["run", "verdict", "failure", "verdict not-ready: experiment db-latency failed: the consumer lag stayed above 100; 1 acknowledged record lost"],
       ["thresholds", "latency p95: p95 &lt; 99 ms (acknowledged requests)", "failure", "p95 180.25 ms over 5,400 acknowledged requests; needed p95 &lt; 99 ms (acknowledged requests)"],
@@ -34,6 +34,7 @@ describe("junit.xml", () => {
       ["invariants", "no acknowledged record lost", "failure", `acknowledged but never processed (1): ${LOST_KEY}`],
       ["invariants", "no record processed twice", "passed", ""],
       ["invariants", "nothing processed that was never attempted", "passed", ""],
+      ["transport", "every NATS server requires TLS and every PostgreSQL TCP session is encrypted", "failure", "TLS: 1 of 12 PostgreSQL TCP session(s) unencrypted (worker-0 1)"],
     ]);
     expect(xml).toContain(">acknowledged before-first-read: 0, between-reads: 1, after-last-read: 0</failure>");
     expect(xml.endsWith("</testsuites>\n")).toBe(true);
@@ -77,7 +78,7 @@ describe("junit.xml", () => {
   });
 
   it("turns a load or integrity step that never ran, and an experiment that never ran, into errored test cases", () => {
-    const report: RunReport = { ...sampleReport(), verdict: "error", reasons: ["step up failed: dockerd did not answer"], load: undefined, integrity: undefined };
+    const report: RunReport = { ...sampleReport(), verdict: "error", reasons: ["step up failed: dockerd did not answer"], load: undefined, integrity: undefined, transport: undefined };
     report.experiments = report.experiments.slice(0, 1);
     const xml = renderJunit(report);
     expect(junitCases(xml)).toEqual([
@@ -86,8 +87,9 @@ describe("junit.xml", () => {
       ["experiments", "broker-partition", "passed", ""],
       ["experiments", "db-latency", "error", "scheduled at 38 s but did not run"],
       ["invariants", "integrity check", "error", "the integrity check did not run, so no invariant was checked"],
+      ["transport", "every NATS server requires TLS and every PostgreSQL TCP session is encrypted", "skipped", "not watched (no load, or a Kubernetes stack)"],
     ]);
-    expect(xml).toContain('<testsuites name="cp3 ci 20250101T120000Z-7f3a" tests="5" failures="0" errors="4" skipped="0"');
+    expect(xml).toContain('<testsuites name="cp3 ci 20250101T120000Z-7f3a" tests="6" failures="0" errors="4" skipped="1"');
   });
 });
 
@@ -149,6 +151,17 @@ describe("report.html", () => {
     expect(page).toContain("<tr><td>shop/api:1</td><td>CIS-4.1</td><td>a non-root USER</td><td>runs as root (no USER); add USER &lt;uid&gt;:&lt;gid&gt; with a non-zero uid</td></tr>");
     expect(page).toContain("<p>Compared with bookworm-security (Mon, 30 Nov 2026 00:22:33 UTC).</p>");
     expect(renderHtml({ ...report, supplyChain: { error: "gpgv: BAD signature" } })).toContain('<p class="missing">The images could not be scanned: gpgv: BAD signature</p>');
+  });
+
+  it("shows TLS inside the testbed: NATS requiring it, PostgreSQL's sessions by client, and TLS off as such", () => {
+    const report = sampleReport();
+    const page = renderHtml(report);
+    expect(page).toContain('<p><span class="badge bad">plaintext found</span> transport: TLS on; NATS requires TLS on 1 of 1 server(s); PostgreSQL: 11 of 12 TCP session(s) encrypted (6 samples during the load)</p>');
+    expect(page).toContain("<tr><td>gateway</td><td>4</td><td>4</td><td>0</td></tr>\n<tr><td>worker-0</td><td>8</td><td>7</td><td>1</td></tr>");
+    const off = renderHtml({ ...report, transport: { ...report.transport!, tls: false } });
+    expect(off).toContain('<span class="badge ok">TLS off</span> transport: TLS off (cp3:tls.enabled false): NATS and PostgreSQL connections are plaintext</p>');
+    expect(off).not.toContain('id="transport-postgres"');
+    expect(renderJunit({ ...report, transport: undefined })).toContain('<skipped message="not watched (no load, or a Kubernetes stack)"/>');
   });
 
   it("shows the verdict, a note for each step that never ran, and frames for the three charts", () => {

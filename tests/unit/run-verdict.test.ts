@@ -93,6 +93,21 @@ describe("decideVerdict", () => {
     expect(decideVerdict(base, {})).toEqual({ verdict: "ready", reasons: [] });
   });
 
+  it("with TLS on, fails on a NATS server not requiring it, a plaintext PostgreSQL session or no reading at all; TLS off is no finding", () => {
+    const transport = (t: { tlsRequired?: number; unencrypted?: number; samples?: number; tls?: boolean }) => ({
+      tls: t.tls ?? true,
+      nats: { servers: 3, tlsRequired: t.tlsRequired ?? 3, unreadable: t.tlsRequired === 2 ? ["cp3-ci-nats-2"] : [] },
+      postgres: { samples: t.samples ?? 5, failedSamples: 0, sessions: 10, unencrypted: t.unencrypted ?? 0, byClient: { gateway: { sessions: 4, unencrypted: 0 }, migration: { sessions: 6, unencrypted: t.unencrypted ?? 0 } } },
+    });
+    expect(decideVerdict({ ...base, transport: transport({}) }, {})).toEqual({ verdict: "ready", reasons: [] });
+    expect(decideVerdict({ ...base, transport: transport({ tls: false, unencrypted: 10, tlsRequired: 0 }) }, {})).toEqual({ verdict: "ready", reasons: [] });
+    expect(decideVerdict({ ...base, transport: transport({ tlsRequired: 2, unencrypted: 2 }) }, {})).toEqual({
+      verdict: "not-ready",
+      reasons: ["TLS: 1 of 3 NATS server(s) do not require TLS (/varz unreadable: cp3-ci-nats-2)", "TLS: 2 of 10 PostgreSQL TCP session(s) unencrypted (migration 2)"],
+    });
+    expect(decideVerdict({ ...base, transport: transport({ samples: 0 }) }, {}).reasons).toEqual(["TLS: PostgreSQL's sessions could not be read once during the load"]);
+  });
+
   it("fails on a failed SLO gate, naming what was observed, even when the engine exited 0", () => {
     const failed = { name: "failed requests", condition: "none failed", passed: false, observed: 17 / 140_657, detail: "17 of 140,657 failed (0.012 %)" };
     const v = decideVerdict({ ...base, load: load({ thresholds: [failed] }) }, {});
