@@ -224,6 +224,8 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
     await stack.setConfig("cp3:gateway", { value: JSON.stringify({ hostPort: 0, maxBacklog: 10_000_000 }) });
     // Room for what a sweep stores (about 1 KB per record, a few hundred thousand records) on the tmpfs.
     await stack.setConfig("cp3:postgres", { value: JSON.stringify({ storageMiB: 2048, memoryMiB: 2304 }) });
+    // The first sweeps without TLS (the ci template turns it on); the last one turns it on.
+    await stack.setConfig("cp3:tls", { value: JSON.stringify({ enabled: false }) });
     let o = (await upStack(stack)).outputs as unknown as Outputs;
     const nats = o.containers.nats[0]!;
     const pg = o.containers.postgres;
