@@ -3,6 +3,7 @@
 // healthy, the jobs completed, the entry answering on 127.0.0.1, a record carried through the whole path — then
 // `down -v` removing all of it. The stack is destroyed in afterAll whatever happened; nothing may be left.
 import { spawn } from "node:child_process";
+import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -98,6 +99,12 @@ describe("cp3 export compose on a real engine", () => {
     expect(fs.statSync(path.join(dir, "secrets")).mode & 0o777).toBe(0o700);
     expect(fs.readFileSync(path.join(dir, "secrets", "postgres-password"), "utf8")).toBe(password);
     expect(Object.keys(exported.services)).toEqual(["nats-0", "postgres", "toxiproxy", "jetstream", "migration", "gateway", "worker-0", "worker-1"]);
+    // The ci stack has TLS: so has its export, with a CA of its own (the record below goes the whole way over it).
+    expect(exported.services["nats-0"]!.environment.NATS_CONFIG).toContain("tls {");
+    expect(fs.readdirSync(path.join(dir, "secrets")).sort()).toEqual(["postgres-dsn-direct", "postgres-dsn-proxied", "postgres-password", "tls-ca", "tls-server-cert", "tls-server-key"]);
+    const exportCa = new X509Certificate(fs.readFileSync(path.join(dir, "secrets", "tls-ca"), "utf8"));
+    expect(exportCa.subject).toBe(`CN=cp3 compose CA ${name}`);
+    expect(exportCa.raw.equals(new X509Certificate((outputs as unknown as { tls: { caCert: string } }).tls.caCert).raw)).toBe(false);
     expect(exported.services.gateway!.image).toBe(outputs.images.services.gateway);
     for (const s of Object.values(exported.services)) for (const p of s.ports ?? []) expect(p).toMatch(/^127\.0\.0\.1:/);
     expect(exported.services.gateway!.ports).toEqual([`127.0.0.1:${entryPort}:8080`]);
