@@ -38,6 +38,9 @@ export interface NatsArgs extends NatsSizing {
 /** The host name of server `i` on the data network. */
 export const natsHost = (i: number) => `nats-${i}`;
 
+/** The TLS block of a server that requires TLS of its clients, with its certificate and key from the secrets folder. */
+export const natsTlsLines = (): string[] => ["tls {", `  cert_file: "${secretPath(TLS_SERVER_CERT_FILE)}"`, `  key_file: "${secretPath(TLS_SERVER_KEY_FILE)}"`, "  timeout: 2", "}"];
+
 /** The nats-server configuration, rendered from typed arguments. */
 export function renderNatsConfig(serverName: string, storeMiB: number, replicas: number, tls = false): string {
   // Leave 10 % of the tmpfs for JetStream's own index and metadata files.
@@ -54,7 +57,7 @@ export function renderNatsConfig(serverName: string, storeMiB: number, replicas:
   ];
   // TLS on the client port only, so /varz says tls_required; the monitor port stays HTTP and the cluster's
   // routes stay on the internal data network in the clear.
-  if (tls) lines.push("tls {", `  cert_file: "${secretPath(TLS_SERVER_CERT_FILE)}"`, `  key_file: "${secretPath(TLS_SERVER_KEY_FILE)}"`, "  timeout: 2", "}");
+  if (tls) lines.push(...natsTlsLines());
   if (replicas > 1) {
     const routes = Array.from({ length: replicas }, (_, i) => `    "nats://${natsHost(i)}:${NATS_CLUSTER_PORT}"`);
     lines.push("cluster {", '  name: "cp3"', `  listen: "0.0.0.0:${NATS_CLUSTER_PORT}"`, "  routes: [", ...routes, "  ]", "}");

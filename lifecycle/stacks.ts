@@ -56,9 +56,8 @@ function ensureStackFile(stack: string): boolean {
 async function ephemeralSettings(stack: string): Promise<ConfigMap> {
   const expires = new Date(Date.now() + EPHEMERAL_HOURS * 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
   const own: ConfigMap = { "cp3:run": { value: stack }, "cp3:expires": { value: expires } };
-  // On Kubernetes the entry is a NodePort, which keeps its number for the Service's life by itself; TLS inside
-  // the testbed, on in the ci template, is built for Docker stacks only so far.
-  if (namedForKubernetes(stack)) return { ...own, "cp3:platform": { value: "kubernetes" }, "cp3:tls.enabled": { value: "false" } };
+  // On Kubernetes the entry is a NodePort, which keeps its number for the Service's life by itself.
+  if (namedForKubernetes(stack)) return { ...own, "cp3:platform": { value: "kubernetes" } };
   return { ...own, "cp3:gateway.hostPort": { value: String(await freeLocalPort()) } };
 }
 

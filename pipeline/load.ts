@@ -24,7 +24,7 @@ export interface LoadPhase {
   reads: ReadsDuringLoad;
   /** Each container's memory over the load (soak and campaign runs). */
   memory?: ContainerMemory[];
-  /** NATS's TLS requirement and PostgreSQL's sessions over the load (Docker stacks). */
+  /** NATS's TLS requirement and PostgreSQL's sessions over the load. */
   transport?: TransportSecurity;
 }
 
@@ -43,7 +43,7 @@ export async function loadWithChaos(o: { engine: LoadEngine; opts: RunOptions; s
   const clock = () => (Date.now() - loadStart) / 1000;
   const reads = startReads(o.system, 5_000);
   const memory = watchesMemory(o.opts) && o.targets.platform === "docker" ? startMemoryWatch({ stack: o.stack, clock, intervalMs: memoryIntervalSeconds(o.opts.durationSeconds) * 1000 }) : undefined;
-  const transport = o.targets.platform === "docker" ? startTransportWatch({ tls: o.tls, nats: o.targets.containers.nats, postgres: o.targets.containers.postgres }) : undefined;
+  const transport = startTransportWatch({ tls: o.tls, exec: o.system.exec, nats: o.targets.containers.nats, postgres: o.targets.containers.postgres });
   const progress = setInterval(() => {
     tail.poll();
     say(`load: ${clock().toFixed(0)} s of ${o.opts.durationSeconds}, ${tail.total} requests, ${tail.acknowledged} acknowledged, ${(tail.errorRate(10) * 100).toFixed(1)} % errors in the last 10 s`);
@@ -91,12 +91,12 @@ export async function loadWithChaos(o: { engine: LoadEngine; opts: RunOptions; s
       experiments,
       reads: await reads.stop(),
       ...(memory ? { memory: await memory.stop() } : {}),
-      ...(transport ? { transport: await transport.stop() } : {}),
+      transport: await transport.stop(),
     };
   } finally {
     clearInterval(progress);
     await reads.stop();
     await memory?.stop();
-    await transport?.stop();
+    await transport.stop();
   }
 }

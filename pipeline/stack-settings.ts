@@ -53,5 +53,5 @@ export async function applyStackSettings(stack: Stack, settings: StackSettings):
 export const stackSettingFlags = {
   system: { type: "string", placeholder: "FILE", description: "the system under test: a description file (YAML or JSON; see examples/) instead of the reference workload" },
   "trust-host-cas": { type: "string", placeholder: "auto|true|false", description: "offer the host's CA bundle to image builds as the BuildKit secret ca-bundle (default auto: when the host trusts a CA the Debian root does not); sets cp3:build.trustHostCAs" },
-  tls: { type: "string", placeholder: "on|off", description: "TLS inside the testbed: NATS and PostgreSQL require it, every client verifies the stack's CA (default: the stack's cp3:tls.enabled, on for ci stacks; Docker only); sets cp3:tls.enabled" },
+  tls: { type: "string", placeholder: "on|off", description: "TLS inside the testbed: NATS and PostgreSQL require it, every client verifies the stack's CA (default: the stack's cp3:tls.enabled, on for ci stacks); sets cp3:tls.enabled" },
 } as const;

@@ -91,7 +91,7 @@ function invariantSuite(integrity: IntegrityResult | undefined): Suite {
 /** TLS inside the testbed, as the load found it; skipped when the stack has none or it was not watched. */
 function transportSuite(t: TransportSecurity | undefined): Suite {
   const name = "every NATS server requires TLS and every PostgreSQL TCP session is encrypted";
-  if (!t?.tls) return { name: "transport", cases: [{ name, outcome: { kind: "skipped", message: t ? "TLS is off on this stack" : "not watched (no load, or a Kubernetes stack)" } }] };
+  if (!t?.tls) return { name: "transport", cases: [{ name, outcome: { kind: "skipped", message: t ? "TLS is off on this stack" : "not watched: the run stopped before its load" } }] };
   const reasons = transportReasons(t);
   return { name: "transport", cases: [{ name, outcome: reasons.length === 0 ? passed : { kind: "failure", message: reasons.join("; ") } }] };
 }

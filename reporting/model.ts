@@ -44,7 +44,7 @@ export interface RunReport {
   integrity?: IntegrityResult;
   /** The stack's images: image checks and pending Debian updates; `error` when the scan could not run. */
   supplyChain?: SupplyChainScan | { error: string };
-  /** TLS inside the testbed as the load found it: NATS requiring it, PostgreSQL's sessions encrypted (Docker stacks). */
+  /** TLS inside the testbed as the load found it: NATS requiring it, PostgreSQL's sessions encrypted. */
   transport?: TransportSecurity;
   /** Pinned tool versions (from toolchain/versions.json) and the engine's version. */
   versions: Record<string, string>;

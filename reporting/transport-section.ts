@@ -5,7 +5,7 @@ import { badge, esc, missing, table } from "./markup";
 
 export function transportSection(t: TransportSecurity | undefined): string {
   const open = `<section id="transport"><h2>Transport security</h2>`;
-  if (!t) return `${open}\n${missing("Not watched: the run stopped before its load, or the stack is on Kubernetes (TLS inside the testbed is built for Docker stacks).")}\n</section>`;
+  if (!t) return `${open}\n${missing("Not watched: the run stopped before its load.")}\n</section>`;
   const summary = `<p>${badge(transportReasons(t).length === 0, t.tls ? "encrypted" : "TLS off", "plaintext found").html} ${esc(transportLine(t))}</p>`;
   if (!t.tls) return `${open}\n${summary}\n</section>`;
   const clients = table(

@@ -1,9 +1,9 @@
-// Transport security of a running Docker testbed, watched while the load runs: whether every NATS server requires
-// TLS (its /varz, read inside its own container), and whether every TCP session PostgreSQL holds is encrypted
+// Transport security of a running testbed, watched while the load runs: whether every NATS server requires TLS
+// (its /varz, read inside its own container or pod), and whether every TCP session PostgreSQL holds is encrypted
 // (pg_stat_ssl joined to pg_stat_activity, read over the server's local socket). Each session is counted once by
 // its backend pid, so a pool that reconnects during a fault adds its new sessions. Nothing is sent from the host to
-// a container's address: both reads go through the engine's exec.
-import * as docker from "../lib/docker-api";
+// a container's address: both reads are execs (Docker's, or the pod's on Kubernetes).
+import type { ExecIn } from "../lib/workload-exec";
 
 export interface SessionCount {
   /** Distinct TCP sessions seen. */
@@ -14,7 +14,7 @@ export interface SessionCount {
 export interface TransportSecurity {
   /** Whether the stack has TLS inside the testbed (cp3:tls.enabled). */
   tls: boolean;
-  /** NATS servers asked, and of those the ones whose /varz says tls_required. */
+  /** NATS servers asked (on Kubernetes one pod of the workload), and of those the ones whose /varz says tls_required. */
   nats: { servers: number; tlsRequired: number; unreadable: string[] };
   /** PostgreSQL's TCP sessions over the load: samples taken (and failed), the sessions, and the same by client. */
   postgres: { samples: number; failedSamples: number } & SessionCount & { byClient: Record<string, SessionCount> };
@@ -44,8 +44,8 @@ export function transportLine(t: TransportSecurity): string {
   return `transport: TLS on; NATS requires TLS on ${t.nats.tlsRequired} of ${t.nats.servers} server(s); PostgreSQL: ${p.sessions - p.unencrypted} of ${p.sessions} TCP session(s) encrypted (${p.samples} samples during the load)`;
 }
 
-async function natsTlsRequired(server: string): Promise<boolean | undefined> {
-  const r = await docker.exec(server, ["curl", "-fsS", "--max-time", "5", "http://127.0.0.1:8222/varz"], 15_000).catch(() => undefined);
+async function natsTlsRequired(exec: ExecIn, server: string): Promise<boolean | undefined> {
+  const r = await exec(server, ["curl", "-fsS", "--max-time", "5", "http://127.0.0.1:8222/varz"], 15_000).catch(() => undefined);
   if (r?.exitCode !== 0) return undefined;
   try {
     return (JSON.parse(r.output) as { tls_required?: boolean }).tls_required === true;
@@ -58,19 +58,19 @@ async function natsTlsRequired(server: string): Promise<boolean | undefined> {
  * Reads NATS once at the start and PostgreSQL's sessions every `intervalMs` (first at once) until stop(). A read
  * that fails (a server restarting under a fault) is counted and skipped. With TLS off it only records that.
  */
-export function startTransportWatch(o: { tls: boolean; nats: string[]; postgres: string; intervalMs?: number }): { stop(): Promise<TransportSecurity> } {
+export function startTransportWatch(o: { tls: boolean; exec: ExecIn; nats: string[]; postgres: string; intervalMs?: number }): { stop(): Promise<TransportSecurity> } {
   const result: TransportSecurity = { tls: o.tls, nats: { servers: o.nats.length, tlsRequired: 0, unreadable: [] }, postgres: { samples: 0, failedSamples: 0, sessions: 0, unencrypted: 0, byClient: {} } };
   if (!o.tls) return { stop: async () => result };
   const seen = new Map<number, { client: string; ssl: boolean }>();
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
 
-  const natsRead = Promise.all(o.nats.map(async (server) => [server, await natsTlsRequired(server)] as const)).then((answers) => {
+  const natsRead = Promise.all(o.nats.map(async (server) => [server, await natsTlsRequired(o.exec, server)] as const)).then((answers) => {
     result.nats.tlsRequired = answers.filter(([, required]) => required === true).length;
     result.nats.unreadable = answers.filter(([, required]) => required === undefined).map(([server]) => server);
   });
   const sample = async () => {
-    const r = await docker.exec(o.postgres, ["psql", "-X", "-d", "postgres", "-tA", "-F", "\t", "-c", SESSIONS_SQL], 15_000).catch(() => undefined);
+    const r = await o.exec(o.postgres, ["psql", "-X", "-d", "postgres", "-tA", "-F", "\t", "-c", SESSIONS_SQL], 15_000).catch(() => undefined);
     if (r?.exitCode !== 0) {
       result.postgres.failedSamples++;
       return;

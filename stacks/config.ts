@@ -53,7 +53,7 @@ export const SECTIONS = {
     proxy: { type: "bool", default: true },
   },
   tls: {
-    /** Clients reach NATS and PostgreSQL over TLS, verifying a per-stack CA (Docker stacks; the ci template turns it on). */
+    /** Clients reach NATS and PostgreSQL over TLS, verifying a per-stack CA (the ci template turns it on). */
     enabled: { type: "bool", default: false },
   },
   gateway: {
@@ -188,7 +188,6 @@ function crossChecks(c: TestbedConfig, stack: string, problems: string[]): void 
     problems.push(`${NS}:postgres.memoryMiB: got ${c.postgres.memoryMiB}; allowed: at least storageMiB + sharedBuffersMiB + 64 (${need}) with tmpfs storage`);
   }
   if (c.platform === "kubernetes" && c.dev.hotReload) problems.push(`${NS}:dev.hotReload: got true; allowed: false on Kubernetes (hot reload bind-mounts host folders, which Pod Security restricted refuses)`);
-  if (c.platform === "kubernetes" && c.tls.enabled) problems.push(`${NS}:tls.enabled: got true; allowed: false on Kubernetes for now (TLS inside the testbed is built for Docker stacks)`);
   if (c.platform === "kubernetes" && c.verify.enabled) problems.push(`${NS}:verify.enabled: got true; allowed: false on Kubernetes for now (the verification hook is wired into the Docker Testbed only); prove a Kubernetes stack with \`cp3 verify --stack S\` after its up`);
   if (c.dev.hotReload && c.kind !== "dev") problems.push(`${NS}:dev.hotReload: got true; allowed: only on dev stacks (this is ${c.kind})`);
   // The shared ci file must leave the port to the engine, so stacks side by side never collide; each ci-<run>

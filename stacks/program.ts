@@ -41,7 +41,7 @@ function onLocalCluster(): KubernetesTestbed {
     throw new Error(`cp3:platform is kubernetes, but the local cluster is not running (no ${fs.existsSync(kubeconfig) ? files.containerdSocket() : kubeconfig}): start it with \`npm run cp3 -- cluster up\`, then run pulumi again`);
   }
   const provider = new k8s.Provider("local-cluster", { kubeconfig: fs.readFileSync(kubeconfig, "utf8") });
-  return new KubernetesTestbed("testbed", { ...common, containerdAddress: files.containerdSocket() }, { provider });
+  return new KubernetesTestbed("testbed", { ...common, containerdAddress: files.containerdSocket(), tls: config.tls.enabled }, { provider });
 }
 
 export const stackKind = config.kind;

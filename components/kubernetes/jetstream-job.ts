@@ -2,15 +2,21 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { consumerConfig, streamConfig, type ConsumerSpec, type StreamSpec } from "../jetstream";
 import type { Ownership } from "../labels";
+import { secretPath, TLS_CA_FILE } from "../secret-files";
 import { AWAIT, DNS_LABEL, literal, oneShotJob } from "./pod";
+import type { Core } from "./pod";
 
 export interface JetStreamJobArgs {
   readonly owner: Ownership;
   readonly namespace: pulumi.Input<string>;
   /** The NATS image, which carries the nats CLI and the set-up script. */
   readonly image: pulumi.Input<string>;
-  /** nats://<ClusterIP>:4222 of every server. */
+  /** nats://<ClusterIP>:4222 of every server (or by the names hostAliases give). */
   readonly natsUrls: pulumi.Input<string>[];
+  /** The servers require TLS: the Secret whose `tls-ca` key verifies them (KubernetesNats.tlsSecretName). @default plain TCP */
+  readonly tlsCaSecret?: pulumi.Input<string>;
+  /** Names in the pod's /etc/hosts: the servers' certificate names. @default none */
+  readonly hostAliases?: pulumi.Input<Core.HostAlias[]>;
   readonly stream: StreamSpec;
   readonly consumer: ConsumerSpec;
   /** The Job's name (a DNS label); its pods carry app.kubernetes.io/name=<workload>. @default the component's name */
@@ -47,8 +53,11 @@ export class JetStreamJob extends pulumi.ComponentResource {
           { name: "STREAM_CONFIG", value: literal(JSON.stringify(streamConfig(args.stream))) },
           { name: "CONSUMER_NAME", value: literal(args.consumer.name) },
           { name: "CONSUMER_CONFIG", value: literal(JSON.stringify(consumerConfig(args.consumer))) },
+          ...(args.tlsCaSecret ? [{ name: "NATS_CA_FILE", value: secretPath(TLS_CA_FILE) }] : []),
         ],
         user: "10001:10001",
+        ...(args.tlsCaSecret ? { secretFiles: { secretName: args.tlsCaSecret, files: { [TLS_CA_FILE]: TLS_CA_FILE } } } : {}),
+        ...(args.hostAliases ? { hostAliases: args.hostAliases } : {}),
       }),
       { parent: this, deleteBeforeReplace: true, customTimeouts: AWAIT },
     );

@@ -2,7 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Ownership } from "../labels";
 import { AWAIT, DNS_LABEL, oneShotJob } from "./pod";
-import { secretPath } from "../secret-files";
+import { secretPath, TLS_CA_FILE } from "../secret-files";
+import type { Core } from "./pod";
 import { PASSWORD_FILE } from "../postgres";
 import { PASSWORD_KEY } from "./postgres";
 
@@ -11,8 +12,12 @@ export interface MigrationJobArgs {
   readonly namespace: pulumi.Input<string>;
   /** The migration image (images/migrate): PostgreSQL's client, the migrations and the runner. */
   readonly image: pulumi.Input<string>;
-  /** PostgreSQL's ClusterIP. */
+  /** PostgreSQL's ClusterIP, or with TLS the name hostAliases give it (its certificate's). */
   readonly host: pulumi.Input<string>;
+  /** The server requires TLS: verify it (verify-full) with the CA under `tls-ca` in passwordSecret. @default plain TCP */
+  readonly tls?: boolean;
+  /** Names in the pod's /etc/hosts. @default none */
+  readonly hostAliases?: pulumi.Input<Core.HostAlias[]>;
   /** The Secret holding the password (KubernetesPostgres.secretName); mounted as a file, never copied. */
   readonly passwordSecret: pulumi.Input<string>;
   /** The database the migrations apply to; created when missing. @default "postgres" */
@@ -45,9 +50,12 @@ export class MigrationJob extends pulumi.ComponentResource {
           { name: "PGDATABASE", value: database },
           // A file from the Secret: the password is never a variable.
           { name: "PGPASSWORD_FILE", value: secretPath(PASSWORD_FILE) },
+          // libpq's own variables: TLS, and the server's name checked against its certificate.
+          ...(args.tls ? [{ name: "PGSSLMODE", value: "verify-full" }, { name: "PGSSLROOTCERT", value: secretPath(TLS_CA_FILE) }] : []),
         ],
         user: "10003:10003",
-        secretFiles: { secretName: args.passwordSecret, files: { [PASSWORD_KEY]: PASSWORD_FILE } },
+        secretFiles: { secretName: args.passwordSecret, files: { [PASSWORD_KEY]: PASSWORD_FILE, ...(args.tls ? { [TLS_CA_FILE]: TLS_CA_FILE } : {}) } },
+        ...(args.hostAliases ? { hostAliases: args.hostAliases } : {}),
       }),
       { parent: this, deleteBeforeReplace: true, customTimeouts: AWAIT },
     );

@@ -1,16 +1,21 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { NATS_CLIENT_PORT, NATS_CLUSTER_PORT, NATS_MONITOR_PORT, type NatsSizing } from "../nats";
-import { AWAIT, containerSecurity, literal, memoryVolume, objectMeta, podBase, probes, resources, selectorLabels, workloadLabels } from "./pod";
+import { NATS_CLIENT_PORT, NATS_CLUSTER_PORT, NATS_MONITOR_PORT, natsTlsLines, type NatsSizing } from "../nats";
+import { tlsServerFiles, type TlsServerFiles } from "../secret-files";
+import { AWAIT, containerSecurity, literal, memoryVolume, objectMeta, podBase, probes, resources, secretFilesVolume, selectorLabels, workloadLabels } from "./pod";
 
 const NATS_USER = "10001:10001";
 // nats-server keeps JetStream in <store_dir>/jetstream; the image's entry point writes the config to /run/nats.
 const STORE_DIR = "/data";
 export const NATS_WORKLOAD = "nats";
+/** The Secret of the servers' TLS files (certificate, key, CA), when they require TLS. */
+export const NATS_TLS_SECRET = "nats-tls";
 
 /** The image is the one imported into the node. */
 export interface KubernetesNatsArgs extends NatsSizing {
   readonly namespace: pulumi.Input<string>;
+  /** Clients must connect over TLS with this certificate (its names must cover every name they use). @default plain TCP */
+  readonly tls?: TlsServerFiles;
 }
 
 /**
@@ -18,7 +23,7 @@ export interface KubernetesNatsArgs extends NatsSizing {
  * environment); routes go to each server's own ClusterIP, since the cluster may have no DNS. no_advertise keeps
  * pod addresses out of what clients are told, so a client on the host only ever uses the address it was given.
  */
-export function renderKubernetesNatsConfig(storeMiB: number, routeIps: string[]): string {
+export function renderKubernetesNatsConfig(storeMiB: number, routeIps: string[], tls = false): string {
   const maxFileStore = Math.floor(storeMiB * 0.9) * 1024 * 1024;
   const lines = [
     "server_name: $CP3_POD_NAME",
@@ -30,6 +35,7 @@ export function renderKubernetesNatsConfig(storeMiB: number, routeIps: string[])
     "  max_memory_store: 0",
     "}",
   ];
+  if (tls) lines.push(...natsTlsLines());
   if (routeIps.length > 1) {
     const routes = routeIps.map((ip) => `    "nats://${ip}:${NATS_CLUSTER_PORT}"`);
     lines.push("cluster {", '  name: "cp3"', `  listen: "0.0.0.0:${NATS_CLUSTER_PORT}"`, "  no_advertise: true", "  routes: [", ...routes, "  ]", "}");
@@ -49,6 +55,8 @@ export class KubernetesNats extends pulumi.ComponentResource {
   public readonly serverIps: pulumi.Output<string>[];
   /** nats://<ClusterIP>:4222, one per server. */
   public readonly clientUrls: pulumi.Output<string>[];
+  /** The Secret holding the TLS files (its `tls-ca` key is the CA clients verify with); undefined without TLS. */
+  public readonly tlsSecretName: pulumi.Output<string> | undefined;
   public readonly statefulSet: k8s.apps.v1.StatefulSet;
 
   constructor(name: string, args: KubernetesNatsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -80,7 +88,14 @@ export class KubernetesNats extends pulumi.ComponentResource {
       );
     });
     this.serverIps = perPod.map((s) => s.spec.clusterIP);
-    const config = pulumi.all(this.serverIps).apply((ips) => literal(renderKubernetesNatsConfig(storeMiB, ips)));
+    const config = pulumi.all(this.serverIps).apply((ips) => literal(renderKubernetesNatsConfig(storeMiB, ips, args.tls !== undefined)));
+    // The certificate, its key and the CA as files in /run/secrets, as on Docker; readable by the server's group.
+    const tlsFiles = args.tls ? tlsServerFiles(args.tls) : undefined;
+    const tlsSecret = tlsFiles
+      ? new k8s.core.v1.Secret(`${name}-tls`, { metadata: objectMeta(owner, namespace, NATS_TLS_SECRET, workload), type: "Opaque", stringData: Object.fromEntries(Object.entries(tlsFiles).map(([k, v]) => [k, pulumi.secret(v)])) }, { parent: this })
+      : undefined;
+    const tlsMount = secretFilesVolume(tlsSecret && tlsFiles ? { secretName: tlsSecret.metadata.name, files: Object.fromEntries(Object.keys(tlsFiles).map((k) => [k, k])) } : undefined);
+    this.tlsSecretName = tlsSecret?.metadata.name;
 
     this.statefulSet = new k8s.apps.v1.StatefulSet(
       `${name}-servers`,
@@ -109,13 +124,10 @@ export class KubernetesNats extends pulumi.ComponentResource {
                   ...probes({ http: { port: NATS_MONITOR_PORT, path: "/healthz?js-enabled-only=true" } }, undefined),
                   resources: resources(memoryMiB, cpus),
                   securityContext: containerSecurity(NATS_USER),
-                  volumeMounts: [
-                    { name: "store", mountPath: STORE_DIR },
-                    { name: "run", mountPath: "/run/nats" },
-                  ],
+                  volumeMounts: [{ name: "store", mountPath: STORE_DIR }, { name: "run", mountPath: "/run/nats" }, ...tlsMount.volumeMounts],
                 },
               ],
-              volumes: [memoryVolume("store", storeMiB), memoryVolume("run", 1)],
+              volumes: [memoryVolume("store", storeMiB), memoryVolume("run", 1), ...tlsMount.volumes],
             },
           },
         },

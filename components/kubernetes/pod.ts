@@ -8,6 +8,7 @@ import { SECRETS_DIR } from "../secret-files";
 import type { ContainerCheck } from "../service";
 
 import Core = k8s.types.input.core.v1;
+export type { Core };
 
 export const PART_OF = "cp3-testbed";
 /** The Pod Security Standards version the namespace pins (the cluster runs Kubernetes 1.34). */
@@ -119,6 +120,8 @@ export interface OneShotPod {
   readonly user: string;
   /** @default none */
   readonly secretFiles?: SecretFilesFrom;
+  /** Names in the pod's /etc/hosts (the cluster may have no DNS): how clients reach servers by certificate name. @default none */
+  readonly hostAliases?: pulumi.Input<Core.HostAlias[]>;
 }
 
 /** Files from a Secret (its keys -> file names in SECRETS_DIR), readable by the pod's group only (fsGroup). */
@@ -150,6 +153,7 @@ export function oneShotJob(p: OneShotPod): k8s.types.input.batch.v1.Job {
         metadata: { labels: workloadLabels(p.owner, p.workload) },
         spec: {
           ...podBase(p.user),
+          ...(p.hostAliases ? { hostAliases: p.hostAliases } : {}),
           restartPolicy: "Never",
           containers: [
             {

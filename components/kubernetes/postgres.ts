@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { POSTGRES_PORT, type PostgresSettings } from "../postgres";
+import { TLS_CA_FILE, TLS_SERVER_CERT_FILE, TLS_SERVER_KEY_FILE, type TlsServerFiles } from "../secret-files";
 import { AWAIT, containerSecurity, memoryVolume, objectMeta, podBase, probes, resources, selectorLabels, workloadLabels } from "./pod";
 
 const PG_USER = "10003:10003";
@@ -16,6 +17,8 @@ export const PASSWORD_KEY = "password";
 /** The image is the one imported into the node; the password reaches the server as a file from a Secret. */
 export interface KubernetesPostgresArgs extends PostgresSettings {
   readonly namespace: pulumi.Input<string>;
+  /** TCP clients must use TLS (hostssl) with this certificate. @default plain TCP */
+  readonly tls?: TlsServerFiles;
 }
 
 /**
@@ -48,7 +51,15 @@ export class KubernetesPostgres extends pulumi.ComponentResource {
 
     const secret = new k8s.core.v1.Secret(
       `${name}-password`,
-      { metadata: objectMeta(owner, namespace, `${workload}-password`, workload), type: "Opaque", stringData: { [PASSWORD_KEY]: pulumi.secret(args.password) } },
+      {
+        metadata: objectMeta(owner, namespace, `${workload}-password`, workload),
+        type: "Opaque",
+        // With TLS the server's certificate and key, and the CA (a migration's file), beside the password.
+        stringData: {
+          [PASSWORD_KEY]: pulumi.secret(args.password),
+          ...(args.tls ? { [TLS_SERVER_CERT_FILE]: args.tls.cert, [TLS_SERVER_KEY_FILE]: pulumi.secret(args.tls.key), [TLS_CA_FILE]: args.tls.ca } : {}),
+        },
+      },
       { parent: this },
     );
     const service = new k8s.core.v1.Service(
@@ -79,6 +90,13 @@ export class KubernetesPostgres extends pulumi.ComponentResource {
                     { name: "PGDATA", value: PGDATA },
                     { name: "PG_MAX_CONNECTIONS", value: String(maxConnections) },
                     { name: "PG_SHARED_BUFFERS_MB", value: String(sharedBuffersMiB) },
+                    // The entry point copies the key (root-owned in a Secret volume) to a file of the server's own.
+                    ...(args.tls
+                      ? [
+                          { name: "PG_TLS_CERT_FILE", value: `${SECRET_DIR}/${TLS_SERVER_CERT_FILE}` },
+                          { name: "PG_TLS_KEY_FILE", value: `${SECRET_DIR}/${TLS_SERVER_KEY_FILE}` },
+                        ]
+                      : []),
                   ],
                   ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
                   ...probes({ command: ["pg_isready", "-q", "-h", "127.0.0.1", "-U", "postgres"] }, undefined),

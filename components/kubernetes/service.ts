@@ -18,6 +18,8 @@ export interface KubernetesServiceArgs {
   readonly env?: Record<string, pulumi.Input<string>>;
   /** Secrets as files in /run/secrets, from a Secret's keys; never variables. @default none */
   readonly secretFiles?: SecretFilesFrom;
+  /** Names in the pods' /etc/hosts (the cluster may have no DNS), e.g. the servers' certificate names. @default none */
+  readonly hostAliases?: pulumi.Input<k8s.types.input.core.v1.HostAlias[]>;
   /** Container ports, all on the service's ClusterIP Service. @default [] */
   readonly ports?: number[];
   /** The entry: this port also on a NodePort Service (the cluster publishes on 127.0.0.1); 0 lets the cluster pick. */
@@ -88,6 +90,7 @@ export class KubernetesService extends pulumi.ComponentResource {
             metadata: { labels: workloadLabels(owner, name) },
             spec: {
               ...podBase(user),
+              ...(args.hostAliases ? { hostAliases: args.hostAliases } : {}),
               containers: [
                 {
                   name,

@@ -5,20 +5,21 @@
 // host's way in on NodePorts (the cluster publishes them on 127.0.0.1 only).
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { secretFileName, secretFilesOf, type SecretSource, type ServiceSpec, type TestbedSpec, type WiredValue } from "../../testbed/spec";
+import { secretFileName, secretFilesOf, tlsWiringProblem, type SecretSource, type ServiceSpec, type TestbedSpec, type WiredValue } from "../../testbed/spec";
 import { declareImages } from "../images";
 import type { HostBuildOffer } from "../local-image";
 import type { Ownership } from "../labels";
-import { NATS_CLIENT_PORT, NATS_MONITOR_PORT } from "../nats";
+import { NATS_CLIENT_PORT, NATS_MONITOR_PORT, natsHost } from "../nats";
 import { POSTGRES_PORT } from "../postgres";
 import { RandomSecret } from "../random-secret";
-import { secretPath } from "../secret-files";
+import { secretPath, TLS_CA_FILE, TLS_DSN_QUERY } from "../secret-files";
+import { testbedServerNames, TlsAuthority } from "../tls-authority";
 import { imageRequestFor, type TestbedOutputs } from "../testbed";
 import { TOXIPROXY_API_PORT } from "../toxiproxy";
 import { JetStreamJob } from "./jetstream-job";
 import { MigrationJob } from "./migration-job";
 import { TestbedNamespace } from "./namespace";
-import { KubernetesNats, NATS_WORKLOAD } from "./nats";
+import { KubernetesNats, NATS_TLS_SECRET, NATS_WORKLOAD } from "./nats";
 import { allowedPaths, TestbedNetworkPolicies } from "./network-policies";
 import { NodeImage } from "./node-image";
 import { DNS_LABEL, LABEL_VALUE, objectMeta } from "./pod";
@@ -49,6 +50,12 @@ export interface KubernetesTestbedArgs {
   readonly entryNodePort?: number;
   /** The PostgreSQL superuser password; keep it a Pulumi secret. @default one generated per stack */
   readonly postgresPassword?: pulumi.Input<string>;
+  /**
+   * NATS clients and PostgreSQL TCP clients use TLS, verifying the stack's own CA, as on Docker. Clients then
+   * reach the servers by the names the certificate holds (nats-<i>, postgres, toxiproxy), which each pod's
+   * /etc/hosts maps to the ClusterIPs (hostAliases; the cluster may have no DNS). @default false
+   */
+  readonly tls?: boolean;
 }
 
 /** Host-access proxies' ports in Toxiproxy's pod, as on Docker. */
@@ -81,6 +88,7 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
     const { spec, owner } = args;
     const chaosProxy = args.chaosProxy ?? true;
     const entryNodePort = args.entryNodePort ?? 0;
+    const tls = args.tls ?? false;
     const namespace = args.namespace ?? `cp3-${owner.stack}`;
     const fail = (message: string) => new pulumi.ResourceError(`KubernetesTestbed ${name}: ${message}`, this);
 
@@ -93,12 +101,14 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
     }
     if (!LABEL_VALUE.test(owner.stack)) throw fail(`owner.stack is "${owner.stack}"; a label value is at most 63 letters, digits, '-', '_' or '.'`);
     if (!LABEL_VALUE.test(owner.run)) throw fail(`owner.run is "${owner.run}"; a label value is at most 63 letters, digits, '-', '_' or '.'`);
+    const tlsProblem = tls ? tlsWiringProblem(spec) : "";
+    if (tlsProblem !== "") throw fail(tlsProblem);
     if (!Number.isInteger(entryNodePort) || (entryNodePort !== 0 && (entryNodePort < 30000 || entryNodePort > 32767))) throw fail(`entryNodePort is ${entryNodePort}; give 0 (cluster-picked) or a port from 30000 to 32767`);
 
     const jetstreamJobs = jobNames("jetstream", spec.nats.consumers.map((c) => c.name), () => spec.nats.consumers.length === 1);
     const databases = spec.postgres.databases.filter((d) => d.migrations).map((d) => d.name);
     const migrationJobs = jobNames("migration", databases, (d) => d === "postgres");
-    const taken = new Set([NATS_WORKLOAD, POSTGRES_WORKLOAD, `${POSTGRES_WORKLOAD}-password`, SERVICE_SECRETS, TOXIPROXY_WORKLOAD, `${TOXIPROXY_WORKLOAD}-host`, ...[0, 1, 2].map((i) => `${NATS_WORKLOAD}-${i}`), ...jetstreamJobs, ...migrationJobs]);
+    const taken = new Set([NATS_WORKLOAD, NATS_TLS_SECRET, POSTGRES_WORKLOAD, `${POSTGRES_WORKLOAD}-password`, SERVICE_SECRETS, TOXIPROXY_WORKLOAD, `${TOXIPROXY_WORKLOAD}-host`, ...[0, 1, 2].map((i) => `${NATS_WORKLOAD}-${i}`), ...jetstreamJobs, ...migrationJobs]);
     spec.services.forEach((s, i) => {
       if (taken.has(s.name) || taken.has(`${s.name}-entry`) || s.name.endsWith("-entry")) throw fail(`spec.services[${i}].name "${s.name}" is taken on Kubernetes by the testbed's own objects (${[...taken].join(", ")}, <service>-entry); give another name`);
       if (s.hotReload.length > 0) throw fail(`spec.services[${i}].hotReload: folders from the host need hostPath volumes, which the restricted Pod Security profile refuses; leave hotReload empty on Kubernetes`);
@@ -127,12 +137,15 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
     const ns = new TestbedNamespace("namespace", { owner, name: namespace }, parent).name;
     const base = { owner, namespace: ns };
 
-    const nats = new KubernetesNats("nats", { ...base, image: onNode("nats", images.nats), replicas: spec.nats.replicas, storeMiB: spec.nats.storeMiB, memoryMiB: spec.nats.memoryMiB, cpus: spec.nats.cpus }, parent);
+    // The stack's CA and one server certificate for every name a client uses, as on Docker.
+    const authority = tls ? new TlsAuthority("tls", { commonName: `cp3 testbed CA ${owner.stack}`, serverNames: testbedServerNames(spec.nats.replicas) }, parent) : undefined;
+    const serverTls = authority ? { cert: authority.serverCert, key: authority.serverKey, ca: authority.caCert } : undefined;
+    const nats = new KubernetesNats("nats", { ...base, image: onNode("nats", images.nats), replicas: spec.nats.replicas, storeMiB: spec.nats.storeMiB, memoryMiB: spec.nats.memoryMiB, cpus: spec.nats.cpus, ...(serverTls ? { tls: serverTls } : {}) }, parent);
     const password = args.postgresPassword === undefined ? new RandomSecret("postgres-password", { bytes: 24 }, parent) : { value: pulumi.secret(args.postgresPassword) };
     const pg = spec.postgres;
     const postgres = new KubernetesPostgres(
       "postgres",
-      { ...base, image: onNode("postgres", images.postgres), password: password.value, storage: pg.storage, storageMiB: pg.storageMiB, maxConnections: pg.maxConnections, sharedBuffersMiB: pg.sharedBuffersMiB, memoryMiB: pg.memoryMiB, cpus: pg.cpus },
+      { ...base, image: onNode("postgres", images.postgres), password: password.value, ...(serverTls ? { tls: serverTls } : {}), storage: pg.storage, storageMiB: pg.storageMiB, maxConnections: pg.maxConnections, sharedBuffersMiB: pg.sharedBuffersMiB, memoryMiB: pg.memoryMiB, cpus: pg.cpus },
       parent,
     );
 
@@ -147,15 +160,29 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
     ];
     const toxiproxy = new KubernetesToxiproxy("toxiproxy", { ...base, image: onNode("toxiproxy", images.toxiproxy), proxies, memoryMiB: spec.toxiproxy.memoryMiB, cpus: spec.toxiproxy.cpus }, parent);
 
+    // With TLS, clients name the servers as their certificate does; each pod's /etc/hosts maps those names to the
+    // ClusterIPs. Without, clients use the ClusterIPs themselves.
+    const hostAliases = tls
+      ? pulumi.all([toxiproxy.clusterIp, postgres.host, ...nats.serverIps]).apply(([proxyIp, postgresIp, ...natsIps]) => [
+          { ip: proxyIp, hostnames: ["toxiproxy"] },
+          { ip: postgresIp, hostnames: ["postgres"] },
+          ...natsIps.map((ip, i) => ({ ip, hostnames: [natsHost(i)] })),
+        ])
+      : undefined;
+    const toxiproxyHost: pulumi.Output<string> = tls ? pulumi.output("toxiproxy") : toxiproxy.clusterIp;
+    const postgresHost: pulumi.Output<string> = tls ? pulumi.output("postgres") : postgres.host;
+    const natsUrls: pulumi.Output<string>[] = tls ? nats.serverIps.map((_, i) => pulumi.output(`nats://${natsHost(i)}:${NATS_CLIENT_PORT}`)) : nats.clientUrls;
+    const clientPods = hostAliases ? { hostAliases } : {};
+
     // One set-up Job per consumer (and its stream), one migration Job per database with migrations; the provider
     // waits for each to complete.
     const jetstreamDone = spec.nats.consumers.map((c, i) => {
       const s = spec.nats.streams.find((x) => x.name === c.stream)!;
-      return new JetStreamJob(jetstreamJobs[i]!, { ...base, workload: jetstreamJobs[i]!, image: onNode("nats", images.nats), natsUrls: nats.clientUrls, stream: { ...s, replicas: spec.nats.replicas }, consumer: c }, { parent: this, dependsOn: [nats.statefulSet] }).job;
+      return new JetStreamJob(jetstreamJobs[i]!, { ...base, workload: jetstreamJobs[i]!, image: onNode("nats", images.nats), natsUrls, stream: { ...s, replicas: spec.nats.replicas }, consumer: c, ...clientPods, ...(nats.tlsSecretName ? { tlsCaSecret: nats.tlsSecretName } : {}) }, { parent: this, dependsOn: [nats.statefulSet] }).job;
     });
     const migrationsDone = databases.map(
       (database, i) =>
-        new MigrationJob(migrationJobs[i]!, { ...base, workload: migrationJobs[i]!, image: onNode(database === "postgres" ? "migrate" : `migrate-${database}`, images.migrate[database]!), host: postgres.host, passwordSecret: postgres.secretName, database }, { parent: this, dependsOn: [postgres.statefulSet] }).job,
+        new MigrationJob(migrationJobs[i]!, { ...base, workload: migrationJobs[i]!, image: onNode(database === "postgres" ? "migrate" : `migrate-${database}`, images.migrate[database]!), host: postgresHost, passwordSecret: postgres.secretName, database, tls, ...clientPods }, { parent: this, dependsOn: [postgres.statefulSet] }).job,
     );
 
     const proxied = (service: string, to: "nats" | "postgres") => chaosProxy && (spec.toxiproxy.links === undefined || spec.toxiproxy.links.some((l) => l.from === service && l.to === to));
@@ -175,15 +202,20 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
 
     // A service's ClusterIP, which exists only once that service is declared: service:<n>.url may point forwards.
     const addresses = new Map(spec.services.map((s) => [s.name, deferred<pulumi.Output<string>>()]));
-    const postgresEndpoint = (service: ServiceSpec): [pulumi.Output<string>, string] => (proxied(service.name, "postgres") ? [toxiproxy.clusterIp, "15432"] : [postgres.host, String(POSTGRES_PORT)]);
+    const postgresEndpoint = (service: ServiceSpec): [pulumi.Output<string>, string] => (proxied(service.name, "postgres") ? [toxiproxyHost, "15432"] : [postgresHost, String(POSTGRES_PORT)]);
     // The services' secrets, each a key of one Secret mounted as files (the same names as on Docker).
-    const dsn = (host: pulumi.Output<string>, port: string) => pulumi.secret(pulumi.interpolate`postgres://postgres:${password.value}@${host}:${port}/postgres`);
+    const dsn = (host: pulumi.Output<string>, port: string) => pulumi.secret(pulumi.interpolate`postgres://postgres:${password.value}@${host}:${port}/postgres${tls ? TLS_DSN_QUERY : ""}`);
     const serviceSecrets = new k8s.core.v1.Secret(
       "service-secrets",
       {
         metadata: objectMeta(owner, ns, SERVICE_SECRETS, SERVICE_SECRETS),
         type: "Opaque",
-        stringData: { "postgres-password": pulumi.secret(password.value), "postgres-dsn-direct": dsn(postgres.host, String(POSTGRES_PORT)), "postgres-dsn-proxied": dsn(toxiproxy.clusterIp, "15432") } satisfies Record<Exclude<SecretSource, "tls-ca">, pulumi.Input<string>>,
+        stringData: {
+          "postgres-password": pulumi.secret(password.value),
+          "postgres-dsn-direct": dsn(postgresHost, String(POSTGRES_PORT)),
+          "postgres-dsn-proxied": dsn(toxiproxyHost, "15432"),
+          ...(authority ? { [TLS_CA_FILE]: authority.caCert } : {}),
+        } satisfies Partial<Record<SecretSource, pulumi.Input<string>>>,
       },
       parent,
     );
@@ -192,7 +224,7 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
       const [pgHost, pgPort] = postgresEndpoint(service);
       switch (w.from) {
         case "nats.url":
-          return proxied(service.name, "nats") ? pulumi.all(natsProxies.map((p) => pulumi.interpolate`nats://${toxiproxy.clusterIp}:${p.listenPort}`)).apply((u) => u.join(",")) : pulumi.all(nats.clientUrls).apply((u) => u.join(","));
+          return proxied(service.name, "nats") ? pulumi.all(natsProxies.map((p) => pulumi.interpolate`nats://${toxiproxyHost}:${p.listenPort}`)).apply((u) => u.join(",")) : pulumi.all(natsUrls).apply((u) => u.join(","));
         case "postgres.host":
           return pgHost;
         case "postgres.port":
@@ -202,9 +234,9 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
         case "postgres.password":
         case "postgres.dsn":
           return secretPath(secretFileName(w.from));
-        // TLS inside the testbed is built for Docker stacks: here, as on a stack without it, the CA is empty.
+        // Without TLS the CA is empty, as on Docker.
         case "tls.ca":
-          return "";
+          return tls ? secretPath(secretFileName(w.from)) : "";
         default: {
           const other = spec.services.find((s) => `service:${s.name}.url` === w.from)!;
           return pulumi.interpolate`http://${pulumi.output(addresses.get(other.name)!.promise)}:${other.ports[0]!.port}`;
@@ -229,7 +261,7 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
       const env: Record<string, pulumi.Input<string>> = {};
       for (const [k, v] of Object.entries(s.env)) env[k] = typeof v === "string" ? v : wiredValue(s, v);
       // Secret key -> file name (the keys are the stored secrets' names).
-      const secretFiles = Object.fromEntries(Object.entries(secretFilesOf(s, proxied(s.name, "postgres"))).map(([file, source]) => [source, file]));
+      const secretFiles = Object.fromEntries(Object.entries(secretFilesOf(s, proxied(s.name, "postgres"), tls)).map(([file, source]) => [source, file]));
       const entry = s.ports.find((p) => p.entry);
       const service = new KubernetesService(
         s.name,
@@ -240,6 +272,7 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
           command: s.command,
           env,
           secretFiles: { secretName: serviceSecrets.metadata.name, files: secretFiles },
+          ...clientPods,
           ports: s.ports.map((p) => p.port),
           entry: entry ? { port: entry.port, nodePort: entryNodePort } : undefined,
           readiness: s.readiness ?? s.health,
@@ -268,7 +301,7 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
     const serviceWorkloads = pulumi.all(Object.fromEntries([...services].map(([n, s]) => [n, s.workloadName.apply((w) => [w])])));
     this.outputs = {
       platform: pulumi.output("kubernetes" as const),
-      tls: pulumi.output({ enabled: false, caCert: "" }),
+      tls: authority ? authority.caCert.apply((caCert) => ({ enabled: true, caCert })) : pulumi.output({ enabled: false, caCert: "" }),
       namespace: ns,
       system: pulumi.output({ name: spec.name, drive: spec.drive, oracle: spec.oracle ?? null, probes: spec.probes }),
       gatewayUrl: entryService.url.apply((u) => u ?? ""),

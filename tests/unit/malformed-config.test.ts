@@ -102,7 +102,6 @@ const ROWS: Row[] = [
   row("postgres.memoryMiB too small for tmpfs storage", { "cp3:postgres": obj({ memoryMiB: 256 }) }, "cp3:postgres.memoryMiB"),
   row("dev.hotReload on Kubernetes", { "cp3:kind": "dev", "cp3:platform": "kubernetes", "cp3:dev": obj({ hotReload: true }) }, "cp3:dev.hotReload", "dev"),
   row("verify.enabled on Kubernetes", { "cp3:platform": "kubernetes", "cp3:verify": obj({ enabled: true }) }, "cp3:verify.enabled"),
-  row("tls.enabled on Kubernetes", { "cp3:platform": "kubernetes", "cp3:tls": obj({ enabled: true }) }, "cp3:tls.enabled"),
   row("tls.enabled not a boolean", { "cp3:tls": obj({ enabled: "yes" }) }, "cp3:tls.enabled"),
   row("postgres.password too short", { "cp3:postgres": obj({ password: "short" }) }, "cp3:postgres.password"),
   row("dev.hotReload on a staging stack", { "cp3:kind": "staging", "cp3:dev": obj({ hotReload: true }) }, "cp3:dev.hotReload", "staging"),

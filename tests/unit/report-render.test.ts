@@ -87,7 +87,7 @@ describe("junit.xml", () => {
       ["experiments", "broker-partition", "passed", ""],
       ["experiments", "db-latency", "error", "scheduled at 38 s but did not run"],
       ["invariants", "integrity check", "error", "the integrity check did not run, so no invariant was checked"],
-      ["transport", "every NATS server requires TLS and every PostgreSQL TCP session is encrypted", "skipped", "not watched (no load, or a Kubernetes stack)"],
+      ["transport", "every NATS server requires TLS and every PostgreSQL TCP session is encrypted", "skipped", "not watched: the run stopped before its load"],
     ]);
     expect(xml).toContain('<testsuites name="cp3 ci 20250101T120000Z-7f3a" tests="6" failures="0" errors="4" skipped="1"');
   });
@@ -161,7 +161,7 @@ describe("report.html", () => {
     const off = renderHtml({ ...report, transport: { ...report.transport!, tls: false } });
     expect(off).toContain('<span class="badge ok">TLS off</span> transport: TLS off (cp3:tls.enabled false): NATS and PostgreSQL connections are plaintext</p>');
     expect(off).not.toContain('id="transport-postgres"');
-    expect(renderJunit({ ...report, transport: undefined })).toContain('<skipped message="not watched (no load, or a Kubernetes stack)"/>');
+    expect(renderJunit({ ...report, transport: undefined })).toContain('<skipped message="not watched: the run stopped before its load"/>');
   });
 
   it("shows the verdict, a note for each step that never ran, and frames for the three charts", () => {
