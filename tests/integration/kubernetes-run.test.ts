@@ -85,6 +85,9 @@ describe("the testbed on Kubernetes", () => {
     for (const e of report.experiments) for (const f of e.faults) expect(`${f.kind} removed=${f.removed} ${f.leftover ?? ""}`).toBe(`${f.kind} removed=true `);
     expect(report.integrity).toMatchObject({ lost: [], duplicates: [], unexpected: [], passed: true });
     expect(report.integrity!.acknowledged).toBeGreaterThan(1000);
+    // k8s-ci stacks have the ci template's TLS: NATS required it and every PostgreSQL TCP session was encrypted.
+    expect(report.transport).toMatchObject({ tls: true, nats: { servers: 1, tlsRequired: 1 }, postgres: { unencrypted: 0 } });
+    expect(report.transport!.postgres.sessions).toBeGreaterThan(0);
     expect(await leftovers(stack)).toEqual([]);
   }, 1_800_000);
 });
