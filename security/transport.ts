@@ -91,22 +91,23 @@ export function startTransportWatch(o: { tls: boolean; exec: ExecIn; nats: strin
   };
   let inFlight: Promise<void> = sample().finally(schedule);
 
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await inFlight;
-      await natsRead;
-      for (const { client, ssl } of seen.values()) {
-        const c = (result.postgres.byClient[client] ??= { sessions: 0, unencrypted: 0 });
-        c.sessions++;
-        result.postgres.sessions++;
-        if (!ssl) {
-          c.unencrypted++;
-          result.postgres.unencrypted++;
-        }
+  // Counted once: a caller may stop the watch again (in a `finally`) and must get the same figures.
+  let counted: Promise<TransportSecurity> | undefined;
+  const count = async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await inFlight;
+    await natsRead;
+    for (const { client, ssl } of seen.values()) {
+      const c = (result.postgres.byClient[client] ??= { sessions: 0, unencrypted: 0 });
+      c.sessions++;
+      result.postgres.sessions++;
+      if (!ssl) {
+        c.unencrypted++;
+        result.postgres.unencrypted++;
       }
-      return result;
-    },
+    }
+    return result;
   };
+  return { stop: () => (counted ??= count()) };
 }
