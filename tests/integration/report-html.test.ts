@@ -179,6 +179,7 @@ document.getElementById("out").textContent = JSON.stringify(error ? { error: err
         ["invariants", "no acknowledged record lost", "failure", `acknowledged but never processed (1): ${LOST_KEY}`],
         ["invariants", "no record processed twice", "failure", `keys with more than one effect (1): ${HOSTILE_XML_KEY}`],
         ["invariants", "nothing processed that was never attempted", "failure", `processed but never attempted (1): ${HOSTILE_HTML_KEY}`],
+        ["transport", "every NATS server requires TLS and every PostgreSQL TCP session is encrypted", "failure", "TLS: 1 of 12 PostgreSQL TCP session(s) unencrypted (worker-0 1)"],
       ],
     });
   }, 120_000);
