@@ -11,6 +11,11 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
+    // Node.js programs baked into images (ES modules, no dependencies).
+    files: ["images/**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", fetch: "readonly", AbortSignal: "readonly", URL: "readonly", console: "readonly" } },
+  },
+  {
     // k6 scripts run in k6's own JavaScript runtime.
     files: ["loadtests/**/*.js"],
     languageOptions: { globals: { __ENV: "readonly", __VU: "readonly", __ITER: "readonly", console: "readonly", open: "readonly" } },

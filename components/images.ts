@@ -20,6 +20,8 @@ export interface ImageRequest {
   readonly builds: Readonly<Record<string, { context: string; dockerfile: string; args: Record<string, string> }>>;
   /** The host's CA bundle and proxy settings, offered to every build above. */
   readonly hostOffer: HostBuildOffer;
+  /** Build the monitoring image (Prometheus, Alertmanager, the exporters). @default false */
+  readonly observability?: boolean;
 }
 
 export interface TestbedImages {
@@ -32,6 +34,8 @@ export interface TestbedImages {
   flows: Record<string, pulumi.Output<string>>;
   /** Built image by service. */
   builds: Record<string, pulumi.Output<string>>;
+  /** Prometheus, Alertmanager and the exporters, when observability is on. */
+  monitoring?: pulumi.Output<string>;
 }
 
 /** Declares every image as children of `parent`. */
@@ -44,6 +48,7 @@ export function declareImages(r: ImageRequest, parent: pulumi.Resource): Testbed
   const nats = image("nats", "nats", { "nats-server": toolchainBinary("nats-server"), nats: toolchainBinary("nats") }, root);
   const toxiproxy = image("toxiproxy", "toxiproxy", { "toxiproxy-server": toolchainBinary("toxiproxy-server") }, root);
   const postgres = image("postgres", "postgres", {}, root);
+  const monitoring = r.observability ? image("monitoring", "monitoring", { node: toolchainBinary("node-image") }, root) : undefined;
   // The reference workload's database keeps its image name (migrate); others are migrate-<database>.
   const migrate = Object.fromEntries(
     Object.entries(r.migrations).map(([db, folder]) => [db, image(db === "postgres" ? "migrate" : `migrate-${db}`, "migrate", { migrations: folder }, { POSTGRES_IMAGE: postgres.ref }).ref]),
@@ -67,5 +72,5 @@ export function declareImages(r: ImageRequest, parent: pulumi.Resource): Testbed
       return [service, new LocalImage(`service-${service}`, { repository: `cp3/service-${service}`, contextDir: context.dir, dockerfile: b.dockerfile, contentHash: context.hash, buildArgs, hostOffer: r.hostOffer }, { parent }).ref];
     }),
   );
-  return { nats: nats.ref, toxiproxy: toxiproxy.ref, postgres: postgres.ref, migrate, base, flows, builds };
+  return { nats: nats.ref, toxiproxy: toxiproxy.ref, postgres: postgres.ref, migrate, base, flows, builds, ...(monitoring ? { monitoring: monitoring.ref } : {}) };
 }

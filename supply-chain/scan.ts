@@ -90,6 +90,7 @@ export function imagesOf(refs: TestbedImageRefs): { image: string; role: ImageRo
   add(refs.nats, "service", "nats");
   add(refs.postgres, "service", "postgres");
   add(refs.toxiproxy, "service", "toxiproxy");
+  if (refs.monitoring) add(refs.monitoring, "service", "monitoring");
   for (const [db, image] of Object.entries(refs.migrate)) add(image, "job", `migrate:${db}`);
   for (const [name, image] of Object.entries(refs.services)) add(image, "service", `service:${name}`);
   return [...byRef.values()];

@@ -1,0 +1,135 @@
+// The testbed's monitoring: Prometheus scraping every service that says where its metrics are, NATS and
+// JetStream through our exporter (images/monitoring/nats-exporter.mjs), and PostgreSQL through Debian's
+// exporter, which connects directly (never through Toxiproxy, so a fault on the services' link leaves the
+// monitoring's view of the database intact) and verifies the server like every client when TLS is on.
+import * as pulumi from "@pulumi/pulumi";
+import type { PanelSpecInput, TestbedSpec } from "../testbed/spec";
+import type { Ownership } from "./labels";
+import { Prometheus, type ScrapeJob } from "./prometheus";
+import { secretPath, TLS_CA_FILE } from "./secret-files";
+import { Service } from "./service";
+
+export const NATS_EXPORTER_PORT = 7777;
+export const POSTGRES_EXPORTER_PORT = 9187;
+const EXPORTER_USER = "10006:10006";
+const PASSWORD_FILE = "postgres-password";
+
+/** A service Prometheus scrapes: each instance's host name on the testbed's networks, and its metrics endpoint. */
+export interface ScrapedService {
+  readonly name: string;
+  readonly instances: readonly string[];
+  readonly port: number;
+  readonly path: string;
+}
+
+export interface ObservabilityArgs {
+  readonly owner: Ownership;
+  /** The monitoring image (images/monitoring). */
+  readonly image: pulumi.Input<string>;
+  /** The image the exporters' secret-file holder is created from (one that does not change with the code). */
+  readonly holderImage: pulumi.Input<string>;
+  readonly edgeNetworkName: pulumi.Input<string>;
+  readonly dataNetworkName: pulumi.Input<string>;
+  /** http://<server>:8222 of every NATS server. */
+  readonly natsMonitorUrls: readonly string[];
+  /** How the PostgreSQL exporter connects: the server's host and port on the data network, the superuser's password. */
+  readonly postgres: { readonly host: string; readonly port: number; readonly password: pulumi.Input<string> };
+  /** The CA that verifies PostgreSQL's certificate (TLS on); undefined connects without TLS. @default undefined */
+  readonly tlsCa?: pulumi.Input<string>;
+  readonly services: readonly ScrapedService[];
+  /** Recording and alerting rules (a Prometheus rules file). @default no rules */
+  readonly rules?: string;
+  /** @default 5 */
+  readonly scrapeIntervalSeconds?: number;
+  /** Prometheus's memory limit. @default 384 */
+  readonly memoryMiB?: number;
+  /** Prometheus's CPUs. @default 0.5 */
+  readonly cpus?: number;
+}
+
+/** The scrape jobs: one per service (labelled service=<name>), then NATS and PostgreSQL. */
+export function scrapeJobs(services: readonly ScrapedService[]): ScrapeJob[] {
+  return [
+    ...services.map((s) => ({ job: s.name, targets: s.instances.map((i) => `${i}:${s.port}`), metricsPath: s.path, labels: { service: s.name } })),
+    { job: "nats", targets: [`nats-exporter:${NATS_EXPORTER_PORT}`] },
+    { job: "postgres", targets: [`postgres-exporter:${POSTGRES_EXPORTER_PORT}`] },
+  ];
+}
+
+/**
+ * What the dashboards (the report's panels, the Grafana export) are drawn from: each scraped service's RED
+ * metrics, the first stream and its consumer, and the description's own panels.
+ */
+export interface DashboardSource {
+  services: { name: string; requestsTotal: string; durationSeconds: string; statusLabel: string }[];
+  stream: { name: string; consumer: string };
+  panels: PanelSpecInput[];
+}
+
+export function dashboardSourceOf(spec: TestbedSpec): DashboardSource {
+  const consumer = spec.nats.consumers[0];
+  return {
+    services: spec.services.flatMap((s) => (s.metrics ? [{ name: s.name, requestsTotal: s.metrics.requestsTotal, durationSeconds: s.metrics.durationSeconds, statusLabel: s.metrics.statusLabel }] : [])),
+    stream: { name: consumer?.stream ?? "", consumer: consumer?.name ?? "" },
+    panels: spec.panels,
+  };
+}
+
+export class Observability extends pulumi.ComponentResource {
+  /** Prometheus's UI and API on 127.0.0.1. */
+  public readonly prometheusUrl: pulumi.Output<string>;
+  /** Every container it runs. */
+  public readonly containerNames: pulumi.Output<string[]>;
+  /** How many targets Prometheus scrapes (the health gate waits for all of them up). */
+  public readonly targetCount: number;
+
+  constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cp3:observability:Observability", name, {}, opts);
+    if (args.natsMonitorUrls.length === 0) throw new pulumi.ResourceError(`Observability ${name}: natsMonitorUrls is empty; give every NATS server's http://<host>:8222`, this);
+    const clash = args.services.find((s) => ["nats", "postgres", "nats-exporter", "postgres-exporter", "prometheus"].includes(s.name));
+    if (clash) throw new pulumi.ResourceError(`Observability ${name}: a service is named "${clash.name}", which the monitoring uses itself; rename the service in the system description`, this);
+    const common = { owner: args.owner, image: args.image, networkNames: [args.dataNetworkName], user: EXPORTER_USER, memoryMiB: 64, cpus: 0.25, holderImage: args.holderImage };
+
+    const natsExporter = new Service(
+      "nats-exporter",
+      { ...common, command: ["/usr/bin/tini", "--", "node", "/usr/local/lib/cp3/nats-exporter.mjs"], env: { NATS_MONITOR_URLS: args.natsMonitorUrls.join(","), EXPORTER_PORT: String(NATS_EXPORTER_PORT) }, check: { http: { port: NATS_EXPORTER_PORT, path: "/healthz" } } },
+      { parent: this },
+    );
+    const tls = args.tlsCa !== undefined;
+    const postgresExporter = new Service(
+      "postgres-exporter",
+      {
+        ...common,
+        command: ["/usr/bin/tini", "--", "prometheus-postgres-exporter", `--web.listen-address=:${POSTGRES_EXPORTER_PORT}`, "--disable-settings-metrics"],
+        env: {
+          DATA_SOURCE_URI: `${args.postgres.host}:${args.postgres.port}/postgres?${tls ? `sslmode=verify-full&sslrootcert=${secretPath(TLS_CA_FILE)}` : "sslmode=disable"}`,
+          DATA_SOURCE_USER: "postgres",
+          DATA_SOURCE_PASS_FILE: secretPath(PASSWORD_FILE),
+        },
+        secretFiles: { [PASSWORD_FILE]: args.postgres.password, ...(tls ? { [TLS_CA_FILE]: args.tlsCa! } : {}) },
+        check: { http: { port: POSTGRES_EXPORTER_PORT, path: "/" } },
+      },
+      { parent: this },
+    );
+    const jobs = scrapeJobs(args.services);
+    this.targetCount = jobs.reduce((n, j) => n + j.targets.length, 0);
+    const prometheus = new Prometheus(
+      "prometheus",
+      {
+        owner: args.owner,
+        image: args.image,
+        edgeNetworkName: args.edgeNetworkName,
+        dataNetworkName: args.dataNetworkName,
+        jobs,
+        ...(args.rules !== undefined ? { rules: args.rules } : {}),
+        ...(args.scrapeIntervalSeconds !== undefined ? { scrapeIntervalSeconds: args.scrapeIntervalSeconds } : {}),
+        ...(args.memoryMiB !== undefined ? { memoryMiB: args.memoryMiB } : {}),
+        ...(args.cpus !== undefined ? { cpus: args.cpus } : {}),
+      },
+      { parent: this },
+    );
+    this.prometheusUrl = prometheus.url;
+    this.containerNames = pulumi.all([prometheus.containerName, natsExporter.containerNames, postgresExporter.containerNames]).apply(([p, n, g]) => [p, ...n, ...g]);
+    this.registerOutputs({ prometheusUrl: this.prometheusUrl, containerNames: this.containerNames });
+  }
+}
