@@ -12,6 +12,8 @@ import { JetStream } from "./jetstream";
 import type { Ownership } from "./labels";
 import { Migration } from "./migration";
 import { Nats, NATS_CLIENT_PORT, NATS_MONITOR_PORT, natsHost } from "./nats";
+import { alertRules } from "./alert-rules";
+import { dashboardSourceOf, Observability, type DashboardSource } from "./observability";
 import { TestbedNetwork } from "./network";
 import { Postgres, POSTGRES_PORT } from "./postgres";
 import { RandomSecret } from "./random-secret";
@@ -42,8 +44,23 @@ export interface TestbedArgs {
   readonly tls?: boolean;
   /** The PostgreSQL superuser password (after `cp3 rotate-secret`); keep it a Pulumi secret. @default one generated per stack */
   readonly postgresPassword?: pulumi.Input<string>;
+  /**
+   * Prometheus scraping every service with `metrics` in the description, NATS and PostgreSQL through their
+   * exporters (components/observability.ts); undefined runs no monitoring. @default undefined
+   */
+  readonly observability?: TestbedObservability;
   /** Prove the testbed inside the deployment (components/verification.ts): the update fails unless READY. @default no proof */
   readonly verify?: VerifySettings;
+}
+
+/** The monitoring's settings (stacks: `cp3:observability`). */
+export interface TestbedObservability {
+  /** @default 5 */
+  readonly scrapeIntervalSeconds?: number;
+  /** Prometheus's memory limit. @default 384 */
+  readonly memoryMiB?: number;
+  /** @default 0.5 */
+  readonly cpus?: number;
 }
 
 /** What the driver needs of the description to drive and judge the system (the rest is in the containers). */
@@ -61,6 +78,8 @@ export interface TestbedImageRefs {
   toxiproxy: string;
   migrate: Record<string, string>;
   services: Record<string, string>;
+  /** Prometheus and the exporters, when observability is on. */
+  monitoring?: string;
 }
 
 /** What a testbed exposes; `pulumi stack output` and the Automation API give exactly this shape. */
@@ -93,11 +112,23 @@ export interface TestbedOutputs {
   images: TestbedImageRefs;
   /** Whether clients reach NATS and PostgreSQL over TLS, and the CA (PEM) that verifies them; "" without TLS. */
   tls: { enabled: boolean; caCert: string };
+  /** Prometheus on 127.0.0.1 and how many targets it scrapes; "" and 0 without observability. */
+  observability: {
+    enabled: boolean;
+    prometheusUrl: string;
+    targets: number;
+    scrapeIntervalSeconds: number;
+    dashboard: DashboardSource;
+    /** The alerts Prometheus evaluates (components/alert-rules.ts), and why there are no SLO alerts when there are none. */
+    alerts: string[];
+    sloSkipped: string;
+  };
 }
 
 /** The images a description needs, whatever it runs on: flows, migrations by database, its own builds by service. */
-export function imageRequestFor(spec: TestbedSpec, rootImage: string, baseOverride: string, hostOffer: HostBuildOffer): ImageRequest {
+export function imageRequestFor(spec: TestbedSpec, rootImage: string, baseOverride: string, hostOffer: HostBuildOffer, observability = false): ImageRequest {
   return {
+    observability,
     rootImage,
     baseOverride,
     hostOffer,
@@ -126,7 +157,7 @@ export class Testbed extends pulumi.ComponentResource {
     if (tlsProblem !== "") throw new pulumi.ResourceError(`Testbed ${name}: ${tlsProblem}`, this);
     const parent = { parent: this };
 
-    const images = declareImages(imageRequestFor(spec, args.rootImage, args.baseImage ?? "", args.hostOffer ?? {}), this);
+    const images = declareImages(imageRequestFor(spec, args.rootImage, args.baseImage ?? "", args.hostOffer ?? {}, args.observability !== undefined), this);
 
     // The entry's network, and the data network with no route out.
     const edge = new TestbedNetwork("edge", { owner }, parent);
@@ -251,6 +282,26 @@ export class Testbed extends pulumi.ComponentResource {
     };
     for (const s of spec.services) declare(s, []);
 
+    const instancesOf = (s: ServiceSpec) => (s.replicas === 1 ? [s.name] : Array.from({ length: s.replicas }, (_, i) => `${s.name}-${i}`));
+    const o = args.observability;
+    const scrapeIntervalSeconds = o?.scrapeIntervalSeconds ?? 5;
+    const rules = alertRules(spec, scrapeIntervalSeconds);
+    const monitoring = o
+      ? new Observability(
+          "observability",
+          {
+            owner, image: images.monitoring!, holderImage: args.rootImage, edgeNetworkName: edge.networkName, dataNetworkName: data.networkName,
+            natsMonitorUrls: nats.clientUrls.map((_, i) => `http://${natsHost(i)}:${NATS_MONITOR_PORT}`),
+            postgres: { host: "postgres", port: POSTGRES_PORT, password: password.value },
+            ...(authority ? { tlsCa: authority.caCert } : {}),
+            services: spec.services.flatMap((s) => (s.metrics ? [{ name: s.name, instances: instancesOf(s), port: s.metrics.port, path: s.metrics.path }] : [])),
+            rules: rules.yaml,
+            ...o,
+          },
+          { parent: this, dependsOn: [nats, postgres] },
+        )
+      : undefined;
+
     const entryService = services.get(spec.drive.entry)!;
     const host = (proxy: string) => toxiproxy.hostEndpoints.apply((e) => e[proxy]!);
     const roles: Record<string, string[]> = {};
@@ -272,7 +323,8 @@ export class Testbed extends pulumi.ComponentResource {
       roles: pulumi.output(roles),
       stream: pulumi.output({ name: firstConsumer?.stream ?? "", consumer: firstConsumer?.name ?? "" }),
       tls: authority ? authority.caCert.apply((caCert) => ({ enabled: true, caCert })) : pulumi.output({ enabled: false, caCert: "" }),
-      images: pulumi.output({ nats: images.nats, postgres: images.postgres, toxiproxy: images.toxiproxy, migrate: images.migrate, services: Object.fromEntries(spec.services.map((s) => [s.name, imageOf(s)])) }),
+      images: pulumi.output({ nats: images.nats, postgres: images.postgres, toxiproxy: images.toxiproxy, migrate: images.migrate, services: Object.fromEntries(spec.services.map((s) => [s.name, imageOf(s)])), ...(images.monitoring ? { monitoring: images.monitoring } : {}) }),
+      observability: monitoring ? monitoring.prometheusUrl.apply((prometheusUrl) => ({ enabled: true, prometheusUrl, targets: monitoring.targetCount, scrapeIntervalSeconds, dashboard: dashboardSourceOf(spec), alerts: rules.alerts, sloSkipped: rules.sloSkipped ?? "" })) : pulumi.output({ enabled: false, prometheusUrl: "", targets: 0, scrapeIntervalSeconds: 0, dashboard: dashboardSourceOf(spec), alerts: [], sloSkipped: "" }),
     };
     if (args.verify) {
       // Everything but the secret DSN, which the proof does not use and the Stash would keep in the state.

@@ -56,6 +56,15 @@ export const SECTIONS = {
     /** Clients reach NATS and PostgreSQL over TLS, verifying a per-stack CA (the ci template turns it on). */
     enabled: { type: "bool", default: false },
   },
+  observability: {
+    /** Prometheus and the exporters in the testbed (Docker): RED panels in the report, every target up in the health gate. */
+    enabled: { type: "bool", default: false },
+    /** Seconds between scrapes and rule evaluations; a run lasts minutes, so short. */
+    scrapeIntervalSeconds: { type: "int", min: 1, max: 60, default: 5 },
+    /** Prometheus's memory limit (its 128 MiB tmpfs store counts against it). */
+    memoryMiB: { type: "int", min: 256, max: 65_536, default: 384 },
+    cpus: { type: "number", min: 0.05, max: 64, default: 0.5 },
+  },
   gateway: {
     /** 0: a host port the engine picks (ci); a fixed one for dev. */
     hostPort: { type: "int", min: 0, max: 65_535, default: 0 },

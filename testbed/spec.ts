@@ -16,6 +16,8 @@ const resources = (memoryMiB: number, cpus: number) => ({
   cpus: z.number().min(0.05).max(64).default(cpus),
 });
 
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
 export const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 const stream = z.strictObject({
@@ -150,6 +152,20 @@ const service = z.strictObject({
       }),
     )
     .default([]),
+  /**
+   * Where Prometheus scrapes the service (observability on), and the names of its RED metrics: a request counter
+   * with a status label and a duration histogram in seconds, both with the Prometheus client libraries' defaults.
+   */
+  metrics: z
+    .strictObject({
+      port,
+      path: z.string().startsWith("/").default("/metrics"),
+      requestsTotal: z.string().regex(METRIC_NAME, "a Prometheus metric name").default("http_requests_total"),
+      durationSeconds: z.string().regex(METRIC_NAME, "a Prometheus histogram's name (without _bucket)").default("http_request_duration_seconds"),
+      /** The request counter's label holding the HTTP status code. */
+      statusLabel: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "a Prometheus label name").default("status"),
+    })
+    .optional(),
   /** Liveness: the container is restarted when it fails. */
   health: check.optional(),
   /** Readiness: the service counts as up (and dependants start) only when it passes. */
@@ -188,6 +204,28 @@ const probe = z.union([
   z.strictObject({ clientErrorRate: z.strictObject({ windowSeconds: int(1, 3600).default(10), max: z.number().min(0).max(1) }) }),
 ], { error: "{http: {service, port, path, status?, maxLatencyMs?}}, {consumerLag: {stream, consumer, max}} or {clientErrorRate: {windowSeconds?, max}}" });
 
+/**
+ * A panel of the system's own metrics (business metrics) for the report and the Grafana export: PromQL queries,
+ * `$__rate_interval` standing for the rate window (Grafana's variable; the report puts its own window there),
+ * `{{label}}` in a legend for a series' label value.
+ */
+const panel = z.strictObject({
+  title: z.string().min(1).max(120),
+  unit: z.string().max(40).default(""),
+  queries: z.array(z.strictObject({ legend: z.string().min(1).max(80), expr: z.string().min(1).max(2000) })).min(1).max(8),
+});
+
+const objective = z.number().min(0.5).max(0.99999);
+/**
+ * Service level objectives of the entry service, from its RED metrics (it needs `metrics`): the share of requests
+ * not answered 5xx, and the share answered within `thresholdMs` (a bucket bound of its duration histogram).
+ * components/alert-rules.ts makes recording rules and multi-window, multi-burn-rate alerts of them.
+ */
+const slos = z.strictObject({
+  availability: z.strictObject({ objective: objective.default(0.99) }).default({ objective: 0.99 }),
+  latency: z.strictObject({ thresholdMs: int(1, 600_000).default(250), objective: objective.default(0.99) }).default({ thresholdMs: 250, objective: 0.99 }),
+});
+
 export const testbedSpecSchema = z.strictObject({
   /** The system's name, in labels and reports. */
   name: name("system name"),
@@ -206,6 +244,9 @@ export const testbedSpecSchema = z.strictObject({
   oracle: oracle.optional(),
   /** Steady-state probes for chaos experiments. */
   probes: z.array(probe).default([]),
+  slos: slos.default(() => slos.parse({})),
+  /** Panels of the system's own metrics, beside the RED, JetStream and PostgreSQL panels every testbed gets. */
+  panels: z.array(panel).default([]),
 });
 
 /** A description as written (defaults may be left out). */
@@ -218,3 +259,4 @@ export type CheckSpec = NonNullable<ServiceSpec["health"]>;
 export type WiredValue = z.output<typeof wired>;
 export type OracleSpec = NonNullable<TestbedSpec["oracle"]>;
 export type ProbeSpec = TestbedSpec["probes"][number];
+export type PanelSpecInput = TestbedSpec["panels"][number];

@@ -26,6 +26,7 @@ import { DNS_LABEL, LABEL_VALUE, objectMeta } from "./pod";
 import { KubernetesPostgres, POSTGRES_WORKLOAD } from "./postgres";
 import { KubernetesService } from "./service";
 import { KubernetesToxiproxy, TOXIPROXY_WORKLOAD, type KubernetesProxySpec } from "./toxiproxy";
+import { dashboardSourceOf } from "../observability";
 
 /** The Secret whose keys the services' secret files come from. */
 const SERVICE_SECRETS = "service-secrets";
@@ -302,6 +303,8 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
     this.outputs = {
       platform: pulumi.output("kubernetes" as const),
       tls: authority ? authority.caCert.apply((caCert) => ({ enabled: true, caCert })) : pulumi.output({ enabled: false, caCert: "" }),
+      // Monitoring runs on Docker only so far (issue 14).
+      observability: pulumi.output({ enabled: false, prometheusUrl: "", targets: 0, scrapeIntervalSeconds: 0, dashboard: dashboardSourceOf(spec), alerts: [], sloSkipped: "" }),
       namespace: ns,
       system: pulumi.output({ name: spec.name, drive: spec.drive, oracle: spec.oracle ?? null, probes: spec.probes }),
       gatewayUrl: entryService.url.apply((u) => u ?? ""),

@@ -65,6 +65,7 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
         image: { flow: "gateway" },
         env: { ...flowEnv("gateway", 8080), ...common, CONTAINER_GATEWAY__MAX_BACKLOG: String(c.gateway.maxBacklog), CONTAINER_GATEWAY__RECONCILE_AFTER_SECONDS: String(c.gateway.reconcileAfterSeconds) },
         ports: [{ port: 8080, entry: true }],
+        metrics: { port: 8080 },
         // The images' own HEALTHCHECK, said here so Kubernetes (which ignores HEALTHCHECK) probes it too.
         health: { http: { port: 8080, path: "/healthz" } },
         memoryMiB: c.gateway.memoryMiB,
@@ -88,6 +89,7 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
           CONTAINER_WORKER__TEST_ONLY_ACK_BEFORE_COMMIT: String(c.worker.testOnlyAckBeforeCommit),
         },
         ports: [{ port: 8081 }],
+        metrics: { port: 8081 },
         health: { http: { port: 8081, path: "/healthz" } },
         memoryMiB: c.worker.memoryMiB,
         cpus: c.worker.cpus,
@@ -103,6 +105,32 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
       healthPath: "/readyz",
     },
     oracle: { sql: { database: "postgres", query: REFERENCE_ORACLE_QUERY } },
+    // Business metrics of the reference workload, from the flows' own counters (workload/core/metrics.ts).
+    panels: [
+      {
+        title: "Records accepted and processed per second",
+        unit: "records / s",
+        queries: [
+          { legend: "accepted (gateway)", expr: "sum(rate(records_accepted_total[$__rate_interval]))" },
+          { legend: "published (relay)", expr: "sum(rate(records_published_total[$__rate_interval]))" },
+          { legend: "processed (workers)", expr: "sum(rate(records_processed_total[$__rate_interval]))" },
+        ],
+      },
+      {
+        title: "Success rate: record requests answered 202",
+        unit: "%",
+        queries: [{ legend: "202 / all", expr: 'sum(rate(http_requests_total{service="gateway",route="/v1/records",status="202"}[$__rate_interval])) / sum(rate(http_requests_total{service="gateway",route="/v1/records"}[$__rate_interval])) * 100' }],
+      },
+      {
+        title: "Redeliveries, suppressed duplicates and dead letters (counts since start)",
+        unit: "records",
+        queries: [
+          { legend: "redelivered", expr: "sum(redeliveries_total)" },
+          { legend: "duplicates suppressed", expr: "sum(duplicates_suppressed_total)" },
+          { legend: "dead-lettered", expr: "sum(records_dead_lettered_total)" },
+        ],
+      },
+    ],
     probes: [
       { http: { service: "gateway", port: 8080, path: "/readyz" } },
       { consumerLag: { stream: j.stream, consumer: j.consumer, max: 1000 } },
