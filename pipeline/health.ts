@@ -1,7 +1,10 @@
 // The health gate between `up` and any load: the gateway is ready (NATS and PostgreSQL reachable, consumer
-// bound) and NATS is healthy with JetStream enabled (through Toxiproxy, as the flows reach it).
+// bound), NATS is healthy with JetStream enabled (through Toxiproxy, as the flows reach it), and, with
+// observability on, Prometheus scrapes every target it should.
 import { getJson, waitForOk } from "../lib/http-probe";
 import { StepError } from "../lib/progress";
+import { PollTimeoutError } from "../lib/poll";
+import { monitoringOf, waitForTargetsUp } from "../observability";
 import type { SystemUnderTest } from "./system";
 
 export async function healthGate(outputs: Record<string, unknown>, system: SystemUnderTest, signal?: AbortSignal): Promise<void> {
@@ -13,4 +16,11 @@ export async function healthGate(outputs: Record<string, unknown>, system: Syste
   if (jsz.status !== 200 || !jsz.body?.config) throw new StepError("health gate", `NATS ${monitor}/jsz answered ${jsz.status} without a JetStream config`);
   const ready = await waitForOk(`${system.entryUrl}${system.drive.healthPath}`, 60_000, signal);
   if (ready !== 200) throw new StepError("health gate", `the entry ${system.entryUrl}${system.drive.healthPath} answered ${ready || "nothing"} within 60 s`);
+  const monitoring = monitoringOf(outputs);
+  if (monitoring) {
+    await waitForTargetsUp(monitoring.client, monitoring.targets, { timeoutMs: 60_000, ...(signal ? { signal } : {}) }).catch((err: unknown) => {
+      if (err instanceof PollTimeoutError) throw new StepError("health gate", `Prometheus ${monitoring.client.baseUrl}: ${err.message}`);
+      throw err;
+    });
+  }
 }

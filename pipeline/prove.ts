@@ -26,6 +26,7 @@ import { decideVerdict } from "./verdict";
 import type { TestbedImageRefs } from "../components/testbed";
 import { imagesOf, scanImages, supplyChainLine } from "../supply-chain/scan";
 import { transportLine } from "../security/transport";
+import { collectObservability, describeAlert, monitoringOf, type ObservabilityReport } from "../observability";
 
 const SEED_RECORDS = 100;
 const DRAIN_SECONDS = 120;
@@ -125,6 +126,16 @@ export async function proveDeployed(proof: Proof, outputs: Record<string, unknow
     report.memory = { series: phase.memory, growth: judgeRssGrowth(phase.memory, { warmupSeconds, maxGrowth: opts.maxRssGrowth, windowSeconds }), maxGrowth: opts.maxRssGrowth, warmupSeconds };
   }
   findings.pendingAfterDrain = await timed("drain", () => waitDrained(system, DRAIN_SECONDS * 1000, signal));
+  // What Prometheus saw from the start of the load to the end of the drain; a query that fails is shown, not fatal.
+  const monitoring = monitoringOf(outputs);
+  if (monitoring) {
+    const m = monitoring;
+    report.observability = await timed("observability (Prometheus range queries)", () => collectObservability(m.client, m.panels, {
+      loadStartedAtMs: phase.load.startedAtMs!, endMs: Date.now(), scrapeIntervalSeconds: m.scrapeIntervalSeconds,
+      alerts: m.alerts, ...(m.sloSkipped ? { sloSkipped: m.sloSkipped } : {}), experiments: report.experiments, containerPrefix: `cp3-${report.stack}-`,
+    }));
+    say(observabilityLine(report.observability));
+  }
   if (system.oracle) {
     report.integrity = await timed("integrity check", async () => checkIntegrity(await readLedger([seedLedger, ledger]), (await finalReadOf(system))!, phase.reads));
   } else {
@@ -161,6 +172,15 @@ export async function closeProof(proof: Proof): Promise<string[]> {
   const lines = verdictLines(report, files?.html ?? reportDir);
   process.stdout.write(lines.join("\n") + "\n");
   return lines;
+}
+
+function observabilityLine(o: ObservabilityReport): string {
+  const withData = o.panels.filter((p) => p.series.length > 0).length;
+  const detections = o.alerts.detections.map((d) => `${d.experiment} ${d.status}${d.detectionSeconds !== undefined ? ` in ${d.detectionSeconds} s` : ""}`);
+  return [
+    `observability: ${withData} of ${o.panels.length} panels with data from Prometheus (${o.prometheusUrl}); targets up after the run ${o.targets.up} of ${o.targets.total}${o.targets.down.length > 0 ? ` (not up: ${o.targets.down.join(", ")})` : ""}`,
+    `alerts: ${o.alerts.fired.length} fired (${o.alerts.fired.map(describeAlert).join(", ") || "none"})${detections.length > 0 ? `; faults: ${detections.join(", ")}` : ""}${o.alerts.error ? `; could not be read: ${o.alerts.error}` : ""}`,
+  ].join("\n");
 }
 
 export function describeError(err: unknown): string {

@@ -5,9 +5,10 @@ import { EXIT, type ExitCode } from "../lib/exit-codes";
 import { rssGrowthReasons } from "../load/memory";
 import { supplyChainReasons } from "../supply-chain/scan";
 import { transportReasons } from "../security/transport";
+import { detectionReasons } from "../observability/alerts";
 import type { RunReport, Verdict } from "../reporting/model";
 
-export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integrity" | "memory" | "supplyChain" | "transport">, extra: { infrastructureError?: string; interrupted?: boolean; pendingAfterDrain?: number; integrityUnchecked?: string; strictScan?: boolean }): { verdict: Verdict; reasons: string[] } {
+export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integrity" | "memory" | "supplyChain" | "transport" | "observability">, extra: { infrastructureError?: string; interrupted?: boolean; pendingAfterDrain?: number; integrityUnchecked?: string; strictScan?: boolean }): { verdict: Verdict; reasons: string[] } {
   const reasons: string[] = [];
   if (extra.interrupted) return { verdict: "interrupted", reasons: ["the run was interrupted (SIGINT or SIGTERM)"] };
   if (extra.infrastructureError) return { verdict: "error", reasons: [extra.infrastructureError] };
@@ -36,6 +37,8 @@ export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integ
   if (extra.strictScan) reasons.push(...supplyChainReasons(r.supplyChain));
   // With TLS on, a server that does not require it or a plaintext session is a finding, not a warning.
   reasons.push(...transportReasons(r.transport));
+  // With monitoring on, an outage no alert noticed is a finding too.
+  reasons.push(...detectionReasons(r.observability));
   // A system with no oracle cannot be proven: never a silent pass.
   if (extra.integrityUnchecked) reasons.push(extra.integrityUnchecked);
   if (infrastructure) return { verdict: "error", reasons };

@@ -152,36 +152,26 @@
   const PALETTE = ["#1f5fbf", "#b35c00", "#1e7e34", "#8e24aa", "#00838f", "#c2185b", "#5d4037", "#546e7a"];
   const MiB = 1024 * 1024;
 
-  function drawMemoryChart(figure, report, windows) {
-    const g = svgOf(figure);
-    const memory = report.memory;
-    const series = ((memory && memory.series) || []).filter((s) => (s.samples || []).length > 0);
-    figure.dataset.series = String(series.length);
-    if (series.length === 0) {
-      noData(figure, g.svg, memory ? "no memory data: no container's memory could be read" : "no memory data: memory is sampled only in soak runs and campaigns");
-      return;
-    }
-    const warmup = Number(memory.warmupSeconds) || 0;
-    const samples = series.flatMap((s) => s.samples);
-    const xMax = Math.max(warmup, ...samples.map((p) => Number(p.t) || 0));
-    const yMax = Math.max(0, ...samples.map((p) => (Number(p.rssBytes) || 0) / MiB));
-    const { x, y } = drawFrame(figure, g, { xMax, yMax, yLabel: "RSS (MiB)", windows });
-    if (warmup > 0) {
-      g.el("line", { class: "warmup", x1: x(warmup), x2: x(warmup), y1: M.top, y2: M.top + plotH, stroke: "#5f6b76", "stroke-dasharray": "5 4" });
-      g.text("warm-up", { class: "tick", x: x(warmup) + 4, y: M.top + 12, "text-anchor": "start" });
-    }
+  // Several lines in their own colours with a legend: series [{ name, points: [[t, value]] }]; o.kind names the
+  // classes ("memory" or "panel") and o.dataKey the data attribute naming each line. Returns the scales.
+  function drawSeries(figure, g, windows, series, o) {
+    const all = series.flatMap((s) => s.points);
+    const xMax = Math.max(o.xMin || 0, ...all.map((p) => Number(p[0]) || 0));
+    const yMax = Math.max(0, ...all.map((p) => Number(p[1]) || 0));
+    const scales = drawFrame(figure, g, { xMax, yMax, yLabel: o.yLabel, windows });
+    const { x, y } = scales;
     const legend = document.createElement("ul");
-    legend.className = "memory-legend";
+    legend.className = `${o.kind}-legend`;
     series.forEach((s, i) => {
       const colour = PALETTE[i % PALETTE.length];
-      const at = (p) => [x(Number(p.t) || 0), y((Number(p.rssBytes) || 0) / MiB)];
-      const points = s.samples.map((p) => at(p).map((n) => n.toFixed(1)).join(","));
+      const at = (p) => [x(Number(p[0]) || 0), y(Number(p[1]) || 0)];
+      const points = s.points.map((p) => at(p).map((n) => n.toFixed(1)).join(","));
       // The class rule sets one stroke for every series; the inline style wins over it.
-      const line = g.el("polyline", { class: "series memory-series", points: points.join(" "), stroke: colour });
+      const line = g.el("polyline", { class: `series ${o.kind}-series`, points: points.join(" "), stroke: colour });
       line.style.stroke = colour;
-      line.dataset.container = String(s.container);
+      line.dataset[o.dataKey] = String(s.name);
       if (points.length === 1) {
-        const [cx, cy] = at(s.samples[0]);
+        const [cx, cy] = at(s.points[0]);
         g.el("circle", { class: "series-dot", cx, cy, r: 3, fill: colour }).style.fill = colour;
       }
       const item = document.createElement("li");
@@ -189,13 +179,48 @@
       swatch.className = "swatch";
       swatch.style.backgroundColor = colour;
       item.appendChild(swatch);
-      item.appendChild(document.createTextNode(String(s.container)));
+      item.appendChild(document.createTextNode(String(s.name)));
       item.dataset.colour = colour;
       legend.appendChild(item);
     });
     figure.appendChild(legend);
     figure.dataset.drawn = "true";
+    figure.dataset.series = String(series.length);
     figure.dataset.faultWindows = String(windows.length);
+    return scales;
+  }
+
+  // Memory: one line per container (RSS in MiB over time), and the end of the warm-up.
+  function drawMemoryChart(figure, report, windows) {
+    const g = svgOf(figure);
+    const memory = report.memory;
+    const containers = ((memory && memory.series) || []).filter((s) => (s.samples || []).length > 0);
+    figure.dataset.series = String(containers.length);
+    if (containers.length === 0) {
+      noData(figure, g.svg, memory ? "no memory data: no container's memory could be read" : "no memory data: memory is sampled only in soak runs and campaigns");
+      return;
+    }
+    const warmup = Number(memory.warmupSeconds) || 0;
+    const series = containers.map((s) => ({ name: s.container, points: s.samples.map((p) => [Number(p.t) || 0, (Number(p.rssBytes) || 0) / MiB]) }));
+    const { x } = drawSeries(figure, g, windows, series, { xMin: warmup, yLabel: "RSS (MiB)", kind: "memory", dataKey: "container" });
+    if (warmup > 0) {
+      g.el("line", { class: "warmup", x1: x(warmup), x2: x(warmup), y1: M.top, y2: M.top + plotH, stroke: "#5f6b76", "stroke-dasharray": "5 4" });
+      g.text("warm-up", { class: "tick", x: x(warmup) + 4, y: M.top + 12, "text-anchor": "start" });
+    }
+  }
+
+  // A Prometheus panel (report.observability.panels[data-panel]): its series over the run.
+  function drawPanelChart(figure, report, windows) {
+    const g = svgOf(figure);
+    const panels = (report.observability && report.observability.panels) || [];
+    const panel = panels[Number(figure.dataset.panel)];
+    const series = ((panel && panel.series) || []).filter((s) => (s.points || []).length > 0);
+    if (series.length === 0) {
+      figure.dataset.series = "0";
+      noData(figure, g.svg, `no data from Prometheus${panel && panel.problems && panel.problems.length > 0 ? `: ${panel.problems.join("; ")}` : ""}`);
+      return;
+    }
+    drawSeries(figure, g, windows, series, { yLabel: (panel && panel.unit) || "", kind: "panel", dataKey: "series" });
   }
 
   try {
@@ -203,6 +228,7 @@
     const windows = faultWindows(report);
     for (const figure of document.querySelectorAll("figure.chart")) drawChart(figure, report, windows);
     for (const figure of document.querySelectorAll("figure.memory-chart")) drawMemoryChart(figure, report, windows);
+    for (const figure of document.querySelectorAll("figure.panel-chart")) drawPanelChart(figure, report, windows);
   } catch (e) {
     document.body.dataset.chartsError = String((e && e.message) || e);
     const note = document.createElement("p");

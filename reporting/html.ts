@@ -6,6 +6,7 @@ import { escapeAttribute, jsonForScript } from "./escape";
 import { badge, esc, html, missing, num, seconds, table, type Cell } from "./markup";
 import { campaignSection } from "./campaign-section";
 import { memorySection } from "./memory-section";
+import { observabilitySection } from "./observability-section";
 import { supplyChainSection } from "./supply-chain-section";
 import { transportSection } from "./transport-section";
 import type { ExperimentResult, IntegrityResult, LoadResult, ProbeResult, RunReport, ThresholdResult } from "./model";
@@ -152,6 +153,7 @@ export function renderHtml(report: RunReport): string {
 ${verdictSection(report)}
 ${runSection(report)}
 ${loadSection(report.load)}
+${observabilitySection(report.observability)}
 ${campaignSection(report.campaign)}
 ${memorySection(report.memory)}
 ${scheduleSection(report)}

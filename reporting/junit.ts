@@ -2,7 +2,7 @@
 // case, so a run that died early can never show up as green.
 import { escapeAttribute, escapeMarkup, listSome } from "./escape";
 import { transportReasons } from "../security/transport";
-import type { ExperimentResult, IntegrityResult, LoadResult, RunReport, TransportSecurity } from "./model";
+import type { ExperimentResult, IntegrityResult, LoadResult, ObservabilityReport, RunReport, TransportSecurity } from "./model";
 
 /** How many keys a failure message names before "and N more" (the full lists are in report.json). */
 export const KEYS_IN_MESSAGE = 50;
@@ -96,6 +96,16 @@ function transportSuite(t: TransportSecurity | undefined): Suite {
   return { name: "transport", cases: [{ name, outcome: reasons.length === 0 ? passed : { kind: "failure", message: reasons.join("; ") } }] };
 }
 
+/** With monitoring on: one case per applied fault, failing when it stopped a process and no alert noticed. */
+function monitoringSuite(o: ObservabilityReport): Suite {
+  if (o.alerts.error) return { name: "monitoring", cases: [{ name: "the alerts are read from Prometheus", outcome: { kind: "error", message: o.alerts.error } }] };
+  const cases = o.alerts.detections.map((d): TestCase => ({
+    name: `${d.experiment}: ${d.fault} on ${d.targets.join(", ")} sets off an alert`,
+    outcome: d.status === "detected" ? passed : d.status === "not expected" ? { kind: "skipped", message: d.reason ?? "not expected" } : { kind: "failure", message: d.reason ?? "not detected" },
+  }));
+  return { name: "monitoring", cases: cases.length > 0 ? cases : [{ name: "faults set off alerts", outcome: { kind: "skipped", message: "no fault was applied" } }] };
+}
+
 function renderCase(suite: string, c: TestCase): string {
   const time = c.seconds === undefined ? "" : ` time="${c.seconds.toFixed(3)}"`;
   const open = `    <testcase classname="cp3.${suite}" name="${escapeAttribute(c.name)}"${time}`;
@@ -120,7 +130,7 @@ function counts(cases: TestCase[]): string {
 }
 
 export function renderJunit(report: RunReport): string {
-  const suites = [verdictSuite(report), thresholdSuite(report.load), experimentSuite(report), invariantSuite(report.integrity), transportSuite(report.transport)];
+  const suites = [verdictSuite(report), thresholdSuite(report.load), experimentSuite(report), invariantSuite(report.integrity), transportSuite(report.transport), ...(report.observability ? [monitoringSuite(report.observability)] : [])];
   const all = suites.flatMap((s) => s.cases);
   const lines = [
     `<?xml version="1.0" encoding="UTF-8"?>`,

@@ -9,6 +9,7 @@ import type { IntegrityResult } from "../integrity/results";
 import type { LoadResult } from "../load/types";
 import type { SupplyChainScan } from "../supply-chain/scan";
 import type { TransportSecurity } from "../security/transport";
+import type { ObservabilityReport } from "../observability/collect";
 
 export type { LoadResult, StageKept, ThresholdResult, TimelinePoint } from "../load/types";
 export type { ExperimentResult, FaultResult, ProbeResult } from "../chaos/results";
@@ -17,6 +18,7 @@ export type { MemoryReport } from "../load/memory";
 export type { IntegrityResult, LostKey, UnknownKey } from "../integrity/results";
 export type { SupplyChainScan } from "../supply-chain/scan";
 export type { TransportSecurity } from "../security/transport";
+export type { ObservabilityReport, ObservedPanel } from "../observability/collect";
 
 export type Verdict = "ready" | "not-ready" | "error" | "interrupted";
 
@@ -46,6 +48,8 @@ export interface RunReport {
   supplyChain?: SupplyChainScan | { error: string };
   /** TLS inside the testbed as the load found it: NATS requiring it, PostgreSQL's sessions encrypted. */
   transport?: TransportSecurity;
+  /** What the stack's Prometheus saw over the load and the drain: RED, JetStream, PostgreSQL and the system's own panels. */
+  observability?: ObservabilityReport;
   /** Pinned tool versions (from toolchain/versions.json) and the engine's version. */
   versions: Record<string, string>;
   /** Each step of the run with its duration, in order. */

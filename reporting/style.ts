@@ -41,7 +41,7 @@ svg.plot { max-width: 100%; height: auto; font-size: 11px; }
 .fault-window.fault-failed { fill: rgba(179, 92, 0, 0.13); stroke: rgba(179, 92, 0, 0.5); }
 .fault-label { fill: #b3261e; font-size: 11px; }
 .fault-legend { font-size: 12px; color: #b3261e; margin: 2px 0 0 0; padding-left: 24px; columns: 2; }
-.memory-legend { font-size: 12px; list-style: none; padding-left: 0; columns: 2; }
-.memory-legend .swatch { display: inline-block; width: 12px; height: 3px; margin-right: 6px; vertical-align: middle; }
+.memory-legend, .panel-legend { font-size: 12px; list-style: none; padding-left: 0; columns: 2; }
+.memory-legend .swatch, .panel-legend .swatch { display: inline-block; width: 12px; height: 3px; margin-right: 6px; vertical-align: middle; }
 footer { margin-top: 2rem; color: #5f6b76; font-size: 0.85rem; }
 `;
