@@ -30,7 +30,7 @@ describe("cp3 command line", () => {
     [["check", "--stack", "ci-x"], "cp3: check: --ledger is required (ledger file(s), one JSON line per request (report/<run-id>/ledger.jsonl and seed-ledger.jsonl))"],
     [["up"], "cp3: up: --stack is required (stack: ci, ci-<suffix>, k8s-ci-<suffix>, dev or staging)"],
     [["up", "--stack", "prod"], 'cp3: unknown stack "prod": accepted stacks are ci, ci-<suffix> (lower-case letters, digits and \'-\', up to 41 characters), k8s-ci-<suffix> (the same on Kubernetes, up to 42), dev, staging'],
-    [["up", "--stack", "ci", "--replicas", "3"], "cp3: up: Unknown option '--replicas'; accepted flags: --stack, --system, --trust-host-cas, --tls, --help"],
+    [["up", "--stack", "ci", "--replicas", "3"], "cp3: up: Unknown option '--replicas'; accepted flags: --stack, --system, --trust-host-cas, --tls, --observability, --help"],
     [["scan", "--stack", "Prod"], 'cp3: unknown stack "Prod": accepted stacks are ci, ci-<suffix> (lower-case letters, digits and \'-\', up to 41 characters), k8s-ci-<suffix> (the same on Kubernetes, up to 42), dev, staging'],
     [["destroy", "--stack", "CI"], 'cp3: unknown stack "CI": accepted stacks are ci, ci-<suffix> (lower-case letters, digits and \'-\', up to 41 characters), k8s-ci-<suffix> (the same on Kubernetes, up to 42), dev, staging'],
     [["setup", "--bogus"], "cp3: setup: Unknown option '--bogus'; accepted flags: --check, --env, --help"],

@@ -375,8 +375,8 @@ describe("cp3 export on the command line", () => {
   const cp3 = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", path.join(projectRoot, "cli", "main.ts"), ...args], { cwd: projectRoot, encoding: "utf8", timeout: 60_000 });
 
   it.each([
-    [["export", "--stack", "ci"], 'cp3: export: got ""; accepted: compose (npm run cp3 -- export compose --stack S [--out FILE] [--entry-port N])'],
-    [["export", "kubernetes", "--stack", "ci"], 'cp3: export: got "kubernetes"; accepted: compose (npm run cp3 -- export compose --stack S [--out FILE] [--entry-port N])'],
+    [["export", "--stack", "ci"], 'cp3: export: got ""; accepted: compose, dashboards (npm run cp3 -- export compose --stack S [--out FILE] [--entry-port N], or export dashboards --stack S [--out FILE])'],
+    [["export", "kubernetes", "--stack", "ci"], 'cp3: export: got "kubernetes"; accepted: compose, dashboards (npm run cp3 -- export compose --stack S [--out FILE] [--entry-port N], or export dashboards --stack S [--out FILE])'],
     [["export", "compose"], "cp3: export: --stack is required (stack: ci, ci-<suffix>, dev or staging; it must have been up (its images are used))"],
     [["export", "compose", "--stack", "prod"], 'cp3: unknown stack "prod": accepted stacks are ci, ci-<suffix> (lower-case letters, digits and \'-\', up to 41 characters), k8s-ci-<suffix> (the same on Kubernetes, up to 42), dev, staging'],
     [["export", "compose", "--stack", "ci", "--entry-port", "99999"], 'cp3: --entry-port: got "99999"; allowed: 0 (engine-picked) or a port up to 65535'],

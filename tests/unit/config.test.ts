@@ -81,7 +81,7 @@ describe("parseConfig", () => {
         "other:key": "ignored",
       }),
     ).toEqual([
-      "cp3:colour: unknown key; allowed keys: cp3:kind, cp3:run, cp3:expires, cp3:system, cp3:platform, cp3:nats, cp3:jetstream, cp3:postgres, cp3:toxiproxy, cp3:chaos, cp3:tls, cp3:gateway, cp3:worker, cp3:images, cp3:build, cp3:verify, cp3:dev",
+      "cp3:colour: unknown key; allowed keys: cp3:kind, cp3:run, cp3:expires, cp3:system, cp3:platform, cp3:nats, cp3:jetstream, cp3:postgres, cp3:toxiproxy, cp3:chaos, cp3:tls, cp3:observability, cp3:gateway, cp3:worker, cp3:images, cp3:build, cp3:verify, cp3:dev",
       'cp3:kind: got "prod"; allowed: ci, dev, staging (required)',
       'cp3:expires: got "tomorrow"; allowed: an ISO 8601 time such as 2026-11-24T12:00:00Z, or empty',
       "cp3:nats.zones: unknown key; allowed keys: replicas, storeMiB, memoryMiB, cpus",

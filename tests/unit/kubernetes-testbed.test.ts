@@ -181,7 +181,7 @@ describe("the Kubernetes testbed (reference workload)", () => {
       roles: { gateway: ["gateway"], entry: ["gateway"], worker: ["worker"], consumer: ["worker"] },
       stream: { name: "RECORDS", consumer: "workers" },
     });
-    expect(Object.keys(outputs).sort()).toEqual(["chaosProxies", "containers", "gatewayUrl", "images", "namespace", "natsMonitorUrl", "natsUrl", "networks", "platform", "postgresDsn", "roles", "stream", "system", "tls", "toxiproxyUrl"]);
+    expect(Object.keys(outputs).sort()).toEqual(["chaosProxies", "containers", "gatewayUrl", "images", "namespace", "natsMonitorUrl", "natsUrl", "networks", "observability", "platform", "postgresDsn", "roles", "stream", "system", "tls", "toxiproxyUrl"]);
   });
 
   it("runs local images only, imported into the node's containerd", () => {

@@ -1,7 +1,7 @@
 // The layering, measured from the imports. cp3 is a library with a command line on top, as testcontainers-node
 // is; dependencies point down:
 //
-//   cli/  ->  pipeline/  ->  chaos/, integrity/, load/, supply-chain/, lifecycle/  ->  components/, lib/ (and toolchain/ beside lib/)
+//   cli/  ->  pipeline/  ->  chaos/, integrity/, load/, supply-chain/, observability/, security/, lifecycle/  ->  components/, lib/ (and toolchain/ beside lib/)
 //
 // bench/ sits beside pipeline/; stacks/ is the Pulumi program: its configuration and a system description
 // (testbed/) turned into components/; reporting/ renders what the libraries report and imports their types
@@ -35,8 +35,8 @@ const RULES: Rule[] = [
   { from: ["stacks"], onlyFrom: ["stacks", "testbed", "components", "cluster", "lib"], why: "the Pulumi program reads its configuration and a system description (testbed/) and declares components (on the local cluster: its kubeconfig and containerd socket)" },
   { from: ["lifecycle"], onlyFrom: ["lifecycle", "cluster", "lib", "toolchain"], why: "the stack lifecycle is a library under the pipeline (the orphan sweep also stops an orphaned cluster)" },
   { from: ["cluster"], onlyFrom: ["cluster", "lib", "toolchain"], why: "the single-node cluster is a library beside lifecycle/, on lib/ and its toolchain" },
-  { from: ["chaos", "integrity", "load", "supply-chain"], notFrom: ["pipeline"], why: "the chaos, integrity, load and supply-chain libraries sit under the pipeline that drives them" },
-  { from: ["chaos", "integrity", "load", "supply-chain"], notFrom: ["reporting"], why: "types live with their owner; reporting imports them, not the other way round" },
+  { from: ["chaos", "integrity", "load", "supply-chain", "observability", "security"], notFrom: ["pipeline"], why: "the chaos, integrity, load, supply-chain, observability and security libraries sit under the pipeline that drives them" },
+  { from: ["chaos", "integrity", "load", "supply-chain", "observability", "security"], notFrom: ["reporting"], why: "types live with their owner; reporting imports them, not the other way round" },
   { from: ["supply-chain"], onlyFrom: ["supply-chain", "components", "lib", "toolchain"], why: "the supply-chain scan reads images through lib/'s engine client; it knows the testbed only by its outputs' type" },
   { from: ["reporting"], notFrom: ["pipeline"], why: "reporting renders what a run found; the pipeline calls it" },
 ];

@@ -103,6 +103,7 @@ const ROWS: Row[] = [
   row("dev.hotReload on Kubernetes", { "cp3:kind": "dev", "cp3:platform": "kubernetes", "cp3:dev": obj({ hotReload: true }) }, "cp3:dev.hotReload", "dev"),
   row("verify.enabled on Kubernetes", { "cp3:platform": "kubernetes", "cp3:verify": obj({ enabled: true }) }, "cp3:verify.enabled"),
   row("tls.enabled not a boolean", { "cp3:tls": obj({ enabled: "yes" }) }, "cp3:tls.enabled"),
+  row("observability.scrapeIntervalSeconds zero", { "cp3:observability": obj({ enabled: true, scrapeIntervalSeconds: 0 }) }, "cp3:observability.scrapeIntervalSeconds"),
   row("postgres.password too short", { "cp3:postgres": obj({ password: "short" }) }, "cp3:postgres.password"),
   row("dev.hotReload on a staging stack", { "cp3:kind": "staging", "cp3:dev": obj({ hotReload: true }) }, "cp3:dev.hotReload", "staging"),
   row("gateway.hostPort fixed on the shared ci stack", { "cp3:gateway": obj({ hostPort: 8080 }) }, "cp3:gateway.hostPort", "ci"),

@@ -4,7 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { vi } from "vitest";
-import { installMocks, valueOf, type Recorded } from "./mock-registry";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, settle, valueOf, type Recorded } from "./mock-registry";
 
 export const CONTAINER = "docker:index/container:Container";
 export const NETWORK = "docker:index/network:Network";
@@ -30,9 +31,10 @@ export async function loadProgram(stack: string, config: Record<string, string>)
   const registry = await installMocks(stack, config);
   vi.resetModules();
   const program = await import("../../stacks/program");
-  // The last resources to register are the flows; once their outputs resolve, everything is recorded.
-  await valueOf(program.gatewayUrl);
-  await valueOf(program.containers.worker);
+  // Every export resolved, then the registrations they release (the components' outputs) settled: nothing of
+  // this program is still pending when the next test installs its own mocks.
+  await Promise.all(Object.values(program).filter((v) => pulumi.Output.isInstance(v)).map((v) => valueOf(v as pulumi.Output<unknown>)));
+  await settle(registry);
   return { registry, program };
 }
 

@@ -1,0 +1,58 @@
+// The ci program with cp3:observability on (Pulumi mocks): Prometheus and the two exporters as children of one
+// Observability component, scraping every service the description gives metrics, NATS and PostgreSQL; the
+// PostgreSQL exporter connects directly and verifies the server under TLS; the outputs name Prometheus.
+import { parse } from "yaml";
+import { beforeAll, describe, expect, it } from "vitest";
+import { valueOf, type MockRegistry } from "./mock-registry";
+import { CONTAINER, ciConfig, envValue, IMAGE, loadProgram } from "./program-harness";
+
+describe("the ci program with observability on", () => {
+  let registry: MockRegistry;
+  let outputs: Record<string, unknown>;
+  beforeAll(async () => {
+    const loaded = await loadProgram("ci-obs", { ...ciConfig, "cp3:tls": JSON.stringify({ enabled: true }), "cp3:observability": JSON.stringify({ enabled: true, scrapeIntervalSeconds: 3 }) });
+    registry = loaded.registry;
+    outputs = { observability: await valueOf(loaded.program.observability), images: await valueOf(loaded.program.images) };
+  }, 60_000);
+
+  it("declares Prometheus and the exporters under one Observability component, from the monitoring image", () => {
+    expect(registry.byType("cp3:observability:Observability").map((r) => r.name)).toEqual(["observability"]);
+    expect(registry.byType("cp3:observability:Prometheus").map((r) => r.name)).toEqual(["prometheus"]);
+    expect(registry.byType("cp3:services:Service").map((r) => r.name).sort()).toEqual(["gateway", "nats-exporter", "postgres-exporter", "worker"]);
+    expect(registry.byType(IMAGE).map((r) => r.name)).toContain("monitoring-image");
+    const prometheus = registry.one(CONTAINER, "prometheus-server");
+    expect(prometheus.inputs).toMatchObject({ name: "cp3-ci-obs-prometheus", user: "10005:10005", readOnly: true, ports: [{ internal: 9090, ip: "127.0.0.1" }] });
+    expect(prometheus.inputs.networksAdvanced).toEqual([{ name: "cp3-ci-obs-edge" }, { name: "cp3-ci-obs-data", aliases: ["prometheus"] }]);
+  });
+
+  it("scrapes each service's instances, the NATS exporter and the PostgreSQL exporter, every 3 s", () => {
+    const config = parse(envValue(registry.one(CONTAINER, "prometheus-server"), "PROMETHEUS_CONFIG")!) as { global: Record<string, string>; scrape_configs: { job_name: string; metrics_path: string; static_configs: { targets: string[]; labels: Record<string, string> }[] }[] };
+    expect(config.global).toEqual({ scrape_interval: "3s", scrape_timeout: "2s", evaluation_interval: "3s" });
+    expect(config.scrape_configs.map((j) => [j.job_name, j.metrics_path, j.static_configs[0]!.targets, j.static_configs[0]!.labels])).toEqual([
+      ["gateway", "/metrics", ["gateway:8080"], { service: "gateway" }],
+      ["worker", "/metrics", ["worker-0:8081", "worker-1:8081"], { service: "worker" }],
+      ["nats", "/metrics", ["nats-exporter:7777"], {}],
+      ["postgres", "/metrics", ["postgres-exporter:9187"], {}],
+    ]);
+  });
+
+  it("has the PostgreSQL exporter connect straight to the server, verifying it, its password a file", () => {
+    const exporter = registry.one(CONTAINER, "postgres-exporter-0");
+    expect(envValue(exporter, "DATA_SOURCE_URI")).toBe("postgres:5432/postgres?sslmode=verify-full&sslrootcert=/run/secrets/tls-ca");
+    expect(envValue(exporter, "DATA_SOURCE_PASS_FILE")).toBe("/run/secrets/postgres-password");
+    expect((exporter.inputs.envs as string[]).some((e) => e.startsWith("DATA_SOURCE_PASS="))).toBe(false);
+    const uploads = (registry.one(CONTAINER, "postgres-exporter-secrets-holder").inputs.uploads as { file: string }[]).map((u) => u.file).sort();
+    expect(uploads).toEqual(["/run/secrets/postgres-password", "/run/secrets/tls-ca"]);
+    expect(envValue(registry.one(CONTAINER, "nats-exporter-0"), "NATS_MONITOR_URLS")).toBe("http://nats-0:8222");
+  });
+
+  it("outputs Prometheus's URL, its target count and the dashboard's source", () => {
+    const o = outputs.observability as { enabled: boolean; prometheusUrl: string; targets: number; scrapeIntervalSeconds: number; dashboard: { services: { name: string }[]; stream: unknown; panels: unknown[] } };
+    expect(o).toMatchObject({ enabled: true, targets: 5, scrapeIntervalSeconds: 3 });
+    expect(o.prometheusUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(o.dashboard.services.map((s) => s.name)).toEqual(["gateway", "worker"]);
+    expect(o.dashboard.stream).toEqual({ name: "RECORDS", consumer: "workers" });
+    expect(o.dashboard.panels).toHaveLength(3);
+    expect((outputs.images as { monitoring?: string }).monitoring).toMatch(/^cp3\/monitoring:/);
+  });
+});
