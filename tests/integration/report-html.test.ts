@@ -87,6 +87,40 @@ describe("report.html in Chromium", () => {
     expect(dom).toContain('<p id="campaign-summary">2 faults of 2 kinds, 5900 acknowledged, 1 lost, 0 duplicated</p>');
   });
 
+  it("draws each Prometheus panel with its series and the fault windows, and lists the alerts and each fault's detection", async () => {
+    const report = sampleReport();
+    const line = (f: (t: number) => number): [number, number][] => Array.from({ length: 13 }, (_, i) => [i * 5, f(i * 5)]);
+    report.observability = {
+      prometheusUrl: "http://127.0.0.1:39090", rateWindow: "20s", stepSeconds: 5, targets: { total: 5, up: 5, down: [] },
+      panels: [
+        { id: "gateway-duration", group: "gateway", title: "gateway: request duration", unit: "ms", queries: [], series: [{ name: "p50", points: line(() => 2) }, { name: "p95", points: line((t) => 5 + t / 10) }], problems: [] },
+        { id: "postgres-up", group: "postgres", title: "PostgreSQL: server answering the exporter", unit: "up", queries: [], series: [], problems: ["up: no data"] },
+      ],
+      alerts: {
+        defined: ["TargetDown", "ProcessRestarted"],
+        fired: [{ alert: "ProcessRestarted", labels: { service: "worker", instance: "worker-0:8081" }, intervals: [[25, 55]] }],
+        detections: [
+          { experiment: "worker-kill", fault: "container-kill", targets: ["cp3-ci-worker-0"], startedAt: 20, endedAt: 30, expected: true, status: "detected", alerts: ["ProcessRestarted{service=worker,instance=worker-0:8081}"], detectionSeconds: 5, clearedAt: 55 },
+          { experiment: "db-latency", fault: "latency", targets: ["postgres"], startedAt: 40, endedAt: 50, expected: false, status: "not expected", alerts: [], reason: "a degradation" },
+        ],
+      },
+    };
+    const { dom } = await render(report, "observability");
+    const start = dom.indexOf('<figure class="panel-chart" id="panel-gateway-duration"');
+    const body = dom.slice(start, dom.indexOf("</figure>", start));
+    expect(body.slice(0, body.indexOf(">") + 1)).toMatch(/ data-panel="0" data-drawn="true" data-series="2" data-fault-windows="2">$/);
+    expect([...body.matchAll(/<polyline class="series panel-series" points="([^"]*)" stroke="([^"]*)"[^>]*data-series="([^"]*)"/g)].map((m) => [m[1]!.split(" ").length, m[2], m[3]])).toEqual([
+      [13, "#1f5fbf", "p50"],
+      [13, "#b35c00", "p95"],
+    ]);
+    expect([...body.matchAll(/<rect class="fault-window fault-applied" x="([\d.]+)"/g)].map((m) => m[1])).toEqual(["288", "516"]);
+    const empty = dom.slice(dom.indexOf('<figure class="panel-chart" id="panel-postgres-up"'));
+    expect(empty.slice(0, empty.indexOf("</figure>"))).toContain('<p class="no-data">no data from Prometheus: up: no data</p>');
+    expect(dom).toContain("<td>ProcessRestarted{service=worker,instance=worker-0:8081}</td><td>25–55 s</td>");
+    expect(dom).toMatch(/<td>worker-kill<\/td><td>container-kill<\/td><td>cp3-ci-worker-0<\/td><td>20–30 s<\/td><td>5 s<\/td><td>55 s<\/td>/);
+    expect(dom).toContain('<span class="badge">not expected</span> a degradation');
+  });
+
   it("draws the three charts with their fault windows, and shows the verdict and the lost key", async () => {
     const report = sampleReport();
     report.integrity!.unexpected.push(HOSTILE_HTML_KEY);

@@ -1,0 +1,125 @@
+// Observability in the testbed (issue 14), on a real engine: a ci stack (monitoring on, TLS on, as the template
+// has it). Prometheus scrapes every target; promtool checks the generated rules and runs their unit tests inside
+// the stack's own Prometheus container; `cp3 verify` with the default experiments gives a report with every
+// panel drawn from Prometheus and both faults detected by an alert; every query of `cp3 export dashboards`
+// returns data from the live Prometheus over that run.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { dashboardQueries, type GrafanaDashboard } from "../../export/grafana";
+import * as docker from "../../lib/docker-api";
+import { PrometheusClient } from "../../lib/prometheus-api";
+import { newRunId } from "../../lib/run-id";
+import { rateWindowFor, waitForTargetsUp, withRateWindow } from "../../observability";
+import type { RunReport } from "../../reporting/model";
+import { startCli } from "./cli-process";
+import { upStackForFile } from "./stack-fixture";
+
+const f = upStackForFile<{ observability: { enabled: boolean; prometheusUrl: string; targets: number; alerts: string[] } }>(`ci-obs-${newRunId()}`);
+const prometheusContainer = () => `cp3-${f.name}-prometheus`;
+
+/**
+ * promtool unit tests of the generated rules (5 s scrapes: fast burn over 240 s and 20 s, slow over 1440 s and
+ * 120 s; restarts seen for 40 s): the gateway answers 100 requests/s, from 205 s on as many 5xx (a third of the
+ * traffic errors at once, half of it in the short windows).
+ */
+const RULE_TESTS = `rule_files: [rules.yml]
+evaluation_interval: 5s
+tests:
+  - interval: 5s
+    input_series:
+      - series: 'http_requests_total{service="gateway",status="202"}'
+        values: '0+500x100'
+      - series: 'http_requests_total{service="gateway",status="503"}'
+        values: '0x40 0+500x60'
+      - series: 'up{job="worker",instance="worker-0:8081"}'
+        values: '1x10 0x5 1x10'
+      - series: 'process_start_time_seconds{job="worker",instance="worker-0:8081"}'
+        values: '100x20 160x20'
+    alert_rule_test:
+      - eval_time: 60s
+        alertname: TargetDown
+        exp_alerts:
+          - exp_labels: { severity: page, job: worker, instance: "worker-0:8081" }
+            exp_annotations: { summary: "Prometheus cannot scrape worker-0:8081 (worker)" }
+      - eval_time: 100s
+        alertname: TargetDown
+        exp_alerts: []
+      - eval_time: 110s
+        alertname: ProcessRestarted
+        exp_alerts:
+          - exp_labels: { severity: page, job: worker, instance: "worker-0:8081" }
+            exp_annotations: { summary: "worker-0:8081 (worker) restarted" }
+      - eval_time: 150s
+        alertname: ProcessRestarted
+        exp_alerts: []
+      - eval_time: 200s
+        alertname: SLOAvailabilitySlowBurn
+        exp_alerts: []
+      - eval_time: 230s
+        alertname: SLOAvailabilityFastBurn
+        exp_alerts: []
+      - eval_time: 230s
+        alertname: SLOAvailabilitySlowBurn
+        exp_alerts:
+          - exp_labels: { severity: ticket, slo: availability, service: gateway }
+            exp_annotations: { summary: "gateway: the share of requests answered 5xx burns the 99 % objective's budget at over 6x (over 1440 s and 120 s)" }
+      - eval_time: 270s
+        alertname: SLOAvailabilityFastBurn
+        exp_alerts:
+          - exp_labels: { severity: page, slo: availability, service: gateway }
+            exp_annotations: { summary: "gateway: the share of requests answered 5xx burns the 99 % objective's budget at over 14.4x (over 240 s and 20 s)" }
+      - eval_time: 270s
+        alertname: SLOLatencyFastBurn
+        exp_alerts: []
+`;
+
+describe("observability in the testbed", () => {
+  it("has Prometheus on 127.0.0.1 scraping every target, all up", async () => {
+    const o = f.outputs.observability;
+    expect(o.enabled).toBe(true);
+    expect(o.prometheusUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const targets = await waitForTargetsUp(new PrometheusClient(o.prometheusUrl), o.targets, { timeoutMs: 60_000 });
+    expect(targets.map((t) => `${t.job}/${t.instance}`).sort()).toEqual(["gateway/gateway:8080", "nats/nats-exporter:7777", "postgres/postgres-exporter:9187", "worker/worker-0:8081", "worker/worker-1:8081"]);
+  });
+
+  it("has promtool pass the generated rules and their unit tests", async () => {
+    const check = await docker.exec(prometheusContainer(), ["promtool", "check", "rules", "/run/prometheus/rules.yml"]);
+    expect(check.output, check.output).toMatch(/SUCCESS: \d+ rules found/);
+    expect(check.exitCode).toBe(0);
+    // The root filesystem is read-only: promtool's test storage goes to the config tmpfs.
+    const test = await docker.exec(prometheusContainer(), ["sh", "-c", 'printf "%s" "$RULE_TESTS" > /run/prometheus/rules.test.yml && promtool test rules /run/prometheus/rules.test.yml'], 60_000, [`RULE_TESTS=${RULE_TESTS}`, "TMPDIR=/run/prometheus"]);
+    expect(test.output, test.output).toContain("SUCCESS");
+    expect(test.exitCode).toBe(0);
+  });
+
+  it("reports every panel from Prometheus, and an alert for each fault of worker-kill and nats-restart", async () => {
+    const verify = startCli(["verify", "--stack", f.name, "--duration", "60s", "--rate", "50", "--report-dir", f.reportDir]);
+    expect(await verify.exited, verify.output().slice(-4000)).toBe(0);
+    const dir = fs.readdirSync(f.reportDir).find((d) => fs.existsSync(path.join(f.reportDir, d, "report.json")))!;
+    const report = JSON.parse(fs.readFileSync(path.join(f.reportDir, dir, "report.json"), "utf8")) as RunReport;
+    const o = report.observability!;
+    expect(o.panels.filter((p) => p.series.length === 0).map((p) => `${p.id}: ${p.problems.join("; ")}`)).toEqual([]);
+    expect(o.panels.length).toBeGreaterThanOrEqual(16);
+    const detections = o.alerts.detections.map((d) => [d.experiment, d.status]);
+    expect(detections, JSON.stringify(o.alerts, null, 1)).toEqual([["worker-kill", "detected"], ["nats-restart", "detected"]]);
+    for (const d of o.alerts.detections) expect(d.detectionSeconds!, d.experiment).toBeLessThanOrEqual(30);
+    expect(fs.readFileSync(path.join(f.reportDir, dir, "junit.xml"), "utf8")).toMatch(/<testsuite name="monitoring" tests="2" failures="0" errors="0" skipped="0"/);
+    expect(verify.output()).toMatch(/observability: 1\d of 1\d panels with data from Prometheus/);
+
+    // Every query of the Grafana export, as Grafana would run it, has data at the middle of the load.
+    const out = path.join(f.reportDir, "dashboard.json");
+    const exported = startCli(["export", "dashboards", "--stack", f.name, "--out", out]);
+    expect(await exported.exited, exported.output()).toBe(0);
+    const queries = dashboardQueries(JSON.parse(fs.readFileSync(out, "utf8")) as GrafanaDashboard);
+    expect(queries.length).toBeGreaterThanOrEqual(30);
+    const client = new PrometheusClient(f.outputs.observability.prometheusUrl);
+    const middle = report.load!.startedAtMs! / 1000 + 30;
+    const empty: string[] = [];
+    for (const q of queries) {
+      const samples = (await client.query(withRateWindow(q.expr, rateWindowFor(5)), middle)).filter((s) => Number.isFinite(s.value));
+      if (samples.length === 0) empty.push(`${q.panel}: ${q.expr}`);
+    }
+    expect(empty).toEqual([]);
+  }, 900_000);
+});
