@@ -4,7 +4,9 @@
 // ceilings (JetStream publish with `nats bench`, single-row insert transactions with `pgbench`), so the figure
 // reads as a fraction of the limit. The sweep runs as ci stacks run (the flows reach NATS and PostgreSQL
 // through Toxiproxy, `chaos.proxy: true`), then again from that knee up with the flows connected directly, and
-// last with TLS inside the testbed (`tls.enabled: true`, the flows verifying NATS and PostgreSQL), all rates.
+// with TLS inside the testbed (`tls.enabled: true`, the flows verifying NATS and PostgreSQL), all rates, and last
+// with the monitoring on (`observability.enabled: true`: Prometheus scraping every 5 s, the exporters), all rates,
+// with the memory the monitoring's containers hold at the end.
 // The load comes from loadgen (the default engine) on the host, to the gateway's port published on 127.0.0.1.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -17,6 +19,7 @@ import { during, formatSplit, type CpuSplit } from "./cpu";
 import { startInstantServer } from "./instant-server";
 import { destroyAlways, openStack, upStack } from "../lifecycle/stacks";
 import * as docker from "../lib/docker-api";
+import { memoryRssBytes } from "../chaos/cgroup";
 import { workDir } from "../lib/paths";
 import { poll } from "../lib/poll";
 import { say } from "../lib/progress";
@@ -48,6 +51,8 @@ export interface Sweep {
   proxy: boolean;
   /** Whether the flows reached them over TLS. */
   tls: boolean;
+  /** Whether Prometheus and the exporters ran beside them. */
+  observability: boolean;
   steps: StepResult[];
   bestRate: number;
   acceptToProcessedMs: { p50: number; p95: number } | undefined;
@@ -67,6 +72,10 @@ export interface BenchWorkloadFigures {
   direct: Sweep | undefined;
   /** The same stack with `tls.enabled: true` (through Toxiproxy, as the first sweep), every rate. */
   tls: Sweep;
+  /** The same stack with `observability.enabled: true` (through Toxiproxy, TLS off, as the first sweep), every rate. */
+  observability: Sweep;
+  /** RSS of each monitoring container (Prometheus, the exporters) at the end of that sweep, in bytes. */
+  monitoringRssBytes: Record<string, number>;
   natsAsyncPublishMsgsPerSec: number;
   natsSyncPublishMsgsPerSec: number;
   pgInsertTps: number;
@@ -191,7 +200,7 @@ async function engineCost(engine: Loadgen, rate: number, seconds: number): Promi
 }
 
 /** Steps up through `rates`, stopping at the first over the SLO; then the accept-to-processed latency at the best. */
-async function sweep(engine: Loadgen, t: Target, rates: number[], stepSeconds: number, label: string, how: { proxy: boolean; tls: boolean }): Promise<Sweep> {
+async function sweep(engine: Loadgen, t: Target, rates: number[], stepSeconds: number, label: string, how: { proxy: boolean; tls: boolean; observability: boolean }): Promise<Sweep> {
   const steps: StepResult[] = [];
   for (const rate of rates) {
     const step = await loadStep(engine, t, rate, stepSeconds, `${label}${rate}`);
@@ -224,8 +233,9 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
     await stack.setConfig("cp3:gateway", { value: JSON.stringify({ hostPort: 0, maxBacklog: 10_000_000 }) });
     // Room for what a sweep stores (about 1 KB per record, a few hundred thousand records) on the tmpfs.
     await stack.setConfig("cp3:postgres", { value: JSON.stringify({ storageMiB: 2048, memoryMiB: 2304 }) });
-    // The first sweeps without TLS (the ci template turns it on); the last one turns it on.
+    // The first sweeps without TLS and without monitoring (the ci template turns both on); later sweeps turn each on.
     await stack.setConfig("cp3:tls", { value: JSON.stringify({ enabled: false }) });
+    await stack.setConfig("cp3:observability", { value: JSON.stringify({ enabled: false }) });
     let o = (await upStack(stack)).outputs as unknown as Outputs;
     const nats = o.containers.nats[0]!;
     const pg = o.containers.postgres;
@@ -248,7 +258,7 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
     await waitDrained(pg, 120_000);
 
     say("bench: flows through Toxiproxy (chaos.proxy: true, as ci runs)");
-    const proxied = await sweep(engine, t, options.rates, options.stepSeconds, "p", { proxy: true, tls: false });
+    const proxied = await sweep(engine, t, options.rates, options.stepSeconds, "p", { proxy: true, tls: false, observability: false });
 
     // The same stack with the flows connected straight to NATS and PostgreSQL (they are replaced; the data
     // stays), from the knee found above up: what the proxy costs.
@@ -261,7 +271,7 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
       t = { ...t, baseUrl: o.gatewayUrl };
       await loadStep(engine, t, warmRate, 10, "warmup2");
       await waitDrained(pg, 120_000);
-      direct = await sweep(engine, t, from, options.stepSeconds, "d", { proxy: false, tls: false });
+      direct = await sweep(engine, t, from, options.stepSeconds, "d", { proxy: false, tls: false, observability: false });
     }
 
     // TLS inside the testbed, through Toxiproxy as the first sweep: NATS and PostgreSQL are replaced (their
@@ -273,7 +283,19 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
     t = { ...t, baseUrl: o.gatewayUrl, pg: o.containers.postgres };
     await loadStep(engine, t, warmRate, 10, "warmup3");
     await waitDrained(t.pg, 120_000);
-    const tls = await sweep(engine, t, options.rates, options.stepSeconds, "t", { proxy: true, tls: true });
+    const tls = await sweep(engine, t, options.rates, options.stepSeconds, "t", { proxy: true, tls: true, observability: false });
+
+    // The monitoring on, TLS off again: Prometheus scrapes the flows, NATS and PostgreSQL every 5 s while the load
+    // runs (NATS and PostgreSQL are replaced once more).
+    say("bench: monitoring on (observability.enabled: true, TLS off, through Toxiproxy)");
+    await stack.setConfig("cp3:tls", { value: JSON.stringify({ enabled: false }) });
+    await stack.setConfig("cp3:observability", { value: JSON.stringify({ enabled: true }) });
+    o = (await upStack(stack)).outputs as unknown as Outputs;
+    t = { ...t, baseUrl: o.gatewayUrl, pg: o.containers.postgres };
+    await loadStep(engine, t, warmRate, 10, "warmup4");
+    await waitDrained(t.pg, 120_000);
+    const observability = await sweep(engine, t, options.rates, options.stepSeconds, "o", { proxy: true, tls: false, observability: true });
+    const monitoringRssBytes = await monitoringRss(name);
     return {
       target: `${t.baseUrl} (${await publishedPortPath()})`,
       engine: engine.info,
@@ -283,6 +305,8 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
       acceptToProcessedMs: proxied.acceptToProcessedMs,
       direct,
       tls,
+      observability,
+      monitoringRssBytes,
       natsAsyncPublishMsgsPerSec: natsAsync,
       natsSyncPublishMsgsPerSec: natsSync,
       pgInsertTps: pgTps,
@@ -291,6 +315,18 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
   } finally {
     await destroyAlways(stack);
   }
+}
+
+/** RSS of the stack's monitoring containers (by component label), read from /proc of each one's main process. */
+async function monitoringRss(stack: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const c of await docker.containersWithLabels({ "cp3.stack": stack })) {
+    const component = c.Labels["cp3.component"] ?? "";
+    if (!["prometheus", "nats-exporter", "postgres-exporter"].includes(component) || c.State !== "running") continue;
+    const pid = (await docker.inspectContainer(c.Id)).State.Pid;
+    if (pid > 0) out[component] = memoryRssBytes(pid);
+  }
+  return out;
 }
 
 function stepLines(steps: StepResult[]): string[] {
@@ -326,6 +362,16 @@ export function formatBenchWorkload(f: BenchWorkloadFigures): string {
     ...stepLines(f.tls.steps),
     "",
     `highest rate with TLS: ${f.tls.bestRate > 0 ? `${f.tls.bestRate}/s` : `below ${f.tls.steps[0]?.rate ?? 0}/s this time`} against ${f.bestRate}/s without${f.bestRate > 0 && f.tls.bestRate > 0 ? ` (ratio ${(f.tls.bestRate / f.bestRate).toFixed(2)})` : ""}; accept-to-processed at it: ${latencyText(f.tls.acceptToProcessedMs)}`,
+  );
+  const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
+  const monitoringTotal = Object.values(f.monitoringRssBytes).reduce((a, b) => a + b, 0);
+  lines.push(
+    "",
+    "with the monitoring on (observability.enabled: true, scraping every 5 s; TLS off, through Toxiproxy, as the first sweep):",
+    ...stepLines(f.observability.steps),
+    "",
+    `highest rate with the monitoring on: ${f.observability.bestRate > 0 ? `${f.observability.bestRate}/s` : `below ${f.observability.steps[0]?.rate ?? 0}/s this time`} against ${f.bestRate}/s off${f.bestRate > 0 && f.observability.bestRate > 0 ? ` (ratio ${(f.observability.bestRate / f.bestRate).toFixed(2)})` : ""}; accept-to-processed at it: ${latencyText(f.observability.acceptToProcessedMs)}`,
+    `memory the monitoring adds per stack (RSS at the end of that sweep): ${mib(monitoringTotal)} (${Object.entries(f.monitoringRssBytes).map(([k, v]) => `${k} ${mib(v)}`).join(", ") || "not read"})`,
   );
   lines.push(
     "",
