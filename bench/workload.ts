@@ -260,41 +260,28 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
     say("bench: flows through Toxiproxy (chaos.proxy: true, as ci runs)");
     const proxied = await sweep(engine, t, options.rates, options.stepSeconds, "p", { proxy: true, tls: false, observability: false });
 
-    // The same stack with the flows connected straight to NATS and PostgreSQL (they are replaced; the data
-    // stays), from the knee found above up: what the proxy costs.
-    let direct: Sweep | undefined;
-    const from = options.rates.filter((r) => r >= proxied.bestRate && r > 0);
-    if (from.length > 0) {
-      say("bench: flows connected directly (chaos.proxy: false)");
-      await stack.setConfig("cp3:chaos", { value: JSON.stringify({ proxy: false }) });
+    // The same stack with other settings, warmed up again and swept: the settings given are set, the stack
+    // updated (what they touch is replaced), and the sweep runs at `rates`.
+    let run = 1;
+    const resweep = async (what: string, settings: Record<string, unknown>, rates: number[], how: Pick<Sweep, "proxy" | "tls" | "observability">) => {
+      say(`bench: ${what}`);
+      for (const [key, value] of Object.entries(settings)) await stack.setConfig(`cp3:${key}`, { value: JSON.stringify(value) });
       o = (await upStack(stack)).outputs as unknown as Outputs;
-      t = { ...t, baseUrl: o.gatewayUrl };
-      await loadStep(engine, t, warmRate, 10, "warmup2");
-      await waitDrained(pg, 120_000);
-      direct = await sweep(engine, t, from, options.stepSeconds, "d", { proxy: false, tls: false, observability: false });
-    }
+      t = { ...t, baseUrl: o.gatewayUrl, pg: o.containers.postgres };
+      await loadStep(engine, t, warmRate, 10, `warmup${++run}`);
+      await waitDrained(t.pg, 120_000);
+      return sweep(engine, t, rates, options.stepSeconds, what.slice(0, 1), how);
+    };
 
-    // TLS inside the testbed, through Toxiproxy as the first sweep: NATS and PostgreSQL are replaced (their
-    // tmpfs data goes; the set-up and the migration run again), the flows verify both against the stack's CA.
-    say("bench: TLS inside the testbed (tls.enabled: true, through Toxiproxy)");
-    await stack.setConfig("cp3:chaos", { value: JSON.stringify({ proxy: true }) });
-    await stack.setConfig("cp3:tls", { value: JSON.stringify({ enabled: true }) });
-    o = (await upStack(stack)).outputs as unknown as Outputs;
-    t = { ...t, baseUrl: o.gatewayUrl, pg: o.containers.postgres };
-    await loadStep(engine, t, warmRate, 10, "warmup3");
-    await waitDrained(t.pg, 120_000);
-    const tls = await sweep(engine, t, options.rates, options.stepSeconds, "t", { proxy: true, tls: true, observability: false });
-
-    // The monitoring on, TLS off again: Prometheus scrapes the flows, NATS and PostgreSQL every 5 s while the load
-    // runs (NATS and PostgreSQL are replaced once more).
-    say("bench: monitoring on (observability.enabled: true, TLS off, through Toxiproxy)");
-    await stack.setConfig("cp3:tls", { value: JSON.stringify({ enabled: false }) });
-    await stack.setConfig("cp3:observability", { value: JSON.stringify({ enabled: true }) });
-    o = (await upStack(stack)).outputs as unknown as Outputs;
-    t = { ...t, baseUrl: o.gatewayUrl, pg: o.containers.postgres };
-    await loadStep(engine, t, warmRate, 10, "warmup4");
-    await waitDrained(t.pg, 120_000);
-    const observability = await sweep(engine, t, options.rates, options.stepSeconds, "o", { proxy: true, tls: false, observability: true });
+    // The flows connected straight to NATS and PostgreSQL (they are replaced; the data stays), from the knee found
+    // above up: what the proxy costs.
+    const from = options.rates.filter((r) => r >= proxied.bestRate && r > 0);
+    const direct = from.length > 0 ? await resweep("direct: flows connected directly (chaos.proxy: false)", { chaos: { proxy: false } }, from, { proxy: false, tls: false, observability: false }) : undefined;
+    // TLS inside the testbed, through Toxiproxy as the first sweep: NATS and PostgreSQL are replaced (their tmpfs
+    // data goes; the set-up and the migration run again), the flows verify both against the stack's CA.
+    const tls = await resweep("tls: TLS inside the testbed (tls.enabled: true, through Toxiproxy)", { chaos: { proxy: true }, tls: { enabled: true } }, options.rates, { proxy: true, tls: true, observability: false });
+    // The monitoring on, TLS off again: Prometheus scrapes the flows, NATS and PostgreSQL every 5 s under the load.
+    const observability = await resweep("observability: the monitoring on (observability.enabled: true, TLS off, through Toxiproxy)", { tls: { enabled: false }, observability: { enabled: true } }, options.rates, { proxy: true, tls: false, observability: true });
     const monitoringRssBytes = await monitoringRss(name);
     return {
       target: `${t.baseUrl} (${await publishedPortPath()})`,
