@@ -304,12 +304,15 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
   }
 }
 
+/** The containers the monitoring adds to a stack, by their cp3.component label. */
+const MONITORING_COMPONENTS = ["prometheus", "nats-exporter", "postgres-exporter", "alertmanager", "alert-sink"];
+
 /** RSS of the stack's monitoring containers (by component label), read from /proc of each one's main process. */
 async function monitoringRss(stack: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const c of await docker.containersWithLabels({ "cp3.stack": stack })) {
     const component = c.Labels["cp3.component"] ?? "";
-    if (!["prometheus", "nats-exporter", "postgres-exporter"].includes(component) || c.State !== "running") continue;
+    if (!MONITORING_COMPONENTS.includes(component) || c.State !== "running") continue;
     const pid = (await docker.inspectContainer(c.Id)).State.Pid;
     if (pid > 0) out[component] = memoryRssBytes(pid);
   }

@@ -1,9 +1,11 @@
 // The testbed's monitoring: Prometheus scraping every service that says where its metrics are, NATS and
 // JetStream through our exporter (images/monitoring/nats-exporter.mjs), and PostgreSQL through Debian's
-// exporter, which connects directly (never through Toxiproxy, so a fault on the services' link leaves the
+// exporter; Alertmanager taking Prometheus's alerts (and those of services about to stop) to a sink the run
+// reads. The PostgreSQL exporter connects directly (never through Toxiproxy, so a fault on the services' link leaves the
 // monitoring's view of the database intact) and verifies the server like every client when TLS is on.
 import * as pulumi from "@pulumi/pulumi";
 import type { PanelSpecInput, TestbedSpec } from "../testbed/spec";
+import { Alertmanager } from "./alertmanager";
 import type { Ownership } from "./labels";
 import { Prometheus, type ScrapeJob } from "./prometheus";
 import { secretPath, TLS_CA_FILE } from "./secret-files";
@@ -78,6 +80,10 @@ export function dashboardSourceOf(spec: TestbedSpec): DashboardSource {
 export class Observability extends pulumi.ComponentResource {
   /** Prometheus's UI and API on 127.0.0.1. */
   public readonly prometheusUrl: pulumi.Output<string>;
+  /** Where services send alerts on the data network (`alertmanager.url` in a description). */
+  public readonly alertmanagerUrl: string;
+  /** The alert sink on 127.0.0.1 (GET /notifications): every notification Alertmanager sent. */
+  public readonly alertSinkUrl: pulumi.Output<string>;
   /** Every container it runs. */
   public readonly containerNames: pulumi.Output<string[]>;
   /** How many targets Prometheus scrapes (the health gate waits for all of them up). */
@@ -111,6 +117,7 @@ export class Observability extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const alertmanager = new Alertmanager("alertmanager", { owner: args.owner, image: args.image, edgeNetworkName: args.edgeNetworkName, dataNetworkName: args.dataNetworkName }, { parent: this });
     const jobs = scrapeJobs(args.services);
     this.targetCount = jobs.reduce((n, j) => n + j.targets.length, 0);
     const prometheus = new Prometheus(
@@ -121,6 +128,7 @@ export class Observability extends pulumi.ComponentResource {
         edgeNetworkName: args.edgeNetworkName,
         dataNetworkName: args.dataNetworkName,
         jobs,
+        alertmanagers: [alertmanager.url.replace(/^http:\/\//, "")],
         ...(args.rules !== undefined ? { rules: args.rules } : {}),
         ...(args.scrapeIntervalSeconds !== undefined ? { scrapeIntervalSeconds: args.scrapeIntervalSeconds } : {}),
         ...(args.memoryMiB !== undefined ? { memoryMiB: args.memoryMiB } : {}),
@@ -129,7 +137,9 @@ export class Observability extends pulumi.ComponentResource {
       { parent: this },
     );
     this.prometheusUrl = prometheus.url;
-    this.containerNames = pulumi.all([prometheus.containerName, natsExporter.containerNames, postgresExporter.containerNames]).apply(([p, n, g]) => [p, ...n, ...g]);
-    this.registerOutputs({ prometheusUrl: this.prometheusUrl, containerNames: this.containerNames });
+    this.alertmanagerUrl = alertmanager.url;
+    this.alertSinkUrl = alertmanager.sinkUrl;
+    this.containerNames = pulumi.all([prometheus.containerName, natsExporter.containerNames, postgresExporter.containerNames, alertmanager.containerNames]).apply(([p, n, g, a]) => [p, ...n, ...g, ...a]);
+    this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertSinkUrl: this.alertSinkUrl, containerNames: this.containerNames });
   }
 }

@@ -13,6 +13,7 @@ import type { Ownership } from "./labels";
 import { Migration } from "./migration";
 import { Nats, NATS_CLIENT_PORT, NATS_MONITOR_PORT, natsHost } from "./nats";
 import { alertRules } from "./alert-rules";
+import { ALERTMANAGER_URL } from "./alertmanager";
 import { dashboardSourceOf, Observability, type DashboardSource } from "./observability";
 import { TestbedNetwork } from "./network";
 import { Postgres, POSTGRES_PORT } from "./postgres";
@@ -122,6 +123,8 @@ export interface TestbedOutputs {
     /** The alerts Prometheus evaluates (components/alert-rules.ts), and why there are no SLO alerts when there are none. */
     alerts: string[];
     sloSkipped: string;
+    /** The sink Alertmanager notifies, on 127.0.0.1 (GET /notifications); "" without observability. */
+    alertSinkUrl: string;
   };
 }
 
@@ -221,6 +224,9 @@ export class Testbed extends pulumi.ComponentResource {
           return secretPath(secretFileName(w.from));
         case "tls.ca":
           return args.tls ? secretPath(secretFileName(w.from)) : "";
+        // Where a service sends the alert it raises before stopping on a fatal error; empty without monitoring.
+        case "alertmanager.url":
+          return args.observability ? ALERTMANAGER_URL : "";
         default: {
           const other = spec.services.find((s) => `service:${s.name}.url` === w.from)!;
           return `http://${other.name}:${other.ports[0]!.port}`;
@@ -324,7 +330,7 @@ export class Testbed extends pulumi.ComponentResource {
       stream: pulumi.output({ name: firstConsumer?.stream ?? "", consumer: firstConsumer?.name ?? "" }),
       tls: authority ? authority.caCert.apply((caCert) => ({ enabled: true, caCert })) : pulumi.output({ enabled: false, caCert: "" }),
       images: pulumi.output({ nats: images.nats, postgres: images.postgres, toxiproxy: images.toxiproxy, migrate: images.migrate, services: Object.fromEntries(spec.services.map((s) => [s.name, imageOf(s)])), ...(images.monitoring ? { monitoring: images.monitoring } : {}) }),
-      observability: monitoring ? monitoring.prometheusUrl.apply((prometheusUrl) => ({ enabled: true, prometheusUrl, targets: monitoring.targetCount, scrapeIntervalSeconds, dashboard: dashboardSourceOf(spec), alerts: rules.alerts, sloSkipped: rules.sloSkipped ?? "" })) : pulumi.output({ enabled: false, prometheusUrl: "", targets: 0, scrapeIntervalSeconds: 0, dashboard: dashboardSourceOf(spec), alerts: [], sloSkipped: "" }),
+      observability: monitoring ? pulumi.all([monitoring.prometheusUrl, monitoring.alertSinkUrl]).apply(([prometheusUrl, alertSinkUrl]) => ({ enabled: true, prometheusUrl, alertSinkUrl, targets: monitoring.targetCount, scrapeIntervalSeconds, dashboard: dashboardSourceOf(spec), alerts: rules.alerts, sloSkipped: rules.sloSkipped ?? "" })) : pulumi.output({ enabled: false, prometheusUrl: "", targets: 0, scrapeIntervalSeconds: 0, dashboard: dashboardSourceOf(spec), alerts: [], sloSkipped: "", alertSinkUrl: "" }),
     };
     if (args.verify) {
       // Everything but the secret DSN, which the proof does not use and the Stash would keep in the state.

@@ -329,6 +329,9 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
         return { value: secretPath(secretFileName(w.from)), viaToxiproxy: false };
       case "tls.ca":
         return { value: tls ? secretPath(secretFileName(w.from)) : "", viaToxiproxy: false };
+      // The export runs no monitoring: a service skips the alert it would send before stopping.
+      case "alertmanager.url":
+        return { value: "", viaToxiproxy: false };
       case "postgres.dsn":
         return { value: secretPath(secretFileName(w.from)), viaToxiproxy: pgProxied };
       default: {

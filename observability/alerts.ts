@@ -4,6 +4,7 @@
 // target, or a system-wide one: an SLO's burn, the consumer lag) fires from its start to a grace period after
 // its end; the detection time runs from the fault's start to the first such firing.
 import type { ExperimentResult, FaultResult } from "../chaos/results";
+import { getJson } from "../lib/http-probe";
 import type { PrometheusClient } from "../lib/prometheus-api";
 
 export interface FiredAlert {
@@ -21,7 +22,8 @@ export interface FaultDetection {
   endedAt: number;
   /** A process stopped (kill, restart, pod deletion): some alert should fire. Other faults may pass unnoticed. */
   expected: boolean;
-  status: "detected" | "not detected" | "not expected";
+  /** "not monitored": no target of the fault is watched by Prometheus (a service without `metrics`). */
+  status: "detected" | "not detected" | "not expected" | "not monitored";
   /** The alerts related to the fault that fired in its window ("name{label=value}"). */
   alerts: string[];
   /** Seconds from the fault's start to the first related alert firing. */
@@ -74,8 +76,11 @@ function related(a: FiredAlert, f: FaultResult, containerPrefix: string): boolea
   return true;
 }
 
-/** `endSeconds`: the end of the ALERTS query (seconds since the load started); an alert firing there has not cleared. */
-export function detectFaults(experiments: ExperimentResult[], fired: FiredAlert[], o: { containerPrefix: string; endSeconds: number; stepSeconds: number }): FaultDetection[] {
+/**
+ * `endSeconds`: the end of the ALERTS query (seconds since the load started); an alert firing there has not
+ * cleared. `monitored`: whether Prometheus watches a host (an instance it scrapes, a NATS server, PostgreSQL).
+ */
+export function detectFaults(experiments: ExperimentResult[], fired: FiredAlert[], o: { containerPrefix: string; endSeconds: number; stepSeconds: number; monitored: (host: string) => boolean }): FaultDetection[] {
   const { containerPrefix } = o;
   return experiments.flatMap((e) =>
     e.faults
@@ -86,6 +91,9 @@ export function detectFaults(experiments: ExperimentResult[], fired: FiredAlert[
         const expected = PROCESS_FAULTS.includes(f.kind);
         const base = { experiment: e.name, fault: f.kind, targets: f.targets, startedAt: f.startedAt, endedAt: f.endedAt, expected, alerts: [...new Set(hits.map((h) => describeAlert(h.a)))] };
         if (hits.length === 0) {
+          if (expected && !f.targets.some((t) => o.monitored(hostOf(t, containerPrefix)))) {
+            return { ...base, status: "not monitored", reason: "no target of the fault is watched by Prometheus: give the service `metrics` in its description so its outage can be noticed" };
+          }
           return expected
             ? { ...base, status: "not detected", reason: `no related alert fired from the fault's start to ${DETECTION_GRACE_SECONDS} s after its end` }
             : { ...base, status: "not expected", reason: "a degradation, not a stopped process: it is noticed only when it burns the error budget fast enough for an SLO alert" };
@@ -103,4 +111,33 @@ export function detectionReasons(o: { alerts: { detections: FaultDetection[]; er
   if (!o) return [];
   if (o.alerts.error) return [`monitoring: the alerts could not be read from Prometheus: ${o.alerts.error}`];
   return o.alerts.detections.filter((d) => d.status === "not detected").map((d) => `monitoring: experiment ${d.experiment}'s ${d.fault} on ${d.targets.join(", ")} was not detected: ${d.reason}`);
+}
+
+/** One notification Alertmanager sent to the sink: when it came, and the alerts it carried. */
+export interface AlertNotification {
+  /** Seconds since the load started (negative: before it). */
+  receivedAt: number;
+  status: string;
+  alerts: { alert: string; status: string; labels: Record<string, string>; summary: string }[];
+}
+
+interface SinkEntry {
+  receivedAt: number;
+  status: string;
+  alerts: { status: string; labels?: Record<string, string>; annotations?: Record<string, string> }[];
+}
+
+/** Every notification the stack's alert sink holds (GET /notifications on 127.0.0.1). */
+export async function sinkNotifications(sinkUrl: string, loadStartedAtMs: number): Promise<AlertNotification[]> {
+  if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(sinkUrl)) throw new Error(`alert sink URL: got ${JSON.stringify(sinkUrl)}; allowed: http://127.0.0.1:<port> (the stack output observability.alertSinkUrl)`);
+  const { status, body } = await getJson<SinkEntry[]>(`${sinkUrl}/notifications`);
+  if (status !== 200 || !Array.isArray(body)) throw new Error(`the alert sink ${sinkUrl}/notifications answered ${status} without a list`);
+  return body.map((n) => ({
+    receivedAt: Math.round((n.receivedAt - loadStartedAtMs) / 100) / 10,
+    status: n.status,
+    alerts: n.alerts.map((a) => {
+      const { alertname, ...labels } = a.labels ?? {};
+      return { alert: alertname ?? "", status: a.status, labels, summary: a.annotations?.summary ?? "" };
+    }),
+  }));
 }

@@ -3,7 +3,7 @@
 // A query that fails is recorded on its panel, never thrown: the report shows what could be read.
 import type { ExperimentResult } from "../chaos/results";
 import { pollUntil } from "../lib/poll";
-import { detectFaults, firedAlerts, type FaultDetection, type FiredAlert } from "./alerts";
+import { detectFaults, firedAlerts, sinkNotifications, type AlertNotification, type FaultDetection, type FiredAlert } from "./alerts";
 import { PrometheusClient, type ScrapeTarget } from "../lib/prometheus-api";
 import { legendOf, withRateWindow, type PanelDefinition } from "./panels";
 
@@ -36,6 +36,8 @@ export interface ObservabilityReport {
     fired: FiredAlert[];
     /** Per applied fault: whether a related alert fired, how soon, and when it cleared. */
     detections: FaultDetection[];
+    /** What Alertmanager sent its receiver (the stack's sink), alerts from services about to stop included. */
+    notifications: AlertNotification[];
     /** Why the alerts could not be read, if they could not. */
     error?: string;
   };
@@ -67,7 +69,7 @@ export const rateWindowFor = (scrapeIntervalSeconds: number) => `${Math.max(4 * 
 export async function collectObservability(
   client: PrometheusClient,
   panels: PanelDefinition[],
-  o: { loadStartedAtMs: number; endMs: number; scrapeIntervalSeconds: number; alerts: string[]; sloSkipped?: string; experiments: ExperimentResult[]; containerPrefix: string },
+  o: { loadStartedAtMs: number; endMs: number; scrapeIntervalSeconds: number; alerts: string[]; sloSkipped?: string; experiments: ExperimentResult[]; containerPrefix: string; alertSinkUrl: string },
 ): Promise<ObservabilityReport> {
   const start = o.loadStartedAtMs / 1000;
   const end = o.endMs / 1000;
@@ -93,10 +95,14 @@ export async function collectObservability(
   const targets = await client.targets().catch(() => []);
   const down = targets.filter((t) => t.health !== "up").map(describeTarget);
   // Alerts at every evaluation (the scrape interval), not the panels' coarser step: detection times need it.
-  const alerts: ObservabilityReport["alerts"] = { defined: o.alerts, ...(o.sloSkipped ? { sloSkipped: o.sloSkipped } : {}), fired: [], detections: [] };
+  const alerts: ObservabilityReport["alerts"] = { defined: o.alerts, ...(o.sloSkipped ? { sloSkipped: o.sloSkipped } : {}), fired: [], detections: [], notifications: [] };
   try {
     alerts.fired = await firedAlerts(client, { loadStartedAtMs: o.loadStartedAtMs, endMs: o.endMs, stepSeconds: o.scrapeIntervalSeconds });
-    alerts.detections = detectFaults(o.experiments, alerts.fired, { containerPrefix: o.containerPrefix, endSeconds: (o.endMs - o.loadStartedAtMs) / 1000, stepSeconds: o.scrapeIntervalSeconds });
+    const hosts = new Set(targets.map((t) => t.instance.replace(/:\d+$/, "")));
+    const jobs = new Set(targets.map((t) => t.job));
+    const monitored = (host: string) => hosts.has(host) || (jobs.has("nats") && /^nats-\d+$/.test(host)) || (jobs.has("postgres") && host === "postgres");
+    alerts.detections = detectFaults(o.experiments, alerts.fired, { containerPrefix: o.containerPrefix, endSeconds: (o.endMs - o.loadStartedAtMs) / 1000, stepSeconds: o.scrapeIntervalSeconds, monitored });
+    alerts.notifications = await sinkNotifications(o.alertSinkUrl, o.loadStartedAtMs);
   } catch (err) {
     alerts.error = err instanceof Error ? err.message : String(err);
   }

@@ -132,7 +132,7 @@ export async function proveDeployed(proof: Proof, outputs: Record<string, unknow
     const m = monitoring;
     report.observability = await timed("observability (Prometheus range queries)", () => collectObservability(m.client, m.panels, {
       loadStartedAtMs: phase.load.startedAtMs!, endMs: Date.now(), scrapeIntervalSeconds: m.scrapeIntervalSeconds,
-      alerts: m.alerts, ...(m.sloSkipped ? { sloSkipped: m.sloSkipped } : {}), experiments: report.experiments, containerPrefix: `cp3-${report.stack}-`,
+      alerts: m.alerts, ...(m.sloSkipped ? { sloSkipped: m.sloSkipped } : {}), experiments: report.experiments, containerPrefix: `cp3-${report.stack}-`, alertSinkUrl: m.alertSinkUrl,
     }));
     say(observabilityLine(report.observability));
   }
@@ -179,7 +179,7 @@ function observabilityLine(o: ObservabilityReport): string {
   const detections = o.alerts.detections.map((d) => `${d.experiment} ${d.status}${d.detectionSeconds !== undefined ? ` in ${d.detectionSeconds} s` : ""}`);
   return [
     `observability: ${withData} of ${o.panels.length} panels with data from Prometheus (${o.prometheusUrl}); targets up after the run ${o.targets.up} of ${o.targets.total}${o.targets.down.length > 0 ? ` (not up: ${o.targets.down.join(", ")})` : ""}`,
-    `alerts: ${o.alerts.fired.length} fired (${o.alerts.fired.map(describeAlert).join(", ") || "none"})${detections.length > 0 ? `; faults: ${detections.join(", ")}` : ""}${o.alerts.error ? `; could not be read: ${o.alerts.error}` : ""}`,
+    `alerts: ${o.alerts.fired.length} fired (${o.alerts.fired.map(describeAlert).join(", ") || "none"}), ${o.alerts.notifications.length} notifications from Alertmanager${detections.length > 0 ? `; faults: ${detections.join(", ")}` : ""}${o.alerts.error ? `; could not be read: ${o.alerts.error}` : ""}`,
   ].join("\n");
 }
 

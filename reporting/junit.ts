@@ -101,7 +101,7 @@ function monitoringSuite(o: ObservabilityReport): Suite {
   if (o.alerts.error) return { name: "monitoring", cases: [{ name: "the alerts are read from Prometheus", outcome: { kind: "error", message: o.alerts.error } }] };
   const cases = o.alerts.detections.map((d): TestCase => ({
     name: `${d.experiment}: ${d.fault} on ${d.targets.join(", ")} sets off an alert`,
-    outcome: d.status === "detected" ? passed : d.status === "not expected" ? { kind: "skipped", message: d.reason ?? "not expected" } : { kind: "failure", message: d.reason ?? "not detected" },
+    outcome: d.status === "detected" ? passed : d.status === "not detected" ? { kind: "failure", message: d.reason ?? "not detected" } : { kind: "skipped", message: `${d.status}: ${d.reason ?? ""}` },
   }));
   return { name: "monitoring", cases: cases.length > 0 ? cases : [{ name: "faults set off alerts", outcome: { kind: "skipped", message: "no fault was applied" } }] };
 }

@@ -42,7 +42,10 @@ function alertsPart(o: ObservabilityReport): string {
         d.detectionSeconds === undefined ? undefined : seconds(d.detectionSeconds),
         d.status !== "detected" ? undefined : d.clearedAt === undefined ? "still firing at the end" : `${num(d.clearedAt)} s`,
         d.alerts.join(", ") || undefined,
-        d.status === "detected" ? badge(true, "detected") : d.status === "not expected" ? html(`<span class="badge">not expected</span> ${esc(d.reason ?? "")}`) : html(`<span class="badge bad">not detected</span> ${esc(d.reason ?? "")}`),
+        d.status === "detected" ? badge(true, "detected") : d.status === "not detected" ? html(`<span class="badge bad">not detected</span> ${esc(d.reason ?? "")}`) : html(`<span class="badge">${esc(d.status)}</span> ${esc(d.reason ?? "")}`),
       ]));
-  return `<h3>Alerts</h3>\n${defined}\n${fired}\n<h3>Fault detection (fault start to the first related alert firing)</h3>\n${detections}`;
+  const notifications = a.notifications.length === 0
+    ? missing("Alertmanager sent no notification.")
+    : table("alert-notifications", ["Received", "Status", "Alerts"], a.notifications.map((n) => [`${num(n.receivedAt)} s`, n.status, n.alerts.map((x) => `${describeAlert({ alert: x.alert, labels: x.labels })} ${x.status}${x.summary ? `: ${x.summary}` : ""}`).join("; ")]));
+  return `<h3>Alerts</h3>\n${defined}\n${fired}\n<h3>Fault detection (fault start to the first related alert firing)</h3>\n${detections}\n<h3>Notifications Alertmanager sent (to the stack's alert sink)</h3>\n${notifications}`;
 }

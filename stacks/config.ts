@@ -82,6 +82,8 @@ export const SECTIONS = {
     outputBytes: { type: "int", min: 0, max: 1_048_576, default: 256 },
     /** TEST ONLY: ack a message before committing its result, so a crash loses it; proves the checker can fail. */
     testOnlyAckBeforeCommit: { type: "bool", default: false },
+    /** TEST ONLY: the workers' configuration turns fatal this long after they start (0: never); proves the alert a flow sends before it stops. */
+    testOnlyFatalAfterSeconds: { type: "int", min: 0, max: 86_400, default: 0 },
     ...resources(256, 0.5),
   },
   images: {

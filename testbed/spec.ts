@@ -67,7 +67,7 @@ const postgres = z.strictObject({
 });
 
 /** Values wired from the testbed; they follow chaos.proxy through Toxiproxy where a link is proxied. */
-export const WIRED = ["nats.url", "postgres.host", "postgres.port", "postgres.user", "postgres.password", "postgres.dsn", "tls.ca"] as const;
+export const WIRED = ["nats.url", "postgres.host", "postgres.port", "postgres.user", "postgres.password", "postgres.dsn", "tls.ca", "alertmanager.url"] as const;
 /**
  * Wired values that are secrets: they reach a container as a file (readable only by its user), never as a
  * variable, which `docker inspect` and the pod spec would show. The variable, named *_FILE, holds the path.

@@ -36,6 +36,8 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
     CONTAINER_POSTGRES__HOST: { from: "postgres.host" as const },
     CONTAINER_POSTGRES__PORT: { from: "postgres.port" as const },
     CONTAINER_POSTGRES__PASSWORD_FILE: { from: "postgres.password" as const },
+    // Where a flow sends its alert before stopping on a fatal error (empty without monitoring).
+    CONTAINER_ALERTS__URL: { from: "alertmanager.url" as const },
     // With TLS both clients verify the servers' certificate (and name) against the stack's CA.
     ...(c.tls.enabled ? { CONTAINER_NATS__CA_FILE: { from: "tls.ca" as const }, CONTAINER_POSTGRES__CA_FILE: { from: "tls.ca" as const } } : {}),
   };
@@ -87,6 +89,7 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
           CONTAINER_WORKER__CPU_ROUNDS: String(c.worker.cpuRounds),
           CONTAINER_WORKER__OUTPUT_BYTES: String(c.worker.outputBytes),
           CONTAINER_WORKER__TEST_ONLY_ACK_BEFORE_COMMIT: String(c.worker.testOnlyAckBeforeCommit),
+          CONTAINER_WORKER__TEST_ONLY_FATAL_AFTER_SECONDS: String(c.worker.testOnlyFatalAfterSeconds),
         },
         ports: [{ port: 8081 }],
         metrics: { port: 8081 },

@@ -10,12 +10,14 @@ import { dashboardQueries, type GrafanaDashboard } from "../../export/grafana";
 import * as docker from "../../lib/docker-api";
 import { PrometheusClient } from "../../lib/prometheus-api";
 import { newRunId } from "../../lib/run-id";
-import { rateWindowFor, waitForTargetsUp, withRateWindow } from "../../observability";
+import { rateWindowFor, sinkNotifications, waitForTargetsUp, withRateWindow } from "../../observability";
+import { pollUntil } from "../../lib/poll";
+import { upStack } from "../../lifecycle/stacks";
 import type { RunReport } from "../../reporting/model";
 import { startCli } from "./cli-process";
 import { upStackForFile } from "./stack-fixture";
 
-const f = upStackForFile<{ observability: { enabled: boolean; prometheusUrl: string; targets: number; alerts: string[] } }>(`ci-obs-${newRunId()}`);
+const f = upStackForFile<{ observability: { enabled: boolean; prometheusUrl: string; targets: number; alerts: string[]; alertSinkUrl: string }; containers: { worker: string[] } }>(`ci-obs-${newRunId()}`);
 const prometheusContainer = () => `cp3-${f.name}-prometheus`;
 
 /**
@@ -122,4 +124,25 @@ describe("observability in the testbed", () => {
     }
     expect(empty).toEqual([]);
   }, 900_000);
+
+  it("has a worker whose configuration turns fatal alert Alertmanager before it stops", async () => {
+    // The workers are replaced with the test-only setting; 15 s after starting each throws from a timer.
+    await f.stack.setConfig("cp3:worker.testOnlyFatalAfterSeconds", { value: "15" }, true);
+    await upStack(f.stack);
+    const since = Date.now();
+    const fatal = await pollUntil(
+      async (note) => {
+        const all = await sinkNotifications(f.outputs.observability.alertSinkUrl, since);
+        const flowFatal = all.flatMap((n) => n.alerts.filter((a) => a.alert === "FlowFatal").map((a) => ({ ...a, receivedAt: n.receivedAt })));
+        note(`${all.length} notifications, FlowFatal for ${flowFatal.map((a) => a.labels.instance).join(", ") || "none"}`);
+        return new Set(flowFatal.map((a) => a.labels.instance)).size === 2 ? flowFatal : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 2_000, what: "FlowFatal from both workers at the alert sink" },
+    );
+    expect(fatal[0]).toMatchObject({ status: "firing", labels: { service: "worker", severity: "page" } });
+    expect(fatal[0]!.summary).toMatch(/^worker-\d stops on a fatal error: TEST ONLY: the worker's configuration turned fatal/);
+    const logs = await docker.containerLogs(f.outputs.containers.worker[0]!, 200);
+    expect(logs).toMatch(/"level":"fatal".*uncaught exception: TEST ONLY/);
+    expect(logs).toContain("alert before stopping: sent to http://alertmanager:9093");
+  }, 300_000);
 });

@@ -103,6 +103,7 @@ describe("report.html in Chromium", () => {
           { experiment: "worker-kill", fault: "container-kill", targets: ["cp3-ci-worker-0"], startedAt: 20, endedAt: 30, expected: true, status: "detected", alerts: ["ProcessRestarted{service=worker,instance=worker-0:8081}"], detectionSeconds: 5, clearedAt: 55 },
           { experiment: "db-latency", fault: "latency", targets: ["postgres"], startedAt: 40, endedAt: 50, expected: false, status: "not expected", alerts: [], reason: "a degradation" },
         ],
+        notifications: [{ receivedAt: 26.4, status: "firing", alerts: [{ alert: "FlowFatal", status: "firing", labels: { service: "worker", instance: "worker-0" }, summary: "worker-0 stops on a fatal error: bad config" }] }],
       },
     };
     const { dom } = await render(report, "observability");
@@ -119,6 +120,7 @@ describe("report.html in Chromium", () => {
     expect(dom).toContain("<td>ProcessRestarted{service=worker,instance=worker-0:8081}</td><td>25–55 s</td>");
     expect(dom).toMatch(/<td>worker-kill<\/td><td>container-kill<\/td><td>cp3-ci-worker-0<\/td><td>20–30 s<\/td><td>5 s<\/td><td>55 s<\/td>/);
     expect(dom).toContain('<span class="badge">not expected</span> a degradation');
+    expect(dom).toContain("<td>26.4 s</td><td>firing</td><td>FlowFatal{service=worker,instance=worker-0} firing: worker-0 stops on a fatal error: bad config</td>");
   });
 
   it("draws the three charts with their fault windows, and shows the verdict and the lost key", async () => {

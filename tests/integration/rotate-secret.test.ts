@@ -30,12 +30,13 @@ const psqlAs = (password: string) => docker.exec(f.outputs.containers.postgres, 
 describe("cp3 rotate-secret postgres", () => {
   it(`rotates the password at ${RATE}/s with no failed request, nothing lost, and no container but the holders replaced`, async () => {
     const containers = f.outputs.containers;
-    const readers = [containers.postgres, ...containers.gateway, ...containers.worker];
+    // The monitoring's PostgreSQL exporter (on in ci stacks) reads the password too.
+    const readers = [containers.postgres, ...containers.gateway, ...containers.worker, `cp3-${name}-postgres-exporter`];
     const old = await passwordOf();
     const [readersBefore, holdersBefore] = [await idsOf(readers), await holderIds()];
-    // Those of postgres, the migration, the gateway and the worker hold the password; with TLS (on in ci stacks)
-    // those of the NATS certificate and the JetStream set-up's CA do not.
-    expect(holdersBefore).toHaveLength(6);
+    // Those of postgres, the migration, the gateway, the worker and the PostgreSQL exporter hold the password;
+    // with TLS (on in ci stacks) those of the NATS certificate and the JetStream set-up's CA do not.
+    expect(holdersBefore).toHaveLength(7);
 
     const verify = startCli(["verify", "--stack", name, "--profile", "smoke", "--rate", String(RATE), "--duration", `${LOAD_SECONDS}s`, "--report-dir", f.reportDir]);
     await verify.waitFor(/step load \(smoke\) with chaos \.\.\./, 300_000);
@@ -43,7 +44,7 @@ describe("cp3 rotate-secret postgres", () => {
     const rotationStarted = Date.now();
     const rotation = await runCli(["rotate-secret", "--stack", name, "postgres"], 300_000);
     expect(rotation.code, rotation.output.slice(-3000)).toBe(0);
-    expect(rotation.output).toMatch(/^rotated postgres of ci-rot-[a-z0-9-]+: 4 file\(s\) in /m);
+    expect(rotation.output).toMatch(/^rotated postgres of ci-rot-[a-z0-9-]+: 5 file\(s\) in /m);
     const rotationSeconds = (Date.now() - rotationStarted) / 1000;
     expect(rotationSeconds, "the rotation must end well inside the load").toBeLessThan(LOAD_SECONDS - MAX_LIFETIME_SECONDS - 20);
 
@@ -82,7 +83,7 @@ describe("cp3 rotate-secret postgres", () => {
     expect((await psqlAs(old)).output).toMatch(/password authentication failed/);
     expect(await idsOf(readers)).toEqual(readersBefore);
     const holdersAfter = await holderIds();
-    expect(holdersAfter).toHaveLength(6);
+    expect(holdersAfter).toHaveLength(7);
     expect(holdersAfter.filter((id) => holdersBefore.includes(id)), "holders without the password, kept").toHaveLength(2);
     const retries = (await Promise.all([...containers.gateway, ...containers.worker].map((c) => docker.containerLogs(c)))).join("").split("postgres: password refused").length - 1;
     console.log(

@@ -8,7 +8,7 @@ const experiment = (name: string, kind: string, target: string, startedAt: numbe
   name, description: "", startedAt, endedAt, steadyStateBefore: [], steadyStateAfter: [], status: "passed",
   faults: [{ kind, targets: [target], parameters: {}, startedAt, endedAt, status: "applied", effect: "", removed: true }],
 });
-const o = { containerPrefix: "cp3-ci-x-", endSeconds: 200, stepSeconds: 5 };
+const o = { containerPrefix: "cp3-ci-x-", endSeconds: 200, stepSeconds: 5, monitored: (host: string) => host !== "orders" };
 
 describe("fault detection", () => {
   const fired: FiredAlert[] = [
@@ -27,6 +27,12 @@ describe("fault detection", () => {
     const [other] = detectFaults([experiment("worker-kill", "container-kill", "cp3-ci-x-worker-1", 20, 30)], fired, o);
     expect(other).toMatchObject({ status: "not detected", expected: true, alerts: [] });
     expect(detectionReasons({ alerts: { detections: [other!] } })).toEqual(["monitoring: experiment worker-kill's container-kill on cp3-ci-x-worker-1 was not detected: no related alert fired from the fault's start to 60 s after its end"]);
+  });
+
+  it("says a fault on a service Prometheus does not watch is not monitored, which is no finding", () => {
+    const [orders] = detectFaults([experiment("orders-kill", "container-kill", "cp3-ci-x-orders", 20, 30)], fired, o);
+    expect(orders).toMatchObject({ status: "not monitored", expected: true });
+    expect(detectionReasons({ alerts: { detections: [orders!] } })).toEqual([]);
   });
 
   it("does not require an alert for a degradation, and leaves an alert firing at the end uncleared", () => {

@@ -18,11 +18,25 @@ describe("the ci program with observability on", () => {
   it("declares Prometheus and the exporters under one Observability component, from the monitoring image", () => {
     expect(registry.byType("cp3:observability:Observability").map((r) => r.name)).toEqual(["observability"]);
     expect(registry.byType("cp3:observability:Prometheus").map((r) => r.name)).toEqual(["prometheus"]);
+    expect(registry.byType("cp3:observability:Alertmanager").map((r) => r.name)).toEqual(["alertmanager"]);
     expect(registry.byType("cp3:services:Service").map((r) => r.name).sort()).toEqual(["gateway", "nats-exporter", "postgres-exporter", "worker"]);
     expect(registry.byType(IMAGE).map((r) => r.name)).toContain("monitoring-image");
     const prometheus = registry.one(CONTAINER, "prometheus-server");
     expect(prometheus.inputs).toMatchObject({ name: "cp3-ci-obs-prometheus", user: "10005:10005", readOnly: true, ports: [{ internal: 9090, ip: "127.0.0.1" }] });
     expect(prometheus.inputs.networksAdvanced).toEqual([{ name: "cp3-ci-obs-edge" }, { name: "cp3-ci-obs-data", aliases: ["prometheus"] }]);
+  });
+
+  it("has Alertmanager on the data network notify the sink, published on 127.0.0.1, and the flows send their alerts there", () => {
+    const alertmanager = registry.one(CONTAINER, "alertmanager-server");
+    expect(alertmanager.inputs).toMatchObject({ name: "cp3-ci-obs-alertmanager", user: "10007:10007", readOnly: true, networksAdvanced: [{ name: "cp3-ci-obs-data", aliases: ["alertmanager"] }] });
+    expect(alertmanager.inputs.ports).toBeUndefined();
+    const config = parse(envValue(alertmanager, "ALERTMANAGER_CONFIG")!) as { route: Record<string, unknown>; receivers: { name: string; webhook_configs: { url: string; send_resolved: boolean }[] }[] };
+    expect(config.route).toMatchObject({ receiver: "sink", group_wait: "0s" });
+    expect(config.receivers).toEqual([{ name: "sink", webhook_configs: [{ url: "http://alert-sink:9095/alerts", send_resolved: true }] }]);
+    expect(registry.one(CONTAINER, "alertmanager-sink").inputs).toMatchObject({ ports: [{ internal: 9095, ip: "127.0.0.1" }], networksAdvanced: [{ name: "cp3-ci-obs-edge" }, { name: "cp3-ci-obs-data", aliases: ["alert-sink"] }] });
+    for (const flow of ["gateway-0", "worker-0", "worker-1"]) expect(envValue(registry.one(CONTAINER, flow), "CONTAINER_ALERTS__URL"), flow).toBe("http://alertmanager:9093");
+    const prometheus = parse(envValue(registry.one(CONTAINER, "prometheus-server"), "PROMETHEUS_CONFIG")!) as { alerting: unknown };
+    expect(prometheus.alerting).toEqual({ alertmanagers: [{ static_configs: [{ targets: ["alertmanager:9093"] }] }] });
   });
 
   it("scrapes each service's instances, the NATS exporter and the PostgreSQL exporter, every 3 s", () => {
@@ -50,6 +64,7 @@ describe("the ci program with observability on", () => {
     const o = outputs.observability as { enabled: boolean; prometheusUrl: string; targets: number; scrapeIntervalSeconds: number; dashboard: { services: { name: string }[]; stream: unknown; panels: unknown[] } };
     expect(o).toMatchObject({ enabled: true, targets: 5, scrapeIntervalSeconds: 3 });
     expect(o.prometheusUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((o as unknown as { alertSinkUrl: string }).alertSinkUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(o.dashboard.services.map((s) => s.name)).toEqual(["gateway", "worker"]);
     expect(o.dashboard.stream).toEqual({ name: "RECORDS", consumer: "workers" });
     expect(o.dashboard.panels).toHaveLength(3);

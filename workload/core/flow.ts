@@ -1,6 +1,7 @@
 // The start of every flow: settings (every bad variable listed, then exit 2 before anything is served), the
-// JSON logger and the metrics registry.
+// JSON logger, the metrics registry, and the alert it sends before stopping on a fatal error.
 import type { Logger } from "pino";
+import { stopOnFatal } from "./fatal.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { commonSchema, readSettings, SettingsError, type Schema, type Settings } from "./settings.ts";
@@ -14,5 +15,6 @@ export function startFlow<S extends Schema & typeof commonSchema>(schema: S): { 
     process.exit(2);
   }
   const log = createLogger({ level: s.log.level, flow: s.flow.name, instance: s.flow.instance, maskFields: s.log.maskFields });
+  stopOnFatal({ log, flow: s.flow.name, instance: s.flow.instance, alertmanagerUrl: s.alerts.url });
   return { s, log, metrics: createMetrics(s.flow.name) };
 }

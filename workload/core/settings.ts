@@ -83,6 +83,8 @@ export function readSettings<S extends Schema>(schema: S, env: NodeJS.ProcessEnv
 export const commonSchema = {
   flow: { name: { type: "string", pattern: /^[a-z][a-z0-9-]{0,31}$/, describe: "the flow's name" }, instance: { type: "string", default: "local" } },
   http: { port: { type: "int", min: 1, max: 65535 } },
+  /** Alertmanager, for the alert a flow sends before it stops on a fatal error; empty sends none. */
+  alerts: { url: { type: "string", default: "" } },
   log: { level: { type: "string", default: "info", pattern: /^(trace|debug|info|warn|error|fatal)$/, describe: "a pino level" }, maskFields: { type: "list", default: ["password", "token", "authorization", "secret", "email"] } },
   nats: { url: { type: "list" }, caFile: { type: "string", default: "" }, stream: { type: "string", default: "RECORDS" }, consumer: { type: "string", default: "workers" }, subject: { type: "string", default: "records.new" } },
   postgres: { host: { type: "string" }, port: { type: "int", min: 1, max: 65535, default: 5432 }, user: { type: "string", default: "postgres" }, password: { type: "string", default: "" }, passwordFile: { type: "string", default: "" }, database: { type: "string", default: "postgres" }, poolMax: { type: "int", min: 1, max: 200, default: 10 }, connectTimeoutMs: { type: "int", min: 100, max: 60_000, default: 3000 }, maxLifetimeSeconds: { type: "int", min: 0, max: 86_400, default: 60 }, caFile: { type: "string", default: "" } },

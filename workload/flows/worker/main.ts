@@ -19,6 +19,8 @@ const schema = {
     cpuRounds: { type: "int", min: 1, max: 1_000_000, default: 100 },
     outputBytes: { type: "int", min: 0, max: 1_048_576, default: 256 },
     testOnlyAckBeforeCommit: { type: "bool", default: false },
+    /** TEST ONLY: this long after the start the worker's configuration turns fatal (0: never); proves the alert before stopping. */
+    testOnlyFatalAfterSeconds: { type: "int", min: 0, max: 86_400, default: 0 },
     /** Group commit: committing statements in flight at once, and results per statement at most. */
     commitInFlight: { type: "int", min: 1, max: 64, default: 1 },
     commitBatch: { type: "int", min: 1, max: 10_000, default: 500 },
@@ -27,6 +29,12 @@ const schema = {
 
 const { s, log, metrics } = startFlow(schema);
 if (s.worker.testOnlyAckBeforeCommit) log.warn("TEST ONLY: messages are acked before their result is committed; a crash loses records");
+if (s.worker.testOnlyFatalAfterSeconds > 0) {
+  log.warn(`TEST ONLY: the configuration turns fatal in ${s.worker.testOnlyFatalAfterSeconds} s`);
+  setTimeout(() => {
+    throw new Error(`TEST ONLY: the worker's configuration turned fatal (worker.testOnlyFatalAfterSeconds ${s.worker.testOnlyFatalAfterSeconds})`);
+  }, s.worker.testOnlyFatalAfterSeconds * 1000).unref();
+}
 const db = createDb({ ...s.postgres, applicationName: s.flow.instance, poolMax: Math.max(s.postgres.poolMax, Math.min(s.worker.concurrency, 50)) }, log, metrics);
 const streamConfig = JSON.parse(s.nats.streamConfig) as Record<string, unknown>;
 const consumerConfig = JSON.parse(s.nats.consumerConfig) as Record<string, unknown>;
