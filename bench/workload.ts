@@ -20,6 +20,7 @@ import { startInstantServer } from "./instant-server";
 import { destroyAlways, openStack, upStack } from "../lifecycle/stacks";
 import * as docker from "../lib/docker-api";
 import { memoryRssBytes } from "../chaos/cgroup";
+import { MONITORING_COMPONENTS } from "../components/labels";
 import { workDir } from "../lib/paths";
 import { poll } from "../lib/poll";
 import { say } from "../lib/progress";
@@ -303,9 +304,6 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
     await destroyAlways(stack);
   }
 }
-
-/** The containers the monitoring adds to a stack, by their cp3.component label. */
-const MONITORING_COMPONENTS = ["prometheus", "nats-exporter", "postgres-exporter", "alertmanager", "alert-sink"];
 
 /** RSS of the stack's monitoring containers (by component label), read from /proc of each one's main process. */
 async function monitoringRss(stack: string): Promise<Record<string, number>> {

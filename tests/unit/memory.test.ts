@@ -32,6 +32,11 @@ describe("judgeRssGrowth", () => {
     ]);
   });
 
+  it("does not judge the testbed's monitoring, whose Prometheus keeps recent samples in memory by design", () => {
+    const prometheus = { ...series(600, (t) => 20 + t), container: "ci-x-prometheus", service: "prometheus" };
+    expect(judgeRssGrowth([prometheus], opts)).toEqual([{ service: "prometheus", container: "ci-x-prometheus", judged: false, passed: true, reason: "the testbed's monitoring, not the system under test (Prometheus keeps recent samples in memory by design)" }]);
+  });
+
   it("uses the median of each window, so one outlier does not decide", () => {
     const s = series(600, (t) => (t === 65 ? 500 : t === 600 ? 1 : 100));
     expect(judgeRssGrowth([s], opts)[0]).toMatchObject({ judged: true, passed: true, growth: 0, afterWarmupBytes: 100 * MiB, endBytes: 100 * MiB });
