@@ -58,7 +58,7 @@ export class Alertmanager extends pulumi.ComponentResource {
     const sink = new docker.Container(
       `${name}-sink`,
       {
-        ...common("alert-sink", 64, {}),
+        ...common("alert-sink", 128, {}),
         name: `cp3-${args.owner.stack}-alert-sink`,
         hostname: "alert-sink",
         command: ["/usr/bin/tini", "--", "node", "/usr/local/lib/cp3/alert-sink.mjs"],

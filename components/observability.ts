@@ -94,11 +94,12 @@ export class Observability extends pulumi.ComponentResource {
     if (args.natsMonitorUrls.length === 0) throw new pulumi.ResourceError(`Observability ${name}: natsMonitorUrls is empty; give every NATS server's http://<host>:8222`, this);
     const clash = args.services.find((s) => ["nats", "postgres", "nats-exporter", "postgres-exporter", "prometheus"].includes(s.name));
     if (clash) throw new pulumi.ResourceError(`Observability ${name}: a service is named "${clash.name}", which the monitoring uses itself; rename the service in the system description`, this);
+    // Node.js starts at about 35 MiB of RSS: the NATS exporter gets room above that; Go's exporter needs less.
     const common = { owner: args.owner, image: args.image, networkNames: [args.dataNetworkName], user: EXPORTER_USER, memoryMiB: 64, cpus: 0.25, holderImage: args.holderImage };
 
     const natsExporter = new Service(
       "nats-exporter",
-      { ...common, command: ["/usr/bin/tini", "--", "node", "/usr/local/lib/cp3/nats-exporter.mjs"], env: { NATS_MONITOR_URLS: args.natsMonitorUrls.join(","), EXPORTER_PORT: String(NATS_EXPORTER_PORT) }, check: { http: { port: NATS_EXPORTER_PORT, path: "/healthz" } } },
+      { ...common, memoryMiB: 128, command: ["/usr/bin/tini", "--", "node", "/usr/local/lib/cp3/nats-exporter.mjs"], env: { NATS_MONITOR_URLS: args.natsMonitorUrls.join(","), EXPORTER_PORT: String(NATS_EXPORTER_PORT) }, check: { http: { port: NATS_EXPORTER_PORT, path: "/healthz" } } },
       { parent: this },
     );
     const tls = args.tlsCa !== undefined;

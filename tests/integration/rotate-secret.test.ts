@@ -46,6 +46,8 @@ describe("cp3 rotate-secret postgres", () => {
     expect(rotation.code, rotation.output.slice(-3000)).toBe(0);
     expect(rotation.output).toMatch(/^rotated postgres of ci-rot-[a-z0-9-]+: 5 file\(s\) in /m);
     const rotationSeconds = (Date.now() - rotationStarted) / 1000;
+    // Its steps with their times, and what the update changed: where the time went, when it is too long.
+    console.log(rotation.output.split("\n").filter((l) => /\] step |^rotated| (replac|updat|creat|delet)[a-z]* \(/.test(l)).join("\n"));
     expect(rotationSeconds, "the rotation must end well inside the load").toBeLessThan(LOAD_SECONDS - MAX_LIFETIME_SECONDS - 20);
 
     // Once every pool has had its connections' lifetime since the rotation, while the load still runs: each

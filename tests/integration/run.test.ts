@@ -43,6 +43,10 @@ describe("cp3 run", () => {
       expect(report.transport).toMatchObject({ tls: true, nats: { servers: 1, tlsRequired: 1 }, postgres: { unencrypted: 0 } });
       expect(report.transport!.postgres.sessions).toBeGreaterThan(0);
       expect(Object.keys(report.transport!.postgres.byClient)).toEqual(expect.arrayContaining(["gateway", "worker-0", "worker-1"]));
+      // The monitoring is on in ci stacks: every panel drawn from Prometheus, and both faults set off an alert.
+      const o = report.observability!;
+      expect(o.panels.filter((p) => p.series.length === 0).map((p) => p.id)).toEqual([]);
+      expect(o.alerts.detections.map((d) => `${d.experiment} ${d.status}`).sort(), JSON.stringify(o.alerts, null, 1)).toEqual(["nats-restart detected", "worker-kill detected"]);
       expect(fs.readFileSync(path.join(dir, "junit.xml"), "utf8")).toMatch(/^<\?xml[\s\S]*<testsuites[\s\S]*<\/testsuites>\s*$/);
       expect(fs.readFileSync(path.join(dir, "report.html"), "utf8")).toContain("<svg");
       // The images were scanned: no image check finding, an SBOM of each with its Debian, npm and Go parts.

@@ -142,7 +142,7 @@ describe("two ci stacks side by side on a real engine", () => {
 
   it("runs images that pass the image checks and carry every Debian security update out when they were built", async () => {
     const scan = await scanImages(imagesOf((outputs[0] as unknown as { images: TestbedImageRefs }).images));
-    expect(scan.images.map((i) => i.uses.join(",")).sort()).toEqual(["migrate:postgres", "nats", "postgres", "service:gateway", "service:worker", "toxiproxy"]);
+    expect(scan.images.map((i) => i.uses.join(",")).sort()).toEqual(["migrate:postgres", "monitoring", "nats", "postgres", "service:gateway", "service:worker", "toxiproxy"]);
     expect(scan.images.flatMap((i) => i.findings)).toEqual([]);
     for (const i of scan.images) expect(i.packages, i.image).toBeGreaterThan(50);
     // An update published since the root was made (it is remade monthly) may be pending; one that was out when
