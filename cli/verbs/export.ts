@@ -20,7 +20,7 @@ export const exportSpec: VerbSpec = {
   name: "export",
   summary: "export compose --stack S: write a Docker Compose file of the stack's testbed (its description, settings and built images), its secrets as files in secrets/ beside it. export dashboards --stack S: write the report's panels (RED per service, JetStream, PostgreSQL, the system's own) as a Grafana dashboard (JSON) for your own Grafana.",
   flags: {
-    stack: { type: "string", placeholder: "S", description: "stack: ci, ci-<suffix>, dev or staging; it must have been up (its images are used)" },
+    stack: { type: "string", placeholder: "S", description: "stack: ci, ci-<suffix>, dev or staging; for compose it must have been up (its images are used), for dashboards only its configuration is read" },
     out: { type: "string", placeholder: "FILE", description: "the file to write (default: .cp3/compose/<stack>/docker-compose.yml, with secrets/ beside it; for dashboards .cp3/dashboards/<stack>.json)" },
     "entry-port": { type: "string", placeholder: "N", description: "host port of the entry on 127.0.0.1 (default: the stack's cp3:gateway.hostPort; 0 lets the engine pick)" },
   },

@@ -377,7 +377,7 @@ describe("cp3 export on the command line", () => {
   it.each([
     [["export", "--stack", "ci"], 'cp3: export: got ""; accepted: compose, dashboards (npm run cp3 -- export compose --stack S [--out FILE] [--entry-port N], or export dashboards --stack S [--out FILE])'],
     [["export", "kubernetes", "--stack", "ci"], 'cp3: export: got "kubernetes"; accepted: compose, dashboards (npm run cp3 -- export compose --stack S [--out FILE] [--entry-port N], or export dashboards --stack S [--out FILE])'],
-    [["export", "compose"], "cp3: export: --stack is required (stack: ci, ci-<suffix>, dev or staging; it must have been up (its images are used))"],
+    [["export", "compose"], "cp3: export: --stack is required (stack: ci, ci-<suffix>, dev or staging; for compose it must have been up (its images are used), for dashboards only its configuration is read)"],
     [["export", "compose", "--stack", "prod"], 'cp3: unknown stack "prod": accepted stacks are ci, ci-<suffix> (lower-case letters, digits and \'-\', up to 41 characters), k8s-ci-<suffix> (the same on Kubernetes, up to 42), dev, staging'],
     [["export", "compose", "--stack", "ci", "--entry-port", "99999"], 'cp3: --entry-port: got "99999"; allowed: 0 (engine-picked) or a port up to 65535'],
   ])("cp3 %j fails with one line and exit code 2 before opening anything", (args, line) => {
