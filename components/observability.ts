@@ -12,6 +12,8 @@ import { secretPath, TLS_CA_FILE } from "./secret-files";
 import { Service } from "./service";
 
 export const NATS_EXPORTER_PORT = 7777;
+/** Seconds between the monitoring containers' health checks. */
+export const MONITORING_CHECK_SECONDS = 10;
 export const POSTGRES_EXPORTER_PORT = 9187;
 const EXPORTER_USER = "10006:10006";
 const PASSWORD_FILE = "postgres-password";
@@ -94,8 +96,9 @@ export class Observability extends pulumi.ComponentResource {
     if (args.natsMonitorUrls.length === 0) throw new pulumi.ResourceError(`Observability ${name}: natsMonitorUrls is empty; give every NATS server's http://<host>:8222`, this);
     const clash = args.services.find((s) => ["nats", "postgres", "nats-exporter", "postgres-exporter", "prometheus"].includes(s.name));
     if (clash) throw new pulumi.ResourceError(`Observability ${name}: a service is named "${clash.name}", which the monitoring uses itself; rename the service in the system description`, this);
-    // Node.js starts at about 35 MiB of RSS: the NATS exporter gets room above that; Go's exporter needs less.
-    const common = { owner: args.owner, image: args.image, networkNames: [args.dataNetworkName], user: EXPORTER_USER, memoryMiB: 64, cpus: 0.25, holderImage: args.holderImage };
+    // Node.js starts at about 35 MiB of RSS: the NATS exporter gets room above that; Go's exporter needs less. A
+    // health check every 10 s, not 2: each is an exec the engine pays for, on the machine the system runs on.
+    const common = { owner: args.owner, image: args.image, networkNames: [args.dataNetworkName], user: EXPORTER_USER, memoryMiB: 64, cpus: 0.25, holderImage: args.holderImage, checkIntervalSeconds: MONITORING_CHECK_SECONDS };
 
     const natsExporter = new Service(
       "nats-exporter",

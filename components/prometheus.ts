@@ -83,7 +83,8 @@ export class Prometheus extends pulumi.ComponentResource {
         envs: [`PROMETHEUS_CONFIG=${prometheusConfig(args.jobs, interval, args.alertmanagers ?? [])}`, `PROMETHEUS_RULES=${args.rules ?? "groups: []"}`],
         networksAdvanced: [{ name: args.edgeNetworkName }, { name: args.dataNetworkName, aliases: ["prometheus"] }],
         ports: [{ internal: PROMETHEUS_PORT, ip: "127.0.0.1" }],
-        healthcheck: { tests: ["CMD-SHELL", `curl -fsS http://127.0.0.1:${PROMETHEUS_PORT}/-/ready >/dev/null || exit 1`], interval: "2s", timeout: "2s", startPeriod: "2s", retries: 30 },
+        // Every 10 s: each check is an exec the engine pays for, on the machine the system under test runs on.
+        healthcheck: { tests: ["CMD-SHELL", `curl -fsS http://127.0.0.1:${PROMETHEUS_PORT}/-/ready >/dev/null || exit 1`], interval: "10s", timeout: "2s", startPeriod: "2s", retries: 6 },
         labels: labelList(ownershipLabels(args.owner, "prometheus")),
         wait: true,
         waitTimeout: 90,

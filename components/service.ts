@@ -20,6 +20,8 @@ export interface ServiceArgs {
   readonly entry?: { port: number; hostPort: number };
   /** The engine's health check; undefined keeps the image's own HEALTHCHECK. */
   readonly check?: ContainerCheck;
+  /** Seconds between two health checks: each is an exec in the container, which costs the engine CPU. @default 2 */
+  readonly checkIntervalSeconds?: number;
   /** Networks to join; on the first the service answers to its name and its instance name. */
   readonly networkNames: pulumi.Input<string>[];
   /** Gates that must pass before the service starts (the migration, another service being healthy). @default [] */
@@ -40,17 +42,17 @@ export interface ServiceArgs {
   readonly cpus?: number;
 }
 
-const healthcheck = (c: ContainerCheck): docker.types.input.ContainerHealthcheck => ({
+const healthcheck = (c: ContainerCheck, intervalSeconds: number): docker.types.input.ContainerHealthcheck => ({
   tests:
     "http" in c
       ? ["CMD-SHELL", `curl -fsS http://127.0.0.1:${c.http.port}${c.http.path} >/dev/null || exit 1`]
       : "tcp" in c
         ? ["CMD-SHELL", `exec 3<>/dev/tcp/127.0.0.1/${c.tcp.port}`]
         : ["CMD", ...c.command],
-  interval: "2s",
+  interval: `${intervalSeconds}s`,
   timeout: "2s",
   startPeriod: "2s",
-  retries: 15,
+  retries: Math.max(3, Math.ceil(30 / intervalSeconds)),
 });
 
 /** One service of the system under test as `replicas` hardened containers from its image. */
@@ -97,7 +99,7 @@ export class Service extends pulumi.ComponentResource {
           envs,
           networksAdvanced: args.networkNames.map((n, j) => (j === 0 ? { name: n, aliases: [name, instance] } : { name: n })),
           ports: args.entry ? [{ internal: args.entry.port, ip: "127.0.0.1", external: args.entry.hostPort === 0 ? undefined : args.entry.hostPort }] : undefined,
-          healthcheck: args.check ? healthcheck(args.check) : undefined,
+          healthcheck: args.check ? healthcheck(args.check, args.checkIntervalSeconds ?? 2) : undefined,
           volumes: secrets ? [secrets.mount] : undefined,
           mounts: args.mounts && args.mounts.length > 0 ? args.mounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: true })) : undefined,
           labels: labelList(ownershipLabels(args.owner, name)),
