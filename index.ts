@@ -20,6 +20,11 @@ export { Testbed, type TestbedArgs, type TestbedOutputs, type SystemOutputs } fr
 export type { HostBuildOffer } from "./components/local-image";
 export { Service, type ServiceArgs, type ContainerCheck } from "./components/service";
 export { ownershipLabels, type Ownership } from "./components/labels";
+export { type TestbedObservability } from "./components/testbed";
+export { Observability, type ObservabilityArgs, type DashboardSource } from "./components/observability";
+export { Prometheus, type PrometheusArgs, type ScrapeJob } from "./components/prometheus";
+export { Alertmanager, type AlertmanagerArgs } from "./components/alertmanager";
+export { alertRules, burnWindows, type GeneratedRules } from "./components/alert-rules";
 
 // The system description: its types and schema, the checks, files, and the reference workload.
 export {
