@@ -1,6 +1,7 @@
 // Which alerts fired during a run, and whether the monitoring noticed each fault. Prometheus records every alert's
 // state as the ALERTS series at each rule evaluation, so one range query after the run gives each alert's firing
-// intervals, exact to an evaluation interval. A fault is detected when an alert related to it (one naming its
+// intervals. The query steps by a second (coarser only past 10,000 points): a step of an evaluation interval
+// would show an alert up to one interval after Prometheus fired it. A fault is detected when an alert related to it (one naming its
 // target, or a system-wide one: an SLO's burn, the consumer lag) fires from its start to a grace period after
 // its end; the detection time runs from the fault's start to the first such firing.
 import type { ExperimentResult, FaultResult } from "../chaos/results";
@@ -40,9 +41,10 @@ export const PROCESS_FAULTS = ["container-kill", "container-restart", "pod-delet
 export const DETECTION_GRACE_SECONDS = 60;
 
 /** Each alert's firing intervals from the ALERTS series, between the load's start and `endMs`. */
-export async function firedAlerts(client: PrometheusClient, o: { loadStartedAtMs: number; endMs: number; stepSeconds: number }): Promise<FiredAlert[]> {
+export async function firedAlerts(client: PrometheusClient, o: { loadStartedAtMs: number; endMs: number; evaluationSeconds: number }): Promise<FiredAlert[]> {
   const start = o.loadStartedAtMs / 1000;
-  const series = await client.queryRange('ALERTS{alertstate="firing"}', start, o.endMs / 1000, o.stepSeconds);
+  const step = alertStepSeconds((o.endMs - o.loadStartedAtMs) / 1000);
+  const series = await client.queryRange('ALERTS{alertstate="firing"}', start, o.endMs / 1000, step);
   return series.map((s) => {
     const labels = Object.fromEntries(Object.entries(s.labels).filter(([k]) => !["__name__", "alertstate", "alertname"].includes(k)));
     const alertname = s.labels.alertname;
@@ -51,12 +53,15 @@ export async function firedAlerts(client: PrometheusClient, o: { loadStartedAtMs
       const at = Math.round((t - start) * 10) / 10;
       const last = intervals.at(-1);
       // A gap of more than one evaluation ends an interval.
-      if (last && at - last[1] <= o.stepSeconds * 1.5) last[1] = at;
+      if (last && at - last[1] <= Math.max(step, o.evaluationSeconds) * 1.5) last[1] = at;
       else intervals.push([at, at]);
     }
     return { alert: alertname ?? "", labels, intervals };
   });
 }
+
+/** A second, or coarser for runs so long that a second would pass Prometheus's 11,000 points a series. */
+export const alertStepSeconds = (seconds: number) => Math.max(1, Math.ceil(seconds / 10_000));
 
 export const describeAlert = (a: Pick<FiredAlert, "alert" | "labels">) => {
   const shown = ["service", "instance", "server", "slo", "stream", "consumer"].flatMap((k) => (a.labels[k] ? [[k, a.labels[k]] as const] : []));

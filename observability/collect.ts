@@ -94,10 +94,10 @@ export async function collectObservability(
   }
   const targets = await client.targets().catch(() => []);
   const down = targets.filter((t) => t.health !== "up").map(describeTarget);
-  // Alerts at every evaluation (the scrape interval), not the panels' coarser step: detection times need it.
+  // Alerts by the second, not at the panels' coarser step: detection times need it.
   const alerts: ObservabilityReport["alerts"] = { defined: o.alerts, ...(o.sloSkipped ? { sloSkipped: o.sloSkipped } : {}), fired: [], detections: [], notifications: [] };
   try {
-    alerts.fired = await firedAlerts(client, { loadStartedAtMs: o.loadStartedAtMs, endMs: o.endMs, stepSeconds: o.scrapeIntervalSeconds });
+    alerts.fired = await firedAlerts(client, { loadStartedAtMs: o.loadStartedAtMs, endMs: o.endMs, evaluationSeconds: o.scrapeIntervalSeconds });
     const hosts = new Set(targets.map((t) => t.instance.replace(/:\d+$/, "")));
     const jobs = new Set(targets.map((t) => t.job));
     const monitored = (host: string) => hosts.has(host) || (jobs.has("nats") && /^nats-\d+$/.test(host)) || (jobs.has("postgres") && host === "postgres");

@@ -27,6 +27,7 @@ import type { TestbedImageRefs } from "../components/testbed";
 import { imagesOf, scanImages, supplyChainLine } from "../supply-chain/scan";
 import { transportLine } from "../security/transport";
 import { collectObservability, describeAlert, monitoringOf, type ObservabilityReport } from "../observability";
+import { sleep } from "../lib/poll";
 
 const SEED_RECORDS = 100;
 const DRAIN_SECONDS = 120;
@@ -130,6 +131,13 @@ export async function proveDeployed(proof: Proof, outputs: Record<string, unknow
   const monitoring = monitoringOf(outputs);
   if (monitoring) {
     const m = monitoring;
+    // A fault that ended just before the drain did: the alerts it sets off need a scrape and an evaluation or two.
+    const lastFaultEnd = Math.max(0, ...report.experiments.flatMap((e) => e.faults.map((f) => f.endedAt)));
+    const due = phase.load.startedAtMs! + (lastFaultEnd + 3 * m.scrapeIntervalSeconds) * 1000 - Date.now();
+    if (due > 0) {
+      say(`observability: waiting ${(due / 1000).toFixed(0)} s for the alerts of the last fault to be evaluated`);
+      await sleep(due, signal);
+    }
     report.observability = await timed("observability (Prometheus range queries)", () => collectObservability(m.client, m.panels, {
       loadStartedAtMs: phase.load.startedAtMs!, endMs: Date.now(), scrapeIntervalSeconds: m.scrapeIntervalSeconds,
       alerts: m.alerts, ...(m.sloSkipped ? { sloSkipped: m.sloSkipped } : {}), experiments: report.experiments, containerPrefix: `cp3-${report.stack}-`, alertSinkUrl: m.alertSinkUrl,

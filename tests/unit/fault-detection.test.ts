@@ -2,7 +2,8 @@
 // a system-wide one, firing from the fault's start to the grace period after its end.
 import { describe, expect, it } from "vitest";
 import type { ExperimentResult } from "../../chaos/results";
-import { detectFaults, detectionReasons, type FiredAlert } from "../../observability/alerts";
+import { alertStepSeconds, detectFaults, detectionReasons, firedAlerts, type FiredAlert } from "../../observability/alerts";
+import type { PrometheusClient } from "../../lib/prometheus-api";
 
 const experiment = (name: string, kind: string, target: string, startedAt: number, endedAt: number): ExperimentResult => ({
   name, description: "", startedAt, endedAt, steadyStateBefore: [], steadyStateAfter: [], status: "passed",
@@ -46,5 +47,21 @@ describe("fault detection", () => {
   it("counts an SLO burn as related to any fault in its window", () => {
     const slo: FiredAlert = { alert: "SLOAvailabilityFastBurn", labels: { slo: "availability", service: "gateway" }, intervals: [[112, 130]] };
     expect(detectFaults([experiment("postgres-latency", "latency", "postgres", 100, 120)], [slo], o)[0]).toMatchObject({ status: "detected", detectionSeconds: 12 });
+  });
+
+  it("reads each alert's firing intervals from ALERTS by the second, a gap of more than an evaluation ending one", async () => {
+    const t0 = 1_800_000_000;
+    const seconds = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i): [number, number] => [t0 + from + i, 1]);
+    const asked: unknown[] = [];
+    const client = {
+      async queryRange(expr: string, start: number, end: number, step: number) {
+        asked.push([expr, start, end, step]);
+        return [{ labels: { __name__: "ALERTS", alertname: "ProcessRestarted", alertstate: "firing", instance: "worker-0:8081", severity: "page" }, points: [...seconds(5, 20), ...seconds(40, 45)] }];
+      },
+    } as unknown as PrometheusClient;
+    expect(await firedAlerts(client, { loadStartedAtMs: t0 * 1000, endMs: (t0 + 60) * 1000, evaluationSeconds: 5 })).toEqual([{ alert: "ProcessRestarted", labels: { instance: "worker-0:8081", severity: "page" }, intervals: [[5, 20], [40, 45]] }]);
+    expect(asked).toEqual([['ALERTS{alertstate="firing"}', t0, t0 + 60, 1]]);
+    // A day's soak stays within Prometheus's 11,000 points a series.
+    expect([alertStepSeconds(60), alertStepSeconds(86_400)]).toEqual([1, 9]);
   });
 });
