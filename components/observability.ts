@@ -112,7 +112,8 @@ export class Observability extends pulumi.ComponentResource {
         ...common,
         command: ["/usr/bin/tini", "--", "prometheus-postgres-exporter", `--web.listen-address=:${POSTGRES_EXPORTER_PORT}`, "--disable-settings-metrics"],
         env: {
-          DATA_SOURCE_URI: `${args.postgres.host}:${args.postgres.port}/postgres?${tls ? `sslmode=verify-full&sslrootcert=${secretPath(TLS_CA_FILE)}` : "sslmode=disable"}`,
+          // Named, so its sessions show as the exporter's in pg_stat_activity (and the transport watch).
+          DATA_SOURCE_URI: `${args.postgres.host}:${args.postgres.port}/postgres?${tls ? `sslmode=verify-full&sslrootcert=${secretPath(TLS_CA_FILE)}` : "sslmode=disable"}&application_name=postgres-exporter`,
           DATA_SOURCE_USER: "postgres",
           DATA_SOURCE_PASS_FILE: secretPath(PASSWORD_FILE),
         },

@@ -50,10 +50,11 @@ describe("TLS inside the testbed", () => {
     await sleep(15_000);
     // Every TCP session, by client: each flow has sessions, and none of any client is unencrypted.
     const ssl = await docker.exec(f.outputs.containers.postgres, [
-      "psql", "-X", "-d", "postgres", "-tA", "-F", " ", "-c",
+      "psql", "-X", "-d", "postgres", "-tA", "-F", "|", "-c",
       "SELECT a.application_name, count(*), count(*) FILTER (WHERE s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.client_addr IS NOT NULL AND a.backend_type = 'client backend' GROUP BY 1 ORDER BY 1",
     ]);
-    const rows = ssl.output.trim().split("\n").map((l) => l.split(" "));
+    // A client without an application name has an empty first field: split on the separator, never on blanks.
+    const rows = ssl.output.split("\n").filter((l) => l !== "").map((l) => l.split("|"));
     expect(rows.map((r) => r[0]), ssl.output).toEqual(expect.arrayContaining(["gateway", "worker-0", "worker-1"]));
     for (const [client, all, encrypted] of rows) expect(Number(encrypted), `${client}: ${encrypted} of ${all} sessions encrypted`).toBe(Number(all));
     const [all, encrypted] = rows.reduce(([a, e], r) => [a + Number(r[1]), e + Number(r[2])], [0, 0]);

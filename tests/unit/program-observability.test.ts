@@ -52,7 +52,7 @@ describe("the ci program with observability on", () => {
 
   it("has the PostgreSQL exporter connect straight to the server, verifying it, its password a file", () => {
     const exporter = registry.one(CONTAINER, "postgres-exporter-0");
-    expect(envValue(exporter, "DATA_SOURCE_URI")).toBe("postgres:5432/postgres?sslmode=verify-full&sslrootcert=/run/secrets/tls-ca");
+    expect(envValue(exporter, "DATA_SOURCE_URI")).toBe("postgres:5432/postgres?sslmode=verify-full&sslrootcert=/run/secrets/tls-ca&application_name=postgres-exporter");
     expect(envValue(exporter, "DATA_SOURCE_PASS_FILE")).toBe("/run/secrets/postgres-password");
     expect((exporter.inputs.envs as string[]).some((e) => e.startsWith("DATA_SOURCE_PASS="))).toBe(false);
     const uploads = (registry.one(CONTAINER, "postgres-exporter-secrets-holder").inputs.uploads as { file: string }[]).map((u) => u.file).sort();
