@@ -43,6 +43,9 @@ beforeAll(async () => {
   // cp3 makes the ci-<suffix> stack's file (the ci template, its own port and labels); the rest is plain pulumi.
   stack = await openStack(name, toolchain);
   env = setupEnv();
+  // The hook's own behaviour, without the monitoring: with it on, the second proof below ran against the workers
+  // before their replacement (issue 14, open; see the closing note of stop 29).
+  await config("cp3:observability.enabled", "false");
   await config("cp3:verify.enabled", "true");
   await config("cp3:verify.duration", "40s");
   await config("cp3:verify.experiments[0]", "worker-kill");
