@@ -2,10 +2,9 @@
 // Grafana (Grafana itself is AGPL and not shipped). One row per group, two time series panels a row, each query
 // as written (Grafana fills $__rate_interval), the Prometheus data source chosen on import through a variable.
 import { dashboardSourceOf } from "../components/observability";
-import { dashboardPanels, type PanelDefinition } from "../observability/panels";
+import { dashboardPanels, groupTitle, type PanelDefinition } from "../observability/panels";
 import type { TestbedSpec } from "../testbed/spec";
 
-const GROUP_TITLES: Record<string, string> = { jetstream: "NATS and JetStream", postgres: "PostgreSQL", system: "The system's own metrics" };
 /** Grafana's unit ids for the units the panels use; any other unit is shown as the axis label only. */
 const UNITS: Record<string, string> = { "%": "percent", ms: "ms", "requests / s": "reqps" };
 const DATASOURCE = { type: "prometheus", uid: "${datasource}" };
@@ -23,7 +22,7 @@ export function grafanaDashboard(o: { title: string; uid: string; panels: PanelD
   let id = 1;
   let y = 0;
   for (const group of [...new Set(o.panels.map((p) => p.group))]) {
-    out.push({ id: id++, type: "row", title: GROUP_TITLES[group] ?? `Service ${group}: rate, errors, duration`, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y: y++ }, panels: [] });
+    out.push({ id: id++, type: "row", title: groupTitle(group), collapsed: false, gridPos: { h: 1, w: 24, x: 0, y: y++ }, panels: [] });
     o.panels.filter((p) => p.group === group).forEach((p, i) => {
       out.push({
         id: id++,

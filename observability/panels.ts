@@ -22,6 +22,10 @@ export interface PanelDefinition {
   queries: PanelQuery[];
 }
 
+const GROUP_TITLES: Record<string, string> = { jetstream: "NATS and JetStream", postgres: "PostgreSQL", system: "The system's own metrics" };
+/** A group's heading, in the report and as a Grafana row. */
+export const groupTitle = (group: string) => GROUP_TITLES[group] ?? `Service ${group}: rate, errors, duration`;
+
 const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 48);
 const quote = (value: string) => JSON.stringify(value);
 

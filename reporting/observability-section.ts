@@ -4,9 +4,9 @@
 import type { ObservabilityReport } from "../observability/collect";
 import { escapeAttribute } from "./escape";
 import { describeAlert } from "../observability/alerts";
+import { groupTitle } from "../observability/panels";
 import { badge, esc, html, missing, num, seconds, table } from "./markup";
 
-const GROUP_TITLES: Record<string, string> = { jetstream: "NATS and JetStream", postgres: "PostgreSQL", system: "The system's own metrics" };
 
 export function observabilitySection(o: ObservabilityReport | undefined): string {
   const open = `<section id="observability"><h2>Observability (Prometheus)</h2>`;
@@ -21,7 +21,7 @@ export function observabilitySection(o: ObservabilityReport | undefined): string
       `<svg class="plot" viewBox="0 0 760 250" width="760" height="250" role="img" aria-label="${escapeAttribute(p.title)}"></svg>`,
       `</figure>`,
     ].join("\n"));
-    return `<h3>${esc(GROUP_TITLES[group] ?? `Service ${group}: rate, errors, duration`)}</h3>\n${figures.join("\n")}`;
+    return `<h3>${esc(groupTitle(group))}</h3>\n${figures.join("\n")}`;
   });
   const noscript = `<noscript><p class="missing">The charts are drawn by a script in this page; enable JavaScript to see them.</p></noscript>`;
   return `${open}\n${intro}\n${alertsPart(o)}\n${body.join("\n")}\n${noscript}\n</section>`;
