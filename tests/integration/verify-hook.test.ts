@@ -43,9 +43,6 @@ beforeAll(async () => {
   // cp3 makes the ci-<suffix> stack's file (the ci template, its own port and labels); the rest is plain pulumi.
   stack = await openStack(name, toolchain);
   env = setupEnv();
-  // The hook's own behaviour, without the monitoring: with it on, the second proof below ran against the workers
-  // before their replacement (issue 14, open; see the closing note of stop 29).
-  await config("cp3:observability.enabled", "false");
   await config("cp3:verify.enabled", "true");
   await config("cp3:verify.duration", "40s");
   await config("cp3:verify.experiments[0]", "worker-kill");
@@ -77,11 +74,15 @@ describe("cp3:verify: the CP3 proof inside pulumi up", () => {
   }, 900_000);
 
   it("fails the update of a system that loses acknowledged records, naming the lost keys", async () => {
-    // Acked before committed, with slow work so each worker holds many such messages when the kill comes; the
-    // gateway's reconciler waits a day, so nothing repairs the loss. The change updates the workers, so the
-    // proof runs again.
+    // Acked before committed, and work slow enough that the load outruns the workers: a saturated worker holds
+    // `concurrency` (32) acked, uncommitted messages, so the kill loses some whenever it comes. (At 40,000
+    // rounds the two workers kept up with 50/s and the kill found nothing in flight.) 100,000 rounds take about
+    // 65 ms of one core, so the workers' two half cores do about 15/s against 30/s; the backlog stays under the
+    // lag probe's 1,000 and drains well inside the 120 s. The gateway's reconciler waits a day, so nothing
+    // repairs the loss. The change updates the workers, so the proof runs again.
     await config("cp3:worker.testOnlyAckBeforeCommit", "true");
-    await config("cp3:worker.cpuRounds", "40000");
+    await config("cp3:worker.cpuRounds", "100000");
+    await config("cp3:verify.rate", "30");
     await config("cp3:gateway.reconcileAfterSeconds", "86400");
     const failed = await up();
     expect(failed.code, failed.output.slice(-4000)).not.toBe(0);
