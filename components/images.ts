@@ -48,7 +48,7 @@ export function declareImages(r: ImageRequest, parent: pulumi.Resource): Testbed
   const nats = image("nats", "nats", { "nats-server": toolchainBinary("nats-server"), nats: toolchainBinary("nats") }, root);
   const toxiproxy = image("toxiproxy", "toxiproxy", { "toxiproxy-server": toolchainBinary("toxiproxy-server") }, root);
   const postgres = image("postgres", "postgres", {}, root);
-  const monitoring = r.observability ? image("monitoring", "monitoring", { node: toolchainBinary("node-image") }, root) : undefined;
+  const monitoring = r.observability ? image("monitoring", "monitoring", { node: toolchainBinary("node-image"), jaeger: toolchainBinary("jaeger") }, root) : undefined;
   // The reference workload's database keeps its image name (migrate); others are migrate-<database>.
   const migrate = Object.fromEntries(
     Object.entries(r.migrations).map(([db, folder]) => [db, image(db === "postgres" ? "migrate" : `migrate-${db}`, "migrate", { migrations: folder }, { POSTGRES_IMAGE: postgres.ref }).ref]),

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PanelSpecInput, TestbedSpec } from "../testbed/spec";
 import { Alertmanager } from "./alertmanager";
+import { Jaeger, type JaegerArgs } from "./jaeger";
 import type { Ownership } from "./labels";
 import { Prometheus, type ScrapeJob } from "./prometheus";
 import { secretPath, TLS_CA_FILE } from "./secret-files";
@@ -49,6 +50,8 @@ export interface ObservabilityArgs {
   readonly memoryMiB?: number;
   /** Prometheus's CPUs. @default 0.5 */
   readonly cpus?: number;
+  /** Jaeger, for the services' spans; undefined runs none. @default undefined */
+  readonly tracing?: Pick<JaegerArgs, "maxTraces" | "memoryMiB" | "cpus">;
 }
 
 /** The scrape jobs: one per service (labelled service=<name>), then NATS and PostgreSQL. */
@@ -90,11 +93,13 @@ export class Observability extends pulumi.ComponentResource {
   public readonly containerNames: pulumi.Output<string[]>;
   /** How many targets Prometheus scrapes (the health gate waits for all of them up). */
   public readonly targetCount: number;
+  /** Jaeger's query API and UI on 127.0.0.1; "" without tracing. */
+  public readonly jaegerUrl: pulumi.Output<string>;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cp3:observability:Observability", name, {}, opts);
     if (args.natsMonitorUrls.length === 0) throw new pulumi.ResourceError(`Observability ${name}: natsMonitorUrls is empty; give every NATS server's http://<host>:8222`, this);
-    const clash = args.services.find((s) => ["nats", "postgres", "nats-exporter", "postgres-exporter", "prometheus"].includes(s.name));
+    const clash = args.services.find((s) => ["nats", "postgres", "nats-exporter", "postgres-exporter", "prometheus", "alertmanager", "alert-sink", "jaeger"].includes(s.name));
     if (clash) throw new pulumi.ResourceError(`Observability ${name}: a service is named "${clash.name}", which the monitoring uses itself; rename the service in the system description`, this);
     // Node.js starts at about 35 MiB of RSS: the NATS exporter gets room above that; Go's exporter needs less. A
     // health check every 10 s, not 2: each is an exec the engine pays for, on the machine the system runs on.
@@ -141,10 +146,14 @@ export class Observability extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const jaeger = args.tracing ? new Jaeger("jaeger", { owner: args.owner, image: args.image, edgeNetworkName: args.edgeNetworkName, dataNetworkName: args.dataNetworkName, ...args.tracing }, { parent: this }) : undefined;
+    this.jaegerUrl = jaeger ? jaeger.queryUrl : pulumi.output("");
     this.prometheusUrl = prometheus.url;
     this.alertmanagerUrl = alertmanager.url;
     this.alertSinkUrl = alertmanager.sinkUrl;
-    this.containerNames = pulumi.all([prometheus.containerName, natsExporter.containerNames, postgresExporter.containerNames, alertmanager.containerNames]).apply(([p, n, g, a]) => [p, ...n, ...g, ...a]);
-    this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertSinkUrl: this.alertSinkUrl, containerNames: this.containerNames });
+    this.containerNames = pulumi
+      .all([prometheus.containerName, natsExporter.containerNames, postgresExporter.containerNames, alertmanager.containerNames, jaeger ? jaeger.containerName : ""])
+      .apply(([p, n, g, a, j]) => [p, ...n, ...g, ...a, ...(j ? [j] : [])]);
+    this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertSinkUrl: this.alertSinkUrl, jaegerUrl: this.jaegerUrl, containerNames: this.containerNames });
   }
 }

@@ -4,7 +4,7 @@
 // one shape chaos, integrity, the driver, the bench and the tests read.
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { secretFileName, secretFilesOf, tlsWiringProblem, type SecretSource, type ServiceSpec, type TestbedSpec, type WiredValue } from "../testbed/spec";
+import { secretFileName, secretFilesOf, tlsWiringProblem, type SecretSource, type ServiceSpec, type TestbedSpec, type TraceSpanSpec, type WiredValue } from "../testbed/spec";
 import { declareImages, type ImageRequest } from "./images";
 import type { HostBuildOffer } from "./local-image";
 import { Verification, type VerifySettings } from "./verification";
@@ -14,6 +14,7 @@ import { Migration } from "./migration";
 import { Nats, NATS_CLIENT_PORT, NATS_MONITOR_PORT, natsHost } from "./nats";
 import { alertRules } from "./alert-rules";
 import { ALERTMANAGER_URL } from "./alertmanager";
+import { JAEGER_OTLP_URL } from "./jaeger";
 import { dashboardSourceOf, Observability, type DashboardSource } from "./observability";
 import { TestbedNetwork } from "./network";
 import { Postgres, POSTGRES_PORT } from "./postgres";
@@ -62,6 +63,16 @@ export interface TestbedObservability {
   readonly memoryMiB?: number;
   /** @default 0.5 */
   readonly cpus?: number;
+  /** Jaeger and the services' spans; undefined runs none. @default undefined */
+  readonly tracing?: TestbedTracing;
+}
+
+/** Tracing's settings (stacks: `cp3:observability.tracing`, `traceSampleEvery`, `jaegerMemoryMiB`). */
+export interface TestbedTracing {
+  /** One request in this many is sent sampled by the load generator. @default 1 */
+  readonly sampleEvery?: number;
+  /** Jaeger's memory limit. @default 512 */
+  readonly memoryMiB?: number;
 }
 
 /** What the driver needs of the description to drive and judge the system (the rest is in the containers). */
@@ -125,8 +136,21 @@ export interface TestbedOutputs {
     sloSkipped: string;
     /** The sink Alertmanager notifies, on 127.0.0.1 (GET /notifications); "" without observability. */
     alertSinkUrl: string;
+    /** Jaeger's query API on 127.0.0.1, the load's sampling and the spans each record's trace must hold. */
+    traces: TracesOutputs;
   };
 }
+
+export interface TracesOutputs {
+  enabled: boolean;
+  /** http://127.0.0.1:<port> (GET /api/traces/<id>); "" without tracing. */
+  queryUrl: string;
+  /** One request in this many is sent sampled; 0 without tracing. */
+  sampleEvery: number;
+  spans: TraceSpanSpec[];
+}
+
+export const NO_TRACES: TracesOutputs = { enabled: false, queryUrl: "", sampleEvery: 0, spans: [] };
 
 /** The images a description needs, whatever it runs on: flows, migrations by database, its own builds by service. */
 export function imageRequestFor(spec: TestbedSpec, rootImage: string, baseOverride: string, hostOffer: HostBuildOffer, observability = false): ImageRequest {
@@ -158,6 +182,10 @@ export class Testbed extends pulumi.ComponentResource {
     if (!/^cp3\/debian:/.test(args.rootImage)) throw new pulumi.ResourceError(`Testbed ${name}: rootImage is "${args.rootImage}"; give the Debian root cp3 setup imported (cp3/debian:<suite>-<hash>)`, this);
     const tlsProblem = args.tls ? tlsWiringProblem(spec) : "";
     if (tlsProblem !== "") throw new pulumi.ResourceError(`Testbed ${name}: ${tlsProblem}`, this);
+    const sampleEvery = args.observability?.tracing?.sampleEvery ?? 1;
+    if (!Number.isInteger(sampleEvery) || sampleEvery < 1 || sampleEvery > 1_000_000) {
+      throw new pulumi.ResourceError(`Testbed ${name}: observability.tracing.sampleEvery is ${sampleEvery}; give a whole number from 1 (every request sampled) to 1000000`, this);
+    }
     const parent = { parent: this };
 
     const images = declareImages(imageRequestFor(spec, args.rootImage, args.baseImage ?? "", args.hostOffer ?? {}, args.observability !== undefined), this);
@@ -227,6 +255,9 @@ export class Testbed extends pulumi.ComponentResource {
         // Where a service sends the alert it raises before stopping on a fatal error; empty without monitoring.
         case "alertmanager.url":
           return args.observability ? ALERTMANAGER_URL : "";
+        // Where a service sends its spans (OTLP over HTTP); empty without tracing.
+        case "traces.url":
+          return args.observability?.tracing ? JAEGER_OTLP_URL : "";
         default: {
           const other = spec.services.find((s) => `service:${s.name}.url` === w.from)!;
           return `http://${other.name}:${other.ports[0]!.port}`;
@@ -302,7 +333,10 @@ export class Testbed extends pulumi.ComponentResource {
             ...(authority ? { tlsCa: authority.caCert } : {}),
             services: spec.services.flatMap((s) => (s.metrics ? [{ name: s.name, instances: instancesOf(s), port: s.metrics.port, path: s.metrics.path }] : [])),
             rules: rules.yaml,
-            ...o,
+            ...(o.scrapeIntervalSeconds !== undefined ? { scrapeIntervalSeconds: o.scrapeIntervalSeconds } : {}),
+            ...(o.memoryMiB !== undefined ? { memoryMiB: o.memoryMiB } : {}),
+            ...(o.cpus !== undefined ? { cpus: o.cpus } : {}),
+            ...(o.tracing ? { tracing: o.tracing.memoryMiB !== undefined ? { memoryMiB: o.tracing.memoryMiB } : {} } : {}),
           },
           { parent: this, dependsOn: [nats, postgres] },
         )
@@ -330,7 +364,12 @@ export class Testbed extends pulumi.ComponentResource {
       stream: pulumi.output({ name: firstConsumer?.stream ?? "", consumer: firstConsumer?.name ?? "" }),
       tls: authority ? authority.caCert.apply((caCert) => ({ enabled: true, caCert })) : pulumi.output({ enabled: false, caCert: "" }),
       images: pulumi.output({ nats: images.nats, postgres: images.postgres, toxiproxy: images.toxiproxy, migrate: images.migrate, services: Object.fromEntries(spec.services.map((s) => [s.name, imageOf(s)])), ...(images.monitoring ? { monitoring: images.monitoring } : {}) }),
-      observability: monitoring ? pulumi.all([monitoring.prometheusUrl, monitoring.alertSinkUrl]).apply(([prometheusUrl, alertSinkUrl]) => ({ enabled: true, prometheusUrl, alertSinkUrl, targets: monitoring.targetCount, scrapeIntervalSeconds, dashboard: dashboardSourceOf(spec), alerts: rules.alerts, sloSkipped: rules.sloSkipped ?? "" })) : pulumi.output({ enabled: false, prometheusUrl: "", targets: 0, scrapeIntervalSeconds: 0, dashboard: dashboardSourceOf(spec), alerts: [], sloSkipped: "", alertSinkUrl: "" }),
+      observability: monitoring
+        ? pulumi.all([monitoring.prometheusUrl, monitoring.alertSinkUrl, monitoring.jaegerUrl]).apply(([prometheusUrl, alertSinkUrl, jaegerUrl]) => ({
+            enabled: true, prometheusUrl, alertSinkUrl, targets: monitoring.targetCount, scrapeIntervalSeconds, dashboard: dashboardSourceOf(spec), alerts: rules.alerts, sloSkipped: rules.sloSkipped ?? "",
+            traces: o?.tracing ? { enabled: true, queryUrl: jaegerUrl, sampleEvery: o.tracing.sampleEvery ?? 1, spans: spec.traces.spans } : NO_TRACES,
+          }))
+        : pulumi.output({ enabled: false, prometheusUrl: "", targets: 0, scrapeIntervalSeconds: 0, dashboard: dashboardSourceOf(spec), alerts: [], sloSkipped: "", alertSinkUrl: "", traces: NO_TRACES }),
     };
     if (args.verify) {
       // Everything but the secret DSN, which the proof does not use and the Stash would keep in the state.

@@ -329,8 +329,9 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
         return { value: secretPath(secretFileName(w.from)), viaToxiproxy: false };
       case "tls.ca":
         return { value: tls ? secretPath(secretFileName(w.from)) : "", viaToxiproxy: false };
-      // The export runs no monitoring: a service skips the alert it would send before stopping.
+      // The export runs no monitoring: a service skips the alert it would send before stopping, and its spans.
       case "alertmanager.url":
+      case "traces.url":
         return { value: "", viaToxiproxy: false };
       case "postgres.dsn":
         return { value: secretPath(secretFileName(w.from)), viaToxiproxy: pgProxied };

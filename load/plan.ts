@@ -44,6 +44,8 @@ export interface LoadPlan {
   /** A path answering 200 when the system is ready; engines that gate (k6's setup()) use it. */
   readonly healthPath: string;
   readonly slo: Slo;
+  /** Send each request a traceparent the run can find its trace by (lib/trace-ids.ts), one in this many sampled. @default none sent */
+  readonly traceSampleEvery?: number;
 }
 
 interface ProfileSpec {

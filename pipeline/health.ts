@@ -1,10 +1,10 @@
 // The health gate between `up` and any load: the gateway is ready (NATS and PostgreSQL reachable, consumer
 // bound), NATS is healthy with JetStream enabled (through Toxiproxy, as the flows reach it), and, with
-// observability on, Prometheus scrapes every target it should.
+// observability on, Prometheus scrapes every target it should and Jaeger's query API answers.
 import { getJson, waitForOk } from "../lib/http-probe";
 import { StepError } from "../lib/progress";
 import { PollTimeoutError } from "../lib/poll";
-import { monitoringOf, waitForTargetsUp } from "../observability";
+import { monitoringOf, tracingOf, waitForTargetsUp } from "../observability";
 import type { SystemUnderTest } from "./system";
 
 export async function healthGate(outputs: Record<string, unknown>, system: SystemUnderTest, signal?: AbortSignal): Promise<void> {
@@ -22,5 +22,10 @@ export async function healthGate(outputs: Record<string, unknown>, system: Syste
       if (err instanceof PollTimeoutError) throw new StepError("health gate", `Prometheus ${monitoring.client.baseUrl}: ${err.message}`);
       throw err;
     });
+  }
+  const tracing = tracingOf(outputs);
+  if (tracing) {
+    const jaeger = await waitForOk(`${tracing.client.baseUrl}/api/services`, 60_000, signal);
+    if (jaeger !== 200) throw new StepError("health gate", `Jaeger ${tracing.client.baseUrl}/api/services answered ${jaeger || "nothing"} within 60 s`);
   }
 }

@@ -32,12 +32,12 @@ export interface LoadPhase {
 export const watchesMemory = (opts: Pick<RunOptions, "profile" | "campaign">) => opts.profile === "soak" || opts.campaign !== undefined;
 export const memoryIntervalSeconds = (loadSeconds: number) => Math.max(5, Math.ceil(loadSeconds / 1500));
 
-export async function loadWithChaos(o: { engine: LoadEngine; opts: RunOptions; system: SystemUnderTest; targets: ChaosTargets; tls: boolean; stack: string; runId: string; reportDir: string; ledger: string; signal: AbortSignal }): Promise<LoadPhase> {
+export async function loadWithChaos(o: { engine: LoadEngine; opts: RunOptions; system: SystemUnderTest; targets: ChaosTargets; tls: boolean; traceSampleEvery?: number; stack: string; runId: string; reportDir: string; ledger: string; signal: AbortSignal }): Promise<LoadPhase> {
   const drive = o.system.drive;
   const campaign = o.opts.campaign;
   const profilePlan = planFor({ profile: o.opts.profile, rate: o.opts.rate, durationSeconds: o.opts.durationSeconds, baseUrl: o.system.entryUrl, keyPrefix: o.runId, request: drive.request });
   // A campaign's own gates replace the profile's: tens of restarts cost latency and some 503s, never a record.
-  const plan = { ...profilePlan, healthPath: drive.healthPath, timeoutSeconds: drive.timeoutSeconds, ...(campaign?.slo ? { slo: campaign.slo } : {}) };
+  const plan = { ...profilePlan, healthPath: drive.healthPath, timeoutSeconds: drive.timeoutSeconds, ...(campaign?.slo ? { slo: campaign.slo } : {}), ...(o.traceSampleEvery ? { traceSampleEvery: o.traceSampleEvery } : {}) };
   const tail = new LedgerTail(o.ledger);
   const loadStart = Date.now();
   const clock = () => (Date.now() - loadStart) / 1000;

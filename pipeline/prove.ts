@@ -26,7 +26,8 @@ import { decideVerdict } from "./verdict";
 import type { TestbedImageRefs } from "../components/testbed";
 import { imagesOf, scanImages, supplyChainLine } from "../supply-chain/scan";
 import { transportLine } from "../security/transport";
-import { collectObservability, describeAlert, monitoringOf, type ObservabilityReport } from "../observability";
+import { collectObservability, describeAlert, measureTraceCoverage, monitoringOf, tracingOf, type ObservabilityReport, type TraceCoverage } from "../observability";
+import { outcomeOf } from "../integrity/ledger";
 import { sleep } from "../lib/poll";
 
 const SEED_RECORDS = 100;
@@ -112,7 +113,8 @@ export async function proveDeployed(proof: Proof, outputs: Record<string, unknow
   await timed("seed data", () => seedRecords({ system, prefix: report.runId, count: SEED_RECORDS, ledgerFile: seedLedger, signal }));
   const ledger = path.join(reportDir, "ledger.jsonl");
   const tls = (outputs.tls as { enabled?: boolean } | undefined)?.enabled === true;
-  const phase = await timed(`load (${opts.profile}) with chaos`, () => loadWithChaos({ engine, opts, system, targets, tls, stack: report.stack, runId: report.runId, reportDir, ledger, signal }));
+  const tracing = tracingOf(outputs);
+  const phase = await timed(`load (${opts.profile}) with chaos`, () => loadWithChaos({ engine, opts, system, targets, tls, ...(tracing ? { traceSampleEvery: tracing.sampleEvery } : {}), stack: report.stack, runId: report.runId, reportDir, ledger, signal }));
   report.load = phase.load;
   report.experiments = phase.experiments;
   if (phase.transport) {
@@ -155,6 +157,22 @@ export async function proveDeployed(proof: Proof, outputs: Record<string, unknow
     report.campaign = await campaignFiguresOf(opts.campaign.name, report.experiments, o);
     say(`campaign ${opts.campaign.name}: ${report.campaign.summary}`);
   }
+  if (tracing && report.integrity) {
+    // The processed records are the acknowledged ones the integrity check did not find lost.
+    const lost = new Set(report.integrity.lost.map((l) => l.key));
+    const processedKeys = (await readLedger([ledger])).filter((e) => outcomeOf(e.s) === "acknowledged" && !lost.has(e.k)).map((e) => e.k);
+    const t = tracing;
+    report.traces = await timed("trace coverage (Jaeger)", () => measureTraceCoverage({ client: t.client, expected: t.spans, sampleEvery: t.sampleEvery, keyPrefix: report.runId, processedKeys, sleep: (ms) => sleep(ms, signal) }));
+    say(traceLine(report.traces));
+  }
+}
+
+function traceLine(t: TraceCoverage): string {
+  if (t.skipped) return `traces: coverage not measured: ${t.skipped}`;
+  if (t.error) return `traces: ${t.error}`;
+  const pct = t.coverage === undefined ? "n/a" : `${(t.coverage * 100).toFixed(2)} %`;
+  const gaps = Object.entries(t.missingBySpan).map(([span, n]) => `${span} missing in ${n}`).join(", ");
+  return `traces: coverage ${pct}: ${t.complete} of ${t.checked} traces complete (${t.sampled} sampled, processed records; one in ${t.sampleEvery} sampled)${gaps ? `; ${gaps}` : ""}; Jaeger ${t.queryUrl}`;
 }
 
 /** Sets the verdict from what the run found (and how it ended). */

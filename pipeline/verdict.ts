@@ -6,9 +6,10 @@ import { rssGrowthReasons } from "../load/memory";
 import { supplyChainReasons } from "../supply-chain/scan";
 import { transportReasons } from "../security/transport";
 import { detectionReasons } from "../observability/alerts";
+import { coverageReasons } from "../observability/traces";
 import type { RunReport, Verdict } from "../reporting/model";
 
-export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integrity" | "memory" | "supplyChain" | "transport" | "observability">, extra: { infrastructureError?: string; interrupted?: boolean; pendingAfterDrain?: number; integrityUnchecked?: string; strictScan?: boolean }): { verdict: Verdict; reasons: string[] } {
+export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integrity" | "memory" | "supplyChain" | "transport" | "observability" | "traces">, extra: { infrastructureError?: string; interrupted?: boolean; pendingAfterDrain?: number; integrityUnchecked?: string; strictScan?: boolean }): { verdict: Verdict; reasons: string[] } {
   const reasons: string[] = [];
   if (extra.interrupted) return { verdict: "interrupted", reasons: ["the run was interrupted (SIGINT or SIGTERM)"] };
   if (extra.infrastructureError) return { verdict: "error", reasons: [extra.infrastructureError] };
@@ -39,6 +40,8 @@ export function decideVerdict(r: Pick<RunReport, "load" | "experiments" | "integ
   reasons.push(...transportReasons(r.transport));
   // With monitoring on, an outage no alert noticed is a finding too.
   reasons.push(...detectionReasons(r.observability));
+  // With tracing on, a record whose path cannot be followed end to end is a finding (below 99 % of them).
+  reasons.push(...coverageReasons(r.traces));
   // A system with no oracle cannot be proven: never a silent pass.
   if (extra.integrityUnchecked) reasons.push(extra.integrityUnchecked);
   if (infrastructure) return { verdict: "error", reasons };

@@ -9,6 +9,7 @@ import { memorySection } from "./memory-section";
 import { observabilitySection } from "./observability-section";
 import { supplyChainSection } from "./supply-chain-section";
 import { transportSection } from "./transport-section";
+import { tracesSection } from "./traces-section";
 import type { ExperimentResult, IntegrityResult, LoadResult, ProbeResult, RunReport, ThresholdResult } from "./model";
 import { STYLE } from "./style";
 
@@ -154,6 +155,7 @@ ${verdictSection(report)}
 ${runSection(report)}
 ${loadSection(report.load)}
 ${observabilitySection(report.observability)}
+${tracesSection(report.traces)}
 ${campaignSection(report.campaign)}
 ${memorySection(report.memory)}
 ${scheduleSection(report)}

@@ -2,7 +2,8 @@
 // case, so a run that died early can never show up as green.
 import { escapeAttribute, escapeMarkup, listSome } from "./escape";
 import { transportReasons } from "../security/transport";
-import type { ExperimentResult, IntegrityResult, LoadResult, ObservabilityReport, RunReport, TransportSecurity } from "./model";
+import { coverageReasons, MIN_TRACE_COVERAGE } from "../observability/traces";
+import type { ExperimentResult, IntegrityResult, LoadResult, ObservabilityReport, RunReport, TraceCoverage, TransportSecurity } from "./model";
 
 /** How many keys a failure message names before "and N more" (the full lists are in report.json). */
 export const KEYS_IN_MESSAGE = 50;
@@ -106,6 +107,15 @@ function monitoringSuite(o: ObservabilityReport): Suite {
   return { name: "monitoring", cases: cases.length > 0 ? cases : [{ name: "faults set off alerts", outcome: { kind: "skipped", message: "no fault was applied" } }] };
 }
 
+/** With tracing on: one case, failing below the coverage bound, an error when Jaeger could not be read. */
+function tracesSuite(t: TraceCoverage): Suite {
+  const name = `every processed record's trace holds its ${t.expected.length} expected spans (at least ${MIN_TRACE_COVERAGE * 100} % of them)`;
+  if (t.skipped) return { name: "traces", cases: [{ name, outcome: { kind: "skipped", message: t.skipped } }] };
+  if (t.error) return { name: "traces", cases: [{ name, outcome: { kind: "error", message: t.error } }] };
+  const reasons = coverageReasons(t);
+  return { name: "traces", cases: [{ name, outcome: reasons.length === 0 ? passed : { kind: "failure", message: reasons.join("; ") } }] };
+}
+
 function renderCase(suite: string, c: TestCase): string {
   const time = c.seconds === undefined ? "" : ` time="${c.seconds.toFixed(3)}"`;
   const open = `    <testcase classname="cp3.${suite}" name="${escapeAttribute(c.name)}"${time}`;
@@ -130,7 +140,7 @@ function counts(cases: TestCase[]): string {
 }
 
 export function renderJunit(report: RunReport): string {
-  const suites = [verdictSuite(report), thresholdSuite(report.load), experimentSuite(report), invariantSuite(report.integrity), transportSuite(report.transport), ...(report.observability ? [monitoringSuite(report.observability)] : [])];
+  const suites = [verdictSuite(report), thresholdSuite(report.load), experimentSuite(report), invariantSuite(report.integrity), transportSuite(report.transport), ...(report.observability ? [monitoringSuite(report.observability)] : []), ...(report.traces ? [tracesSuite(report.traces)] : [])];
   const all = suites.flatMap((s) => s.cases);
   const lines = [
     `<?xml version="1.0" encoding="UTF-8"?>`,

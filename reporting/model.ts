@@ -10,6 +10,7 @@ import type { LoadResult } from "../load/types";
 import type { SupplyChainScan } from "../supply-chain/scan";
 import type { TransportSecurity } from "../security/transport";
 import type { ObservabilityReport } from "../observability/collect";
+import type { TraceCoverage } from "../observability/traces";
 
 export type { LoadResult, StageKept, ThresholdResult, TimelinePoint } from "../load/types";
 export type { ExperimentResult, FaultResult, ProbeResult } from "../chaos/results";
@@ -19,6 +20,7 @@ export type { IntegrityResult, LostKey, UnknownKey } from "../integrity/results"
 export type { SupplyChainScan } from "../supply-chain/scan";
 export type { TransportSecurity } from "../security/transport";
 export type { ObservabilityReport, ObservedPanel } from "../observability/collect";
+export type { TraceCoverage } from "../observability/traces";
 
 export type Verdict = "ready" | "not-ready" | "error" | "interrupted";
 
@@ -50,6 +52,8 @@ export interface RunReport {
   transport?: TransportSecurity;
   /** What the stack's Prometheus saw over the load and the drain: RED, JetStream, PostgreSQL and the system's own panels. */
   observability?: ObservabilityReport;
+  /** With tracing on: the share of processed records whose trace in Jaeger holds every expected span. */
+  traces?: TraceCoverage;
   /** Pinned tool versions (from toolchain/versions.json) and the engine's version. */
   versions: Record<string, string>;
   /** Each step of the run with its duration, in order. */

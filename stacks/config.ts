@@ -64,6 +64,12 @@ export const SECTIONS = {
     /** Prometheus's memory limit (its 128 MiB tmpfs store counts against it). */
     memoryMiB: { type: "int", min: 256, max: 65_536, default: 384 },
     cpus: { type: "number", min: 0.05, max: 64, default: 0.5 },
+    /** Jaeger beside Prometheus: the services' spans, and the run's trace coverage. */
+    tracing: { type: "bool", default: true },
+    /** One request in this many is sent sampled (1: every one); coverage is judged over the sampled records. */
+    traceSampleEvery: { type: "int", min: 1, max: 1_000_000, default: 1 },
+    /** Jaeger's memory limit (it keeps the traces in memory). */
+    jaegerMemoryMiB: { type: "int", min: 128, max: 65_536, default: 512 },
   },
   gateway: {
     /** 0: a host port the engine picks (ci); a fixed one for dev. */

@@ -33,7 +33,9 @@ const common = { owner, spec, rootImage: baseRootImage().ref, chaosProxy: config
 const v = config.verify;
 const verify = v.enabled ? { profile: v.profile, ...(v.duration !== "" ? { duration: v.duration } : {}), ...(v.rate > 0 ? { rate: v.rate } : {}), experiments: v.experiments, ...(v.seed >= 0 ? { seed: v.seed } : {}), reportDir: v.reportDir } : undefined;
 const ob = config.observability;
-const monitoring = ob.enabled ? { scrapeIntervalSeconds: ob.scrapeIntervalSeconds, memoryMiB: ob.memoryMiB, cpus: ob.cpus } : undefined;
+const monitoring = ob.enabled
+  ? { scrapeIntervalSeconds: ob.scrapeIntervalSeconds, memoryMiB: ob.memoryMiB, cpus: ob.cpus, ...(ob.tracing ? { tracing: { sampleEvery: ob.traceSampleEvery, memoryMiB: ob.jaegerMemoryMiB } } : {}) }
+  : undefined;
 const testbed = config.platform === "kubernetes" ? onLocalCluster() : new Testbed("testbed", { ...common, entryHostPort: config.gateway.hostPort, tls: config.tls.enabled, ...(monitoring ? { observability: monitoring } : {}), ...(verify ? { verify } : {}) });
 
 /** The same description on the cluster `cp3 cluster up` runs, through its admin kubeconfig and its own containerd. */

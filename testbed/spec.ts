@@ -67,7 +67,7 @@ const postgres = z.strictObject({
 });
 
 /** Values wired from the testbed; they follow chaos.proxy through Toxiproxy where a link is proxied. */
-export const WIRED = ["nats.url", "postgres.host", "postgres.port", "postgres.user", "postgres.password", "postgres.dsn", "tls.ca", "alertmanager.url"] as const;
+export const WIRED = ["nats.url", "postgres.host", "postgres.port", "postgres.user", "postgres.password", "postgres.dsn", "tls.ca", "alertmanager.url", "traces.url"] as const;
 /**
  * Wired values that are secrets: they reach a container as a file (readable only by its user), never as a
  * variable, which `docker inspect` and the pod spec would show. The variable, named *_FILE, holds the path.
@@ -226,6 +226,15 @@ const slos = z.strictObject({
   latency: z.strictObject({ thresholdMs: int(1, 600_000).default(250), objective: objective.default(0.99) }).default({ thresholdMs: 250, objective: 0.99 }),
 });
 
+/**
+ * The spans every processed record's trace must hold, each named by the service that sends it (its OpenTelemetry
+ * `service.name`, Jaeger's service) and its name. The run's trace coverage is the share of the sampled, processed
+ * records whose trace has them all. Empty: coverage is not measured.
+ */
+const traces = z.strictObject({
+  spans: z.array(z.strictObject({ service: z.string().min(1).max(80), name: z.string().min(1).max(200) })).max(32).default([]),
+});
+
 export const testbedSpecSchema = z.strictObject({
   /** The system's name, in labels and reports. */
   name: name("system name"),
@@ -247,6 +256,7 @@ export const testbedSpecSchema = z.strictObject({
   slos: slos.default(() => slos.parse({})),
   /** Panels of the system's own metrics, beside the RED, JetStream and PostgreSQL panels every testbed gets. */
   panels: z.array(panel).default([]),
+  traces: traces.default(() => traces.parse({})),
 });
 
 /** A description as written (defaults may be left out). */
@@ -260,3 +270,4 @@ export type WiredValue = z.output<typeof wired>;
 export type OracleSpec = NonNullable<TestbedSpec["oracle"]>;
 export type ProbeSpec = TestbedSpec["probes"][number];
 export type PanelSpecInput = TestbedSpec["panels"][number];
+export type TraceSpanSpec = TestbedSpec["traces"]["spans"][number];

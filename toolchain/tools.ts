@@ -5,7 +5,7 @@ import versionsJson from "./versions.json";
 
 export const versions = versionsJson;
 
-export type ToolId = "pulumi" | "language-nodejs" | "docker-provider" | "kubernetes-provider" | "nats-server" | "natscli" | "loadgen" | "toxiproxy" | "syft";
+export type ToolId = "pulumi" | "language-nodejs" | "docker-provider" | "kubernetes-provider" | "nats-server" | "natscli" | "loadgen" | "toxiproxy" | "jaeger" | "syft";
 
 export interface GoTool {
   id: ToolId;
@@ -135,6 +135,19 @@ export const goTools: GoTool[] = [
     versionArgs: ["--version"],
     minimum: "2.5.0",
     reuseFromPath: true,
+  },
+  {
+    // The testbed's traces: Jaeger all-in-one (v2's OpenTelemetry-collector build), baked into the monitoring image.
+    id: "jaeger",
+    binary: "jaeger",
+    version: v.jaeger.version,
+    moduleDir: path.join(toolchainDir, "jaeger"),
+    goPackage: v.jaeger.package,
+    ldflags: [`-X github.com/jaegertracing/jaeger/internal/version.latestVersion=${v.jaeger.version}`],
+    versionArgs: ["version"],
+    minimum: v.jaeger.version.replace(/^v/, ""),
+    // Only this build: the image must hold the pinned version, whatever else is installed.
+    reuseFromPath: false,
   },
   {
     // The SBOMs of the testbed's images (CycloneDX); run with every network lookup off (supply-chain/sbom.ts).

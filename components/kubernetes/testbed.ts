@@ -14,7 +14,7 @@ import { POSTGRES_PORT } from "../postgres";
 import { RandomSecret } from "../random-secret";
 import { secretPath, TLS_CA_FILE, TLS_DSN_QUERY } from "../secret-files";
 import { testbedServerNames, TlsAuthority } from "../tls-authority";
-import { imageRequestFor, type TestbedOutputs } from "../testbed";
+import { imageRequestFor, NO_TRACES, type TestbedOutputs } from "../testbed";
 import { TOXIPROXY_API_PORT } from "../toxiproxy";
 import { JetStreamJob } from "./jetstream-job";
 import { MigrationJob } from "./migration-job";
@@ -238,8 +238,9 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
         // Without TLS the CA is empty, as on Docker.
         case "tls.ca":
           return tls ? secretPath(secretFileName(w.from)) : "";
-        // No monitoring on Kubernetes yet: a service skips the alert it would send before stopping.
+        // No monitoring on Kubernetes yet: a service skips the alert it would send before stopping, and its spans.
         case "alertmanager.url":
+        case "traces.url":
           return "";
         default: {
           const other = spec.services.find((s) => `service:${s.name}.url` === w.from)!;
@@ -307,7 +308,7 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
       platform: pulumi.output("kubernetes" as const),
       tls: authority ? authority.caCert.apply((caCert) => ({ enabled: true, caCert })) : pulumi.output({ enabled: false, caCert: "" }),
       // Monitoring runs on Docker only so far (issue 14).
-      observability: pulumi.output({ enabled: false, prometheusUrl: "", targets: 0, scrapeIntervalSeconds: 0, dashboard: dashboardSourceOf(spec), alerts: [], sloSkipped: "", alertSinkUrl: "" }),
+      observability: pulumi.output({ enabled: false, prometheusUrl: "", targets: 0, scrapeIntervalSeconds: 0, dashboard: dashboardSourceOf(spec), alerts: [], sloSkipped: "", alertSinkUrl: "", traces: NO_TRACES }),
       namespace: ns,
       system: pulumi.output({ name: spec.name, drive: spec.drive, oracle: spec.oracle ?? null, probes: spec.probes }),
       gatewayUrl: entryService.url.apply((u) => u ?? ""),

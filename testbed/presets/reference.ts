@@ -38,6 +38,8 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
     CONTAINER_POSTGRES__PASSWORD_FILE: { from: "postgres.password" as const },
     // Where a flow sends its alert before stopping on a fatal error (empty without monitoring).
     CONTAINER_ALERTS__URL: { from: "alertmanager.url" as const },
+    // Where the flows send their spans (OTLP over HTTP; empty without tracing).
+    CONTAINER_TRACES__URL: { from: "traces.url" as const },
     // With TLS both clients verify the servers' certificate (and name) against the stack's CA.
     ...(c.tls.enabled ? { CONTAINER_NATS__CA_FILE: { from: "tls.ca" as const }, CONTAINER_POSTGRES__CA_FILE: { from: "tls.ca" as const } } : {}),
   };
@@ -139,5 +141,18 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
       { consumerLag: { stream: j.stream, consumer: j.consumer, max: 1000 } },
       { clientErrorRate: { windowSeconds: 10, max: 0.05 } },
     ],
+    // A record's path, hop by hop (workload/core/tracing.ts): the request and its group commit, the publish,
+    // then the worker's delivery, work, commit and ack.
+    traces: {
+      spans: [
+        { service: "gateway", name: "POST /v1/records" },
+        { service: "gateway", name: "records.accept" },
+        { service: "gateway", name: "records.publish" },
+        { service: "worker", name: "records.receive" },
+        { service: "worker", name: "records.process" },
+        { service: "worker", name: "records.commit" },
+        { service: "worker", name: "records.ack" },
+      ],
+    },
   };
 }

@@ -330,6 +330,9 @@ describe("the project's Go modules and npm packages", () => {
       "github.com/sourcegraph/appdash-data v0.0.0-20151005221446-73f23eafcf67",
       // syft's xz reader: its LICENSE puts every file "into the public domain" (a modified XZ Embedded).
       "github.com/xi2/xz v0.0.0-20171230120015-48954b6210f8",
+      // Jaeger's: its README's title line says "(c) Blake Mizerany and Keith Rarick -- MIT LICENCE"; only
+      // go-hostpool's tests import it (`go mod why`), so no built binary links it.
+      "github.com/bmizerany/assert v0.0.0-20160611221934-b7ed37b82869",
       // The workload itself: part of this project, with no license field of its own.
       "cp3-workload 0.1.0",
     ]);

@@ -15,7 +15,7 @@ export const VOLUME = "docker:index/volume:Volume";
 export function fakeToolchain(): string {
   // The program copies binaries from the toolchain into build contexts; any files will do here.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cp3-unit-bin-"));
-  for (const name of ["nats-server", "nats", "toxiproxy-server", "node-image"]) fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n# ${name}\n`, { mode: 0o755 });
+  for (const name of ["nats-server", "nats", "toxiproxy-server", "node-image", "jaeger"]) fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n# ${name}\n`, { mode: 0o755 });
   return dir;
 }
 

@@ -1,6 +1,7 @@
 // The ci program with cp3:observability on (Pulumi mocks): Prometheus and the two exporters as children of one
 // Observability component, scraping every service the description gives metrics, NATS and PostgreSQL; the
-// PostgreSQL exporter connects directly and verifies the server under TLS; the outputs name Prometheus.
+// PostgreSQL exporter connects directly and verifies the server under TLS; Jaeger takes the flows' spans; the
+// outputs name Prometheus and Jaeger.
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { valueOf, type MockRegistry } from "./mock-registry";
@@ -10,7 +11,7 @@ describe("the ci program with observability on", () => {
   let registry: MockRegistry;
   let outputs: Record<string, unknown>;
   beforeAll(async () => {
-    const loaded = await loadProgram("ci-obs", { ...ciConfig, "cp3:tls": JSON.stringify({ enabled: true }), "cp3:observability": JSON.stringify({ enabled: true, scrapeIntervalSeconds: 3 }) });
+    const loaded = await loadProgram("ci-obs", { ...ciConfig, "cp3:tls": JSON.stringify({ enabled: true }), "cp3:observability": JSON.stringify({ enabled: true, scrapeIntervalSeconds: 3, traceSampleEvery: 4 }) });
     registry = loaded.registry;
     outputs = { observability: await valueOf(loaded.program.observability), images: await valueOf(loaded.program.images) };
   }, 60_000);
@@ -19,6 +20,7 @@ describe("the ci program with observability on", () => {
     expect(registry.byType("cp3:observability:Observability").map((r) => r.name)).toEqual(["observability"]);
     expect(registry.byType("cp3:observability:Prometheus").map((r) => r.name)).toEqual(["prometheus"]);
     expect(registry.byType("cp3:observability:Alertmanager").map((r) => r.name)).toEqual(["alertmanager"]);
+    expect(registry.byType("cp3:observability:Jaeger").map((r) => r.name)).toEqual(["jaeger"]);
     expect(registry.byType("cp3:services:Service").map((r) => r.name).sort()).toEqual(["gateway", "nats-exporter", "postgres-exporter", "worker"]);
     expect(registry.byType(IMAGE).map((r) => r.name)).toContain("monitoring-image");
     const prometheus = registry.one(CONTAINER, "prometheus-server");
@@ -60,6 +62,17 @@ describe("the ci program with observability on", () => {
     expect(envValue(registry.one(CONTAINER, "nats-exporter-0"), "NATS_MONITOR_URLS")).toBe("http://nats-0:8222");
   });
 
+  it("runs Jaeger on the data network with only its query API published, and the flows send their spans there", () => {
+    const jaeger = registry.one(CONTAINER, "jaeger");
+    expect(jaeger.inputs).toMatchObject({ name: "cp3-ci-obs-jaeger", user: "10008:10008", readOnly: true, memory: 512, ports: [{ internal: 16686, ip: "127.0.0.1" }] });
+    expect(jaeger.inputs.networksAdvanced).toEqual([{ name: "cp3-ci-obs-edge" }, { name: "cp3-ci-obs-data", aliases: ["jaeger"] }]);
+    const config = parse(envValue(jaeger, "JAEGER_CONFIG")!) as { service: { pipelines: unknown }; receivers: unknown; extensions: { jaeger_storage: unknown } };
+    expect(config.service.pipelines).toEqual({ traces: { receivers: ["otlp"], processors: ["batch"], exporters: ["jaeger_storage_exporter"] } });
+    expect(config.receivers).toEqual({ otlp: { protocols: { http: { endpoint: "0.0.0.0:4318" } } } });
+    expect(config.extensions.jaeger_storage).toEqual({ backends: { memstore: { memory: { max_traces: 200_000 } } } });
+    for (const flow of ["gateway-0", "worker-0", "worker-1"]) expect(envValue(registry.one(CONTAINER, flow), "CONTAINER_TRACES__URL"), flow).toBe("http://jaeger:4318");
+  });
+
   it("outputs Prometheus's URL, its target count and the dashboard's source", () => {
     const o = outputs.observability as { enabled: boolean; prometheusUrl: string; targets: number; scrapeIntervalSeconds: number; dashboard: { services: { name: string }[]; stream: unknown; panels: unknown[] } };
     expect(o).toMatchObject({ enabled: true, targets: 5, scrapeIntervalSeconds: 3 });
@@ -69,5 +82,9 @@ describe("the ci program with observability on", () => {
     expect(o.dashboard.stream).toEqual({ name: "RECORDS", consumer: "workers" });
     expect(o.dashboard.panels).toHaveLength(3);
     expect((outputs.images as { monitoring?: string }).monitoring).toMatch(/^cp3\/monitoring:/);
+    const traces = (o as unknown as { traces: { enabled: boolean; queryUrl: string; sampleEvery: number; spans: { service: string; name: string }[] } }).traces;
+    expect(traces).toMatchObject({ enabled: true, sampleEvery: 4 });
+    expect(traces.queryUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(traces.spans.map((s) => `${s.service}: ${s.name}`)).toEqual(["gateway: POST /v1/records", "gateway: records.accept", "gateway: records.publish", "worker: records.receive", "worker: records.process", "worker: records.commit", "worker: records.ack"]);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { fullJitterDelay } from "../../workload/core/backoff.ts";
 import { mask, MASK } from "../../workload/core/log.ts";
 import { commonSchema, envName, readSettings, SettingsError } from "../../workload/core/settings.ts";
-import { nextTraceparent, parseTraceparent } from "../../workload/core/trace.ts";
+import { createTracing, parseTraceparent, traceparentOf } from "../../workload/core/tracing.ts";
 import { parseMessage, syntheticWork } from "../../workload/flows/worker/process.ts";
 
 const env = {
@@ -74,13 +74,17 @@ describe("masking", () => {
 });
 
 describe("trace context", () => {
-  it("continues a valid traceparent with a new span and starts a trace otherwise", () => {
+  it("continues a valid traceparent with a new span, keeps the caller's sampling, and starts a trace otherwise", async () => {
+    const tracing = createTracing({ url: "", service: "gateway", instance: "gateway" });
     const incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    const next = nextTraceparent(incoming);
+    const next = traceparentOf(tracing.start("POST /v1/records", incoming));
     expect(next).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
     expect(next).not.toBe(incoming);
+    const unsampled = traceparentOf(tracing.start("records.receive", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"));
+    expect(unsampled).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-00$/);
     expect(parseTraceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01")).toBeUndefined();
-    expect(nextTraceparent("garbage")).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(traceparentOf(tracing.start("POST /v1/records", "garbage"))).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    await tracing.shutdown();
   });
 });
 

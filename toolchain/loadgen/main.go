@@ -219,12 +219,15 @@ func newTargeter(p *Plan, sent *atomic.Uint64) vegeta.Targeter {
 		key := keyHead + strconv.FormatUint(n, 10)
 		t.Method = p.Method
 		t.URL = p.URL.render(key, n)
-		h := make(http.Header, len(p.Header)+1)
+		h := make(http.Header, len(p.Header)+2)
 		for k, v := range p.Header {
 			h[k] = v // vegeta copies the values into the request (Target.Request)
 		}
 		if p.IdemHeader != "" {
 			h[p.IdemHeader] = []string{key}
+		}
+		if p.TraceEvery > 0 {
+			h["Traceparent"] = []string{traceparent(p.KeyPrefix, n, p.TraceEvery)}
 		}
 		t.Header = h
 		if p.Body != nil {

@@ -22,6 +22,7 @@ const (
 	minTimeout       = 1.0        // seconds
 	maxTimeout       = 600.0      // seconds
 	maxKeyPrefixSize = 128
+	maxTraceSampleEvery = 1_000_000
 )
 
 var allowedMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
@@ -39,6 +40,9 @@ type planFile struct {
 	StartRate      *float64           `json:"startRate"`
 	Stages         *[]json.RawMessage `json:"stages"`
 	TimeoutSeconds *float64           `json:"timeoutSeconds"`
+	// Every request gets a W3C traceparent whose trace id the driver can compute (traceparent.go); one in
+	// traceSampleEvery is marked sampled. Absent: no traceparent is sent.
+	TraceSampleEvery *float64 `json:"traceSampleEvery"`
 }
 
 type requestFile struct {
@@ -72,6 +76,7 @@ type Plan struct {
 	Stages      []Stage
 	Timeout     float64 // seconds
 	TotalSecond float64
+	TraceEvery  uint64 // 0: no traceparent
 }
 
 // planError is a bad plan: exit 2 with this one line.
@@ -244,6 +249,14 @@ func validate(f *planFile) (*Plan, error) {
 		return nil, bad("keyPrefix", "got %q, want 1..%d characters of A-Z a-z 0-9 . _ ~ : -", *f.KeyPrefix, maxKeyPrefixSize)
 	}
 	p.KeyPrefix = *f.KeyPrefix
+
+	if f.TraceSampleEvery != nil {
+		n := *f.TraceSampleEvery
+		if !finite(n) || n != math.Trunc(n) || n < 1 || n > maxTraceSampleEvery {
+			return nil, bad("traceSampleEvery", "got %v, want an integer from 1 (every request sampled) to %d", n, maxTraceSampleEvery)
+		}
+		p.TraceEvery = uint64(n)
+	}
 
 	// rates and stages
 	if f.StartRate == nil {

@@ -123,3 +123,36 @@ func BenchmarkURLRender(b *testing.B) {
 		})
 	}
 }
+
+func TestTraceparentPerRequest(t *testing.T) {
+	plan := strings.Replace(planWithPath(`"/v1/records"`), `"timeoutSeconds":2}`, `"timeoutSeconds":2,"traceSampleEvery":2}`, 1)
+	p, err := parsePlan([]byte(plan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent atomic.Uint64
+	tr := newTargeter(p, &sent)
+	// sha256("run:42") starts 33fa04c64347fabf; lib/trace-ids.ts's unit test holds the same values.
+	for n, want := range []string{
+		"00-33fa04c64347fabf0000000000000000-0000000000000001-01",
+		"00-33fa04c64347fabf0000000000000001-0000000000000002-00",
+		"00-33fa04c64347fabf0000000000000002-0000000000000003-01",
+	} {
+		var tg vegeta.Target
+		if err := tr(&tg); err != nil {
+			t.Fatal(err)
+		}
+		if got := tg.Header.Get("Traceparent"); got != want {
+			t.Errorf("request %d: traceparent %q, want %q", n, got, want)
+		}
+	}
+	for _, bad := range []string{`0`, `1.5`, `"1"`, `1000001`} {
+		_, err := parsePlan([]byte(strings.Replace(planWithPath(`"/v1/records"`), `"timeoutSeconds":2}`, `"timeoutSeconds":2,"traceSampleEvery":`+bad+`}`, 1)))
+		if err == nil || !strings.Contains(err.Error(), "traceSampleEvery") {
+			t.Errorf("traceSampleEvery %s: got %v, want an error naming the field", bad, err)
+		}
+	}
+	if p, _ := parsePlan([]byte(planWithPath(`"/v1/records"`))); p.TraceEvery != 0 {
+		t.Errorf("without traceSampleEvery: TraceEvery %d, want 0 (no traceparent)", p.TraceEvery)
+	}
+}

@@ -23,14 +23,14 @@ const schema = {
   },
 } as const;
 
-const { s, log, metrics } = startFlow(schema);
+const { s, log, metrics, tracing } = startFlow(schema);
 const db = createDb({ ...s.postgres, applicationName: s.flow.instance }, log, metrics);
 const streamConfig = JSON.parse(s.nats.streamConfig) as Record<string, unknown>;
 const backoff = { baseMs: 200, capMs: 5000 };
 
 let nats: NatsHandle | undefined;
 let backlog = 0;
-const relay = startRelay({ db, log, metrics, nats: () => nats, subject: s.nats.subject, streamConfig, batch: s.gateway.relayBatch, intervalMs: s.gateway.relayIntervalMs, reconcileAfterSeconds: s.gateway.reconcileAfterSeconds, backoff });
+const relay = startRelay({ db, log, metrics, nats: () => nats, subject: s.nats.subject, streamConfig, batch: s.gateway.relayBatch, intervalMs: s.gateway.relayIntervalMs, reconcileAfterSeconds: s.gateway.reconcileAfterSeconds, backoff, tracing });
 
 // Records are accepted while NATS is away: connect in the background, retrying with jitter.
 (async () => {
@@ -63,10 +63,11 @@ const server = {
     await relay.stop();
     await nats?.nc.drain();
     await db.end();
+    await tracing.shutdown();
   },
 };
 const app = createServer(server);
 registerErrorHandler(app, log);
 const accept = createAcceptor(db, { maxInFlight: s.gateway.acceptInFlight, maxBatch: s.gateway.acceptBatch }, (stored) => relay.handOver(stored));
-registerRecords(app, { db, accept, log, metrics, backlog: () => backlog, maxBacklog: s.gateway.maxBacklog });
+registerRecords(app, { db, accept, log, metrics, tracing, backlog: () => backlog, maxBacklog: s.gateway.maxBacklog });
 await serve(app, server);

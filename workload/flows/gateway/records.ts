@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import { isUnavailable, type Db } from "../../core/db.ts";
 import type { Metrics } from "../../core/metrics.ts";
-import { nextTraceparent } from "../../core/trace.ts";
+import { endSpan, SpanKind, traceparentOf, type Tracing } from "../../core/tracing.ts";
 import type { Accepted, Submission } from "./accept.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -56,6 +56,7 @@ export interface RecordsDeps {
   accept: (s: Submission) => Promise<Accepted>;
   log: Logger;
   metrics: Metrics;
+  tracing: Tracing;
   /** Work waiting in the stream, as last measured, and the bound above which the gateway pushes back. */
   backlog: () => number;
   maxBacklog: number;
@@ -76,14 +77,24 @@ export function registerRecords(app: FastifyInstance, d: RecordsDeps): void {
         return reply.code(429).header("retry-after", "1").send({ error: `backlog ${d.backlog()} is above ${d.maxBacklog}; retry later` });
       }
       const key = req.headers["idempotency-key"];
-      const traceparent = nextTraceparent(req.headers.traceparent);
+      // The request's span, and under it the wait for the group commit; the stored record (and so the publish,
+      // whenever it happens) carries the commit's span as its parent.
+      const request = d.tracing.start("POST /v1/records", req.headers.traceparent, SpanKind.SERVER);
+      const traceparent = traceparentOf(request);
+      const commit = d.tracing.start("records.accept", traceparent);
       let result: Accepted;
       try {
-        result = await d.accept({ key, payload: req.body.payload, traceparent });
+        result = await d.accept({ key, payload: req.body.payload, traceparent: traceparentOf(commit) });
+        endSpan(commit);
       } catch (err) {
+        endSpan(commit, err);
+        endSpan(request, err);
         if (isUnavailable(err)) return unavailable(reply);
         throw err;
       }
+      request.setAttribute("cp3.record.id", result.id);
+      if (!result.created) request.setAttribute("cp3.record.replay", true);
+      endSpan(request);
       if (result.created) d.metrics.recordsAccepted.inc();
       // Per record, so debug: at info, a line per request costs the gateway a write and the engine's log
       // driver a line to store, more than the rest of the request at a few thousand per second.

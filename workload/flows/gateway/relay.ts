@@ -11,6 +11,7 @@ import type { Db } from "../../core/db.ts";
 import { createReplies, jsPublish, type Replies } from "../../core/replies.ts";
 import type { Metrics } from "../../core/metrics.ts";
 import { ensureStream, type NatsHandle } from "../../core/nats.ts";
+import { endSpan, SpanKind, traceparentOf, type Tracing } from "../../core/tracing.ts";
 
 /** A record just stored: its id, its payload as JSON text, its traceparent. */
 export interface Stored {
@@ -33,6 +34,7 @@ export interface RelayOptions {
   intervalMs: number;
   reconcileAfterSeconds: number;
   backoff: Backoff;
+  tracing: Tracing;
 }
 
 export function startRelay(o: RelayOptions) {
@@ -62,11 +64,15 @@ export function startRelay(o: RelayOptions) {
     const answers = repliesFor(h);
     await Promise.all(
       records.map(async (r) => {
+        // Each attempt is a span of the record's trace; the message carries it to the worker.
+        const span = o.tracing.start("records.publish", r.traceparent, SpanKind.PRODUCER);
         try {
           // The payload travels with the message, so the worker needs no read.
-          await jsPublish(answers, o.subject, `{"id":"${r.id}","payload":${r.payload}}`, r.id, r.traceparent);
+          await jsPublish(answers, o.subject, `{"id":"${r.id}","payload":${r.payload}}`, r.id, traceparentOf(span));
           published.add(r.id);
+          endSpan(span);
         } catch (err) {
+          endSpan(span, err);
           failure ??= err;
         }
       }),

@@ -27,7 +27,7 @@ const schema = {
   },
 } as const;
 
-const { s, log, metrics } = startFlow(schema);
+const { s, log, metrics, tracing } = startFlow(schema);
 if (s.worker.testOnlyAckBeforeCommit) log.warn("TEST ONLY: messages are acked before their result is committed; a crash loses records");
 if (s.worker.testOnlyFatalAfterSeconds > 0) {
   log.warn(`TEST ONLY: the configuration turns fatal in ${s.worker.testOnlyFatalAfterSeconds} s`);
@@ -46,6 +46,7 @@ const deps: ProcessDeps = {
   db,
   log,
   metrics,
+  tracing,
   worker: s.flow.instance,
   work: s.worker,
   backoff,
@@ -106,6 +107,7 @@ const server = {
     await done;
     await nats.nc.drain();
     await db.end();
+    await tracing.shutdown();
   },
 };
 await serve(createServer(server), server);

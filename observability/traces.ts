@@ -1,0 +1,129 @@
+// Trace coverage: the share of the run's processed records whose trace in Jaeger holds every span the system
+// description expects. Each record's trace id is known from its key (lib/trace-ids.ts), so the run asks Jaeger for
+// exactly those traces, after the drain, when the last spans have had time to arrive.
+import type { TraceSpanSpec } from "../testbed/spec";
+import type { JaegerClient, TraceSpan } from "../lib/jaeger-api";
+import { requestNumberOf, sampledRequest, traceIdOf } from "../lib/trace-ids";
+
+/** Below this share of complete traces the verdict fails (the issue's bound; the goal is 100 %). */
+export const MIN_TRACE_COVERAGE = 0.99;
+/** Traces looked up at most; beyond, records spread evenly over the run are. */
+export const MAX_TRACE_LOOKUPS = 5000;
+const LOOKUP_CONCURRENCY = 8;
+/** An incomplete trace is asked for again once, this long after: the last spans may still be on their way. */
+export const RECHECK_AFTER_MS = 5000;
+const LISTED_INCOMPLETE = 20;
+
+export interface IncompleteTrace {
+  key: string;
+  traceId: string;
+  /** `service: span` of each expected span the trace lacks. */
+  missing: string[];
+}
+
+export interface TraceCoverage {
+  /** Jaeger's UI and query API (a trace: <queryUrl>/trace/<id>). */
+  queryUrl: string;
+  expected: TraceSpanSpec[];
+  sampleEvery: number;
+  /** Processed records of the load whose requests were sent sampled. */
+  sampled: number;
+  /** Of those, how many traces were looked up (all of them, up to MAX_TRACE_LOOKUPS). */
+  checked: number;
+  complete: number;
+  /** complete / checked; undefined when nothing was checked. */
+  coverage?: number;
+  /** How often each expected span was missing, by `service: span`. */
+  missingBySpan: Record<string, number>;
+  /** The first incomplete traces. */
+  incomplete: IncompleteTrace[];
+  /** Spans marked failed in the complete traces (a retried publish, a nak'd delivery): not a gap, but worth seeing. */
+  failedSpans: number;
+  /** Why coverage was not measured, or could not be. */
+  skipped?: string;
+  error?: string;
+}
+
+const label = (s: TraceSpanSpec) => `${s.service}: ${s.name}`;
+
+/** The expected spans a trace lacks. */
+export function missingSpans(expected: readonly TraceSpanSpec[], spans: readonly TraceSpan[]): string[] {
+  const have = new Set(spans.map((s) => `${s.service}: ${s.name}`));
+  return expected.map(label).filter((l) => !have.has(l));
+}
+
+/** Evenly spread picks of at most `max` items, first and last included. */
+export function spread<T>(items: readonly T[], max: number): T[] {
+  if (items.length <= max) return [...items];
+  return Array.from({ length: max }, (_, i) => items[Math.round((i * (items.length - 1)) / (max - 1))]!);
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+export interface CoverageInput {
+  client: JaegerClient;
+  expected: readonly TraceSpanSpec[];
+  sampleEvery: number;
+  /** The load's key prefix: keys are `<keyPrefix>-<n>`. */
+  keyPrefix: string;
+  /** Load keys acknowledged and processed (acknowledged, not lost). */
+  processedKeys: readonly string[];
+  sleep: (ms: number) => Promise<void>;
+}
+
+export async function measureTraceCoverage(i: CoverageInput): Promise<TraceCoverage> {
+  const base = { queryUrl: i.client.baseUrl, expected: [...i.expected], sampleEvery: i.sampleEvery, sampled: 0, checked: 0, complete: 0, missingBySpan: {}, incomplete: [], failedSpans: 0 };
+  if (i.expected.length === 0) return { ...base, skipped: "the system description names no spans (traces.spans)" };
+  const sampled = i.processedKeys.flatMap((key) => {
+    const n = requestNumberOf(i.keyPrefix, key);
+    return n !== undefined && sampledRequest(n, i.sampleEvery) ? [{ key, traceId: traceIdOf(i.keyPrefix, n), n }] : [];
+  });
+  sampled.sort((a, b) => a.n - b.n);
+  const picked = spread(sampled, MAX_TRACE_LOOKUPS);
+  try {
+    const look = (r: (typeof picked)[number]) => i.client.trace(r.traceId).then((spans) => ({ ...r, spans, missing: missingSpans(i.expected, spans) }));
+    let results = await mapLimited(picked, LOOKUP_CONCURRENCY, look);
+    if (results.some((r) => r.missing.length > 0)) {
+      await i.sleep(RECHECK_AFTER_MS);
+      const again = new Map((await mapLimited(results.filter((r) => r.missing.length > 0), LOOKUP_CONCURRENCY, look)).map((r) => [r.key, r]));
+      results = results.map((r) => again.get(r.key) ?? r);
+    }
+    const incomplete = results.filter((r) => r.missing.length > 0);
+    const missingBySpan: Record<string, number> = {};
+    for (const r of incomplete) for (const m of r.missing) missingBySpan[m] = (missingBySpan[m] ?? 0) + 1;
+    const complete = results.length - incomplete.length;
+    return {
+      ...base,
+      sampled: sampled.length,
+      checked: results.length,
+      complete,
+      ...(results.length > 0 ? { coverage: complete / results.length } : {}),
+      missingBySpan,
+      incomplete: incomplete.slice(0, LISTED_INCOMPLETE).map((r) => ({ key: r.key, traceId: r.traceId, missing: r.missing })),
+      failedSpans: results.filter((r) => r.missing.length === 0).reduce((n, r) => n + r.spans.filter((s) => s.error).length, 0),
+    };
+  } catch (err) {
+    return { ...base, sampled: sampled.length, error: `Jaeger could not be read: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/** The verdict's reasons: coverage below the bound, or not measurable although tracing is on. */
+export function coverageReasons(c: TraceCoverage | undefined): string[] {
+  if (!c || c.skipped) return [];
+  if (c.error) return [`trace coverage not measured: ${c.error}`];
+  if (c.coverage === undefined) return c.sampled === 0 ? [] : ["trace coverage not measured: no trace was looked up"];
+  if (c.coverage >= MIN_TRACE_COVERAGE) return [];
+  const gaps = Object.entries(c.missingBySpan).map(([span, n]) => `${span} missing in ${n}`).join(", ");
+  return [`trace coverage ${(c.coverage * 100).toFixed(2)} % (${c.complete} of ${c.checked} traces complete) is below ${MIN_TRACE_COVERAGE * 100} %: ${gaps}`];
+}

@@ -1,0 +1,80 @@
+// OpenTelemetry spans for each hop of a record, exported over OTLP (HTTP, protobuf) to the testbed's Jaeger.
+// The context travels as a W3C traceparent string, the form it already has in the HTTP header, the NATS header
+// and the stored row, so no context manager is needed: each span is started from the traceparent of its parent
+// and hands on its own. Without an OTLP endpoint the spans are still made (ids and traceparents as before) and
+// nothing is exported.
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Span, type SpanContext, type Tracer } from "@opentelemetry/api";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TracerProvider } from "@opentelemetry/sdk-trace";
+
+export { SpanKind };
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+export function parseTraceparent(value: string | undefined): { traceId: string; parentId: string; flags: string } | undefined {
+  const m = value ? TRACEPARENT.exec(value.trim().toLowerCase()) : null;
+  if (!m || /^0+$/.test(m[1]!) || /^0+$/.test(m[2]!)) return undefined;
+  return { traceId: m[1]!, parentId: m[2]!, flags: m[3]! };
+}
+
+export interface Tracing {
+  /** Starts a span under the traceparent given (a new trace when it is absent or invalid). */
+  start(name: string, parent: string | null | undefined, kind?: SpanKind): Span;
+  /** Flushes what is buffered and stops exporting (on a graceful stop). */
+  shutdown(): Promise<void>;
+}
+
+/** The traceparent that makes `span` the parent of the next hop. */
+export function traceparentOf(span: Span): string {
+  const c = span.spanContext();
+  return `00-${c.traceId}-${c.spanId}-${(c.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? "01" : "00"}`;
+}
+
+/** Ends a span, marked failed with the error's message when there is one. */
+export function endSpan(span: Span, err?: unknown): void {
+  if (err !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: String((err as Error)?.message ?? err) });
+  span.end();
+}
+
+function remoteContext(traceparent: string | null | undefined) {
+  const p = parseTraceparent(traceparent ?? undefined);
+  if (!p) return ROOT_CONTEXT;
+  const sc: SpanContext = { traceId: p.traceId, spanId: p.parentId, traceFlags: parseInt(p.flags, 16) & TraceFlags.SAMPLED, isRemote: true };
+  return trace.setSpanContext(ROOT_CONTEXT, sc);
+}
+
+export interface TracingOptions {
+  /** OTLP/HTTP base URL (http://jaeger:4318); empty exports nothing. */
+  url: string;
+  service: string;
+  instance: string;
+}
+
+export function createTracing(o: TracingOptions): Tracing {
+  // The caller's sampled flag decides (the load generator samples at the edge, so the run knows which records
+  // to look for); a record that comes without one is sampled.
+  const spanProcessors = o.url
+    ? [
+        new BatchSpanProcessor({
+          exporter: new OTLPTraceExporter({ url: `${o.url.replace(/\/$/, "")}/v1/traces`, timeoutMillis: 5000 }),
+          // Short and large: a process killed with SIGKILL loses what it buffered, so the buffer holds little
+          // time; and at a few thousand records a second, each with three or four spans here, the default queue
+          // of 2,048 would drop spans between two exports.
+          scheduledDelayMillis: 200,
+          maxQueueSize: 65_536,
+          maxExportBatchSize: 4096,
+        }),
+      ]
+    : [];
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ "service.name": o.service, "service.instance.id": o.instance }),
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+    spanProcessors,
+  });
+  const tracer: Tracer = provider.getTracer("cp3-workload");
+  return {
+    start: (name, parent, kind = SpanKind.INTERNAL) => tracer.startSpan(name, { kind }, remoteContext(parent)),
+    shutdown: () => provider.shutdown(),
+  };
+}
