@@ -20,10 +20,11 @@ export { Testbed, type TestbedArgs, type TestbedOutputs, type SystemOutputs } fr
 export type { HostBuildOffer } from "./components/local-image";
 export { Service, type ServiceArgs, type ContainerCheck } from "./components/service";
 export { ownershipLabels, type Ownership } from "./components/labels";
-export { type TestbedObservability } from "./components/testbed";
+export { type TestbedObservability, type TestbedTracing, type TracesOutputs } from "./components/testbed";
 export { Observability, type ObservabilityArgs, type DashboardSource } from "./components/observability";
 export { Prometheus, type PrometheusArgs, type ScrapeJob } from "./components/prometheus";
 export { Alertmanager, type AlertmanagerArgs } from "./components/alertmanager";
+export { Jaeger, type JaegerArgs } from "./components/jaeger";
 export { alertRules, burnWindows, type GeneratedRules } from "./components/alert-rules";
 
 // The system description: its types and schema, the checks, files, and the reference workload.

@@ -6,7 +6,8 @@
 // through Toxiproxy, `chaos.proxy: true`), then again from that knee up with the flows connected directly, and
 // with TLS inside the testbed (`tls.enabled: true`, the flows verifying NATS and PostgreSQL), all rates, and last
 // with the monitoring on (`observability.enabled: true`: Prometheus scraping every 5 s, the exporters), all rates,
-// with the memory the monitoring's containers hold at the end.
+// first without tracing, then with it (Jaeger, every request traced), with the memory the monitoring's containers
+// hold at the end.
 // The load comes from loadgen (the default engine) on the host, to the gateway's port published on 127.0.0.1.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -54,6 +55,8 @@ export interface Sweep {
   tls: boolean;
   /** Whether Prometheus and the exporters ran beside them. */
   observability: boolean;
+  /** Whether the flows sent every request's spans to Jaeger (the requests carrying a sampled traceparent). */
+  tracing: boolean;
   steps: StepResult[];
   bestRate: number;
   acceptToProcessedMs: { p50: number; p95: number } | undefined;
@@ -73,9 +76,11 @@ export interface BenchWorkloadFigures {
   direct: Sweep | undefined;
   /** The same stack with `tls.enabled: true` (through Toxiproxy, as the first sweep), every rate. */
   tls: Sweep;
-  /** The same stack with `observability.enabled: true` (through Toxiproxy, TLS off, as the first sweep), every rate. */
+  /** The same stack with `observability.enabled: true`, tracing off (through Toxiproxy, TLS off, as the first sweep), every rate. */
   observability: Sweep;
-  /** RSS of each monitoring container (Prometheus, the exporters) at the end of that sweep, in bytes. */
+  /** The same with tracing on, every request sampled, every rate. */
+  tracing: Sweep;
+  /** RSS of each monitoring container (Prometheus, the exporters, Jaeger) at the end of the last sweep, in bytes. */
   monitoringRssBytes: Record<string, number>;
   natsAsyncPublishMsgsPerSec: number;
   natsSyncPublishMsgsPerSec: number;
@@ -153,10 +158,10 @@ interface Target {
 }
 
 /** One rate for `seconds`, constant, through loadgen; figures from its ledger, as a run computes them. */
-async function loadStep(engine: Loadgen, t: Target, rate: number, seconds: number, prefix: string): Promise<StepResult> {
+async function loadStep(engine: Loadgen, t: Target, rate: number, seconds: number, prefix: string, traced = false): Promise<StepResult> {
   const dir = workDir("bench");
   const ledger = path.join(dir, `ledger-${prefix}.jsonl`);
-  const plan = { ...planFor({ profile: "load", rate, durationSeconds: seconds, baseUrl: t.baseUrl, keyPrefix: prefix }), slo: BENCH_SLO };
+  const plan = { ...planFor({ profile: "load", rate, durationSeconds: seconds, baseUrl: t.baseUrl, keyPrefix: prefix }), slo: BENCH_SLO, ...(traced ? { traceSampleEvery: 1 } : {}) };
   const started = Date.now();
   const { result: run, cpu } = await during(t.stack, [], seconds, () =>
     engine.run({ plan, scenario: "load", planFile: path.join(dir, `plan-${prefix}.json`), summaryFile: path.join(dir, `summary-${prefix}.json`), ledgerFile: ledger, logName: `bench-loadgen-${prefix}`, env: ENGINE_ENV }),
@@ -201,10 +206,10 @@ async function engineCost(engine: Loadgen, rate: number, seconds: number): Promi
 }
 
 /** Steps up through `rates`, stopping at the first over the SLO; then the accept-to-processed latency at the best. */
-async function sweep(engine: Loadgen, t: Target, rates: number[], stepSeconds: number, label: string, how: { proxy: boolean; tls: boolean; observability: boolean }): Promise<Sweep> {
+async function sweep(engine: Loadgen, t: Target, rates: number[], stepSeconds: number, label: string, how: Pick<Sweep, "proxy" | "tls" | "observability" | "tracing">): Promise<Sweep> {
   const steps: StepResult[] = [];
   for (const rate of rates) {
-    const step = await loadStep(engine, t, rate, stepSeconds, `${label}${rate}`);
+    const step = await loadStep(engine, t, rate, stepSeconds, `${label}${rate}`, how.tracing);
     steps.push(step);
     say(`bench: ${rate}/s -> ${step.achievedRps.toFixed(0)}/s achieved, p95 ${step.p95Ms.toFixed(1)} ms, failed ${(step.failedRate * 100).toFixed(2)} %, start lag p99 ${step.lagP99Ms} ms: ${step.passed ? "within the SLO" : "over the SLO"}`);
     if (step.cpu) say(`bench:   ${formatSplit(step.cpu)}`);
@@ -236,7 +241,7 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
     await stack.setConfig("cp3:postgres", { value: JSON.stringify({ storageMiB: 2048, memoryMiB: 2304 }) });
     // The first sweeps without TLS and without monitoring (the ci template turns both on); later sweeps turn each on.
     await stack.setConfig("cp3:tls", { value: JSON.stringify({ enabled: false }) });
-    await stack.setConfig("cp3:observability", { value: JSON.stringify({ enabled: false }) });
+    await stack.setConfig("cp3:observability", { value: JSON.stringify({ enabled: false, tracing: false }) });
     let o = (await upStack(stack)).outputs as unknown as Outputs;
     const nats = o.containers.nats[0]!;
     const pg = o.containers.postgres;
@@ -259,12 +264,12 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
     await waitDrained(pg, 120_000);
 
     say("bench: flows through Toxiproxy (chaos.proxy: true, as ci runs)");
-    const proxied = await sweep(engine, t, options.rates, options.stepSeconds, "p", { proxy: true, tls: false, observability: false });
+    const proxied = await sweep(engine, t, options.rates, options.stepSeconds, "p", { proxy: true, tls: false, observability: false, tracing: false });
 
     // The same stack with other settings, warmed up again and swept: the settings given are set, the stack
     // updated (what they touch is replaced), and the sweep runs at `rates`.
     let run = 1;
-    const resweep = async (what: string, settings: Record<string, unknown>, rates: number[], how: Pick<Sweep, "proxy" | "tls" | "observability">) => {
+    const resweep = async (what: string, settings: Record<string, unknown>, rates: number[], how: Pick<Sweep, "proxy" | "tls" | "observability" | "tracing">) => {
       say(`bench: ${what}`);
       for (const [key, value] of Object.entries(settings)) await stack.setConfig(`cp3:${key}`, { value: JSON.stringify(value) });
       o = (await upStack(stack)).outputs as unknown as Outputs;
@@ -277,12 +282,14 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
     // The flows connected straight to NATS and PostgreSQL (they are replaced; the data stays), from the knee found
     // above up: what the proxy costs.
     const from = options.rates.filter((r) => r >= proxied.bestRate && r > 0);
-    const direct = from.length > 0 ? await resweep("direct: flows connected directly (chaos.proxy: false)", { chaos: { proxy: false } }, from, { proxy: false, tls: false, observability: false }) : undefined;
+    const direct = from.length > 0 ? await resweep("direct: flows connected directly (chaos.proxy: false)", { chaos: { proxy: false } }, from, { proxy: false, tls: false, observability: false, tracing: false }) : undefined;
     // TLS inside the testbed, through Toxiproxy as the first sweep: NATS and PostgreSQL are replaced (their tmpfs
     // data goes; the set-up and the migration run again), the flows verify both against the stack's CA.
-    const tls = await resweep("tls: TLS inside the testbed (tls.enabled: true, through Toxiproxy)", { chaos: { proxy: true }, tls: { enabled: true } }, options.rates, { proxy: true, tls: true, observability: false });
+    const tls = await resweep("tls: TLS inside the testbed (tls.enabled: true, through Toxiproxy)", { chaos: { proxy: true }, tls: { enabled: true } }, options.rates, { proxy: true, tls: true, observability: false, tracing: false });
     // The monitoring on, TLS off again: Prometheus scrapes the flows, NATS and PostgreSQL every 5 s under the load.
-    const observability = await resweep("observability: the monitoring on (observability.enabled: true, TLS off, through Toxiproxy)", { tls: { enabled: false }, observability: { enabled: true } }, options.rates, { proxy: true, tls: false, observability: true });
+    const observability = await resweep("observability: the monitoring on (observability.enabled: true, tracing off, TLS off, through Toxiproxy)", { tls: { enabled: false }, observability: { enabled: true, tracing: false } }, options.rates, { proxy: true, tls: false, observability: true, tracing: false });
+    // Then Jaeger as well, every request sent sampled: the flows make and export seven spans per record.
+    const tracing = await resweep("tracing: the monitoring and tracing on (Jaeger, every request traced)", { observability: { enabled: true, tracing: true } }, options.rates, { proxy: true, tls: false, observability: true, tracing: true });
     const monitoringRssBytes = await monitoringRss(name);
     return {
       target: `${t.baseUrl} (${await publishedPortPath()})`,
@@ -294,6 +301,7 @@ export async function benchWorkload(toolchain: Toolchain, engine: Loadgen, optio
       direct,
       tls,
       observability,
+      tracing,
       monitoringRssBytes,
       natsAsyncPublishMsgsPerSec: natsAsync,
       natsSyncPublishMsgsPerSec: natsSync,
@@ -355,11 +363,16 @@ export function formatBenchWorkload(f: BenchWorkloadFigures): string {
   const monitoringTotal = Object.values(f.monitoringRssBytes).reduce((a, b) => a + b, 0);
   lines.push(
     "",
-    "with the monitoring on (observability.enabled: true, scraping every 5 s; TLS off, through Toxiproxy, as the first sweep):",
+    "with the monitoring on, tracing off (observability.enabled: true, scraping every 5 s; TLS off, through Toxiproxy, as the first sweep):",
     ...stepLines(f.observability.steps),
     "",
     `highest rate with the monitoring on: ${f.observability.bestRate > 0 ? `${f.observability.bestRate}/s` : `below ${f.observability.steps[0]?.rate ?? 0}/s this time`} against ${f.bestRate}/s off${f.bestRate > 0 && f.observability.bestRate > 0 ? ` (ratio ${(f.observability.bestRate / f.bestRate).toFixed(2)})` : ""}; accept-to-processed at it: ${latencyText(f.observability.acceptToProcessedMs)}`,
-    `memory the monitoring adds per stack (RSS at the end of that sweep): ${mib(monitoringTotal)} (${Object.entries(f.monitoringRssBytes).map(([k, v]) => `${k} ${mib(v)}`).join(", ") || "not read"})`,
+    "",
+    "with tracing on as well (Jaeger; every request sent sampled, seven spans per record):",
+    ...stepLines(f.tracing.steps),
+    "",
+    `highest rate with tracing on: ${f.tracing.bestRate > 0 ? `${f.tracing.bestRate}/s` : `below ${f.tracing.steps[0]?.rate ?? 0}/s this time`} against ${f.observability.bestRate}/s with the monitoring alone${f.observability.bestRate > 0 && f.tracing.bestRate > 0 ? ` (ratio ${(f.tracing.bestRate / f.observability.bestRate).toFixed(2)})` : ""} and ${f.bestRate}/s with neither; accept-to-processed at it: ${latencyText(f.tracing.acceptToProcessedMs)}`,
+    `memory the monitoring adds per stack, Jaeger included (RSS at the end of the last sweep): ${mib(monitoringTotal)} (${Object.entries(f.monitoringRssBytes).map(([k, v]) => `${k} ${mib(v)}`).join(", ") || "not read"})`,
   );
   lines.push(
     "",

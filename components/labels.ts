@@ -15,7 +15,7 @@ export function ownershipLabels(owner: Ownership, component: string): Record<str
 }
 
 /** The containers the monitoring adds to a stack, by their cp3.component label: the testbed's, not the system's. */
-export const MONITORING_COMPONENTS: readonly string[] = ["prometheus", "nats-exporter", "postgres-exporter", "alertmanager", "alert-sink"];
+export const MONITORING_COMPONENTS: readonly string[] = ["prometheus", "nats-exporter", "postgres-exporter", "alertmanager", "alert-sink", "jaeger"];
 
 /** The provider's form of a label map. */
 export function labelList(labels: Record<string, string>): docker.types.input.ContainerLabel[] {

@@ -6,10 +6,12 @@ export interface TraceSpan {
   name: string;
   /** Marked failed (the OpenTelemetry status ERROR, Jaeger's error=true tag). */
   error: boolean;
+  /** When it ended, ms since the epoch. */
+  endMs: number;
 }
 
 interface JaegerTrace {
-  spans: { operationName: string; processID: string; tags?: { key: string; value: unknown }[] }[];
+  spans: { operationName: string; processID: string; startTime: number; duration: number; tags?: { key: string; value: unknown }[] }[];
   processes: Record<string, { serviceName: string }>;
 }
 
@@ -30,6 +32,6 @@ export class JaegerClient {
     } catch {
       throw new Error(`Jaeger trace ${traceId}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
     }
-    return data.flatMap((t) => t.spans.map((s) => ({ service: t.processes[s.processID]?.serviceName ?? "", name: s.operationName, error: (s.tags ?? []).some((g) => g.key === "error" && g.value === true) })));
+    return data.flatMap((t) => t.spans.map((s) => ({ service: t.processes[s.processID]?.serviceName ?? "", name: s.operationName, error: (s.tags ?? []).some((g) => g.key === "error" && g.value === true), endMs: (s.startTime + s.duration) / 1000 })));
   }
 }

@@ -13,12 +13,28 @@ const LOOKUP_CONCURRENCY = 8;
 /** An incomplete trace is asked for again once, this long after: the last spans may still be on their way. */
 export const RECHECK_AFTER_MS = 5000;
 const LISTED_INCOMPLETE = 20;
+/**
+ * A process stopped by a fault loses the spans it had not exported yet (the flows export every 50 ms). A trace
+ * that lacks only that service's spans, and whose last span ended at most this long before the stop, is counted
+ * as cut by it: a cause shown beside the coverage, which itself counts every gap.
+ */
+export const CUT_WINDOW_MS = 10_000;
+
+/** A process a fault stopped: its service (as Jaeger names it), its container, when (ms since the epoch), by what. */
+export interface ProcessStop {
+  service: string;
+  container: string;
+  atMs: number;
+  experiment: string;
+}
 
 export interface IncompleteTrace {
   key: string;
   traceId: string;
   /** `service: span` of each expected span the trace lacks. */
   missing: string[];
+  /** The stopped process that took the missing spans with it, when one explains them. */
+  cutBy?: string;
 }
 
 export interface TraceCoverage {
@@ -35,6 +51,8 @@ export interface TraceCoverage {
   coverage?: number;
   /** How often each expected span was missing, by `service: span`. */
   missingBySpan: Record<string, number>;
+  /** Incomplete traces whose missing spans a process stopped by a fault held unexported (see CUT_WINDOW_MS). */
+  cutByStops: number;
   /** The first incomplete traces. */
   incomplete: IncompleteTrace[];
   /** Spans marked failed in the complete traces (a retried publish, a nak'd delivery): not a gap, but worth seeing. */
@@ -51,6 +69,17 @@ export function missingSpans(expected: readonly TraceSpanSpec[], spans: readonly
   const have = new Set(spans.map((s) => `${s.service}: ${s.name}`));
   return expected.map(label).filter((l) => !have.has(l));
 }
+
+/** The stop that explains a trace's gap: every missing span is its service's, and the stop came just after the rest. */
+export function stopThatCut(missing: readonly string[], spans: readonly TraceSpan[], stops: readonly ProcessStop[]): ProcessStop | undefined {
+  const services = new Set(missing.map((m) => m.slice(0, m.indexOf(": "))));
+  if (services.size !== 1 || spans.length === 0) return undefined;
+  const [service] = services;
+  const lastEnd = Math.max(...spans.map((s) => s.endMs));
+  return stops.find((s) => s.service === service && s.atMs >= lastEnd && s.atMs - lastEnd <= CUT_WINDOW_MS);
+}
+
+const describeStop = (s: ProcessStop) => `${s.experiment} stopped ${s.container}`;
 
 /** Evenly spread picks of at most `max` items, first and last included. */
 export function spread<T>(items: readonly T[], max: number): T[] {
@@ -79,11 +108,13 @@ export interface CoverageInput {
   keyPrefix: string;
   /** Load keys acknowledged and processed (acknowledged, not lost). */
   processedKeys: readonly string[];
+  /** Processes the run's faults stopped, to explain the gaps they left. */
+  stops: readonly ProcessStop[];
   sleep: (ms: number) => Promise<void>;
 }
 
 export async function measureTraceCoverage(i: CoverageInput): Promise<TraceCoverage> {
-  const base = { queryUrl: i.client.baseUrl, expected: [...i.expected], sampleEvery: i.sampleEvery, sampled: 0, checked: 0, complete: 0, missingBySpan: {}, incomplete: [], failedSpans: 0 };
+  const base = { queryUrl: i.client.baseUrl, expected: [...i.expected], sampleEvery: i.sampleEvery, sampled: 0, checked: 0, complete: 0, missingBySpan: {}, cutByStops: 0, incomplete: [], failedSpans: 0 };
   if (i.expected.length === 0) return { ...base, skipped: "the system description names no spans (traces.spans)" };
   const sampled = i.processedKeys.flatMap((key) => {
     const n = requestNumberOf(i.keyPrefix, key);
@@ -99,7 +130,7 @@ export async function measureTraceCoverage(i: CoverageInput): Promise<TraceCover
       const again = new Map((await mapLimited(results.filter((r) => r.missing.length > 0), LOOKUP_CONCURRENCY, look)).map((r) => [r.key, r]));
       results = results.map((r) => again.get(r.key) ?? r);
     }
-    const incomplete = results.filter((r) => r.missing.length > 0);
+    const incomplete = results.filter((r) => r.missing.length > 0).map((r) => ({ ...r, cut: stopThatCut(r.missing, r.spans, i.stops) }));
     const missingBySpan: Record<string, number> = {};
     for (const r of incomplete) for (const m of r.missing) missingBySpan[m] = (missingBySpan[m] ?? 0) + 1;
     const complete = results.length - incomplete.length;
@@ -110,7 +141,8 @@ export async function measureTraceCoverage(i: CoverageInput): Promise<TraceCover
       complete,
       ...(results.length > 0 ? { coverage: complete / results.length } : {}),
       missingBySpan,
-      incomplete: incomplete.slice(0, LISTED_INCOMPLETE).map((r) => ({ key: r.key, traceId: r.traceId, missing: r.missing })),
+      cutByStops: incomplete.filter((r) => r.cut).length,
+      incomplete: incomplete.slice(0, LISTED_INCOMPLETE).map((r) => ({ key: r.key, traceId: r.traceId, missing: r.missing, ...(r.cut ? { cutBy: describeStop(r.cut) } : {}) })),
       failedSpans: results.filter((r) => r.missing.length === 0).reduce((n, r) => n + r.spans.filter((s) => s.error).length, 0),
     };
   } catch (err) {

@@ -26,7 +26,7 @@ import { decideVerdict } from "./verdict";
 import type { TestbedImageRefs } from "../components/testbed";
 import { imagesOf, scanImages, supplyChainLine } from "../supply-chain/scan";
 import { transportLine } from "../security/transport";
-import { collectObservability, describeAlert, measureTraceCoverage, monitoringOf, tracingOf, type ObservabilityReport, type TraceCoverage } from "../observability";
+import { collectObservability, describeAlert, measureTraceCoverage, monitoringOf, PROCESS_FAULTS, tracingOf, type ObservabilityReport, type ProcessStop, type TraceCoverage } from "../observability";
 import { outcomeOf } from "../integrity/ledger";
 import { sleep } from "../lib/poll";
 
@@ -162,9 +162,21 @@ export async function proveDeployed(proof: Proof, outputs: Record<string, unknow
     const lost = new Set(report.integrity.lost.map((l) => l.key));
     const processedKeys = (await readLedger([ledger])).filter((e) => outcomeOf(e.s) === "acknowledged" && !lost.has(e.k)).map((e) => e.k);
     const t = tracing;
-    report.traces = await timed("trace coverage (Jaeger)", () => measureTraceCoverage({ client: t.client, expected: t.spans, sampleEvery: t.sampleEvery, keyPrefix: report.runId, processedKeys, sleep: (ms) => sleep(ms, signal) }));
+    const stops = processStops(report.experiments, outputs, phase.load.startedAtMs!);
+    report.traces = await timed("trace coverage (Jaeger)", () => measureTraceCoverage({ client: t.client, expected: t.spans, sampleEvery: t.sampleEvery, keyPrefix: report.runId, processedKeys, stops, sleep: (ms) => sleep(ms, signal) }));
     say(traceLine(report.traces));
   }
+}
+
+/** The processes the run's faults stopped (kills, restarts, pod deletions), by service: they lose unexported spans. */
+function processStops(experiments: RunReport["experiments"], outputs: Record<string, unknown>, loadStartedAtMs: number): ProcessStop[] {
+  const byContainer = new Map<string, string>();
+  for (const [service, names] of Object.entries((outputs.containers ?? {}) as Record<string, string | string[]>)) for (const n of [names].flat()) byContainer.set(n, service);
+  return experiments.flatMap((e) =>
+    e.faults
+      .filter((f) => f.status === "applied" && PROCESS_FAULTS.includes(f.kind))
+      .flatMap((f) => f.targets.flatMap((container) => (byContainer.has(container) ? [{ service: byContainer.get(container)!, container, atMs: loadStartedAtMs + f.startedAt * 1000, experiment: e.name }] : []))),
+  );
 }
 
 function traceLine(t: TraceCoverage): string {
@@ -172,7 +184,8 @@ function traceLine(t: TraceCoverage): string {
   if (t.error) return `traces: ${t.error}`;
   const pct = t.coverage === undefined ? "n/a" : `${(t.coverage * 100).toFixed(2)} %`;
   const gaps = Object.entries(t.missingBySpan).map(([span, n]) => `${span} missing in ${n}`).join(", ");
-  return `traces: coverage ${pct}: ${t.complete} of ${t.checked} traces complete (${t.sampled} sampled, processed records; one in ${t.sampleEvery} sampled)${gaps ? `; ${gaps}` : ""}; Jaeger ${t.queryUrl}`;
+  const cut = t.cutByStops > 0 ? ` (${t.cutByStops} of them cut by a process a fault stopped before it exported them)` : "";
+  return `traces: coverage ${pct}: ${t.complete} of ${t.checked} traces complete (${t.sampled} sampled, processed records; one in ${t.sampleEvery} sampled)${gaps ? `; ${gaps}${cut}` : ""}; Jaeger ${t.queryUrl}`;
 }
 
 /** Sets the verdict from what the run found (and how it ended). */

@@ -16,11 +16,14 @@ export function tracesSection(t: TraceCoverage | undefined): string {
   const summary = `<p id="trace-coverage">${badge(ok, pct, pct).html} ${esc(
     `${t.complete} of ${t.checked} traces complete: ${t.checked === t.sampled ? "every" : `${t.checked} spread over the`} ${t.sampled} processed record(s) whose request was sent sampled (one in ${t.sampleEvery}). Below ${MIN_TRACE_COVERAGE * 100} % the verdict fails; the goal is 100 %.`,
   )}</p>`;
-  const gaps = Object.keys(t.missingBySpan).length === 0 ? "" : table("trace-gaps", ["Missing span", "Traces without it"], Object.entries(t.missingBySpan).map(([span, n]) => [span, n]));
+  const gaps = Object.keys(t.missingBySpan).length === 0
+    ? ""
+    : table("trace-gaps", ["Missing span", "Traces without it"], Object.entries(t.missingBySpan).map(([span, n]) => [span, n])) +
+      (t.cutByStops > 0 ? `\n<p>${esc(`${t.cutByStops} of the ${t.checked - t.complete} incomplete traces lack only the spans of a process a fault stopped just after their last span: spans it held for export (every 50 ms) went with it.`)}</p>` : "");
   const listed = t.incomplete.length === 0
     ? ""
     : `<h3>Incomplete traces (the first ${t.incomplete.length})</h3>\n` +
-      table("traces-incomplete", ["Key", "Trace", "Missing"], t.incomplete.map((i) => [i.key, html(`<a href="${escapeAttribute(`${t.queryUrl}/trace/${i.traceId}`)}">${esc(i.traceId)}</a>`), i.missing.join(", ")]));
+      table("traces-incomplete", ["Key", "Trace", "Missing", "Cut by"], t.incomplete.map((i) => [i.key, html(`<a href="${escapeAttribute(`${t.queryUrl}/trace/${i.traceId}`)}">${esc(i.traceId)}</a>`), i.missing.join(", "), i.cutBy]));
   const failed = t.failedSpans > 0 ? `<p>${esc(`${t.failedSpans} span(s) in complete traces are marked failed (a publish retried, a delivery nak'd): each record still made it end to end.`)}</p>` : "";
   return `${open}\n${expected}\n${summary}\n${gaps}\n${failed}\n${listed}\n</section>`;
 }

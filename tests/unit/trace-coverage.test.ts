@@ -1,20 +1,30 @@
 // Trace coverage's arithmetic: which expected spans a trace lacks, which records are looked up when there are
 // more than the bound, and when the verdict fails. (Against a real Jaeger: tests/integration/observability.test.ts.)
 import { describe, expect, it } from "vitest";
-import { coverageReasons, MAX_TRACE_LOOKUPS, missingSpans, spread, type TraceCoverage } from "../../observability/traces";
+import { coverageReasons, CUT_WINDOW_MS, MAX_TRACE_LOOKUPS, missingSpans, spread, stopThatCut, type TraceCoverage } from "../../observability/traces";
 
 const expected = [
   { service: "gateway", name: "POST /v1/records" },
   { service: "worker", name: "records.ack" },
 ];
 
-const coverage = (c: Partial<TraceCoverage>): TraceCoverage => ({ queryUrl: "http://127.0.0.1:1", expected, sampleEvery: 1, sampled: 1000, checked: 1000, complete: 1000, coverage: 1, missingBySpan: {}, incomplete: [], failedSpans: 0, ...c });
+const coverage = (c: Partial<TraceCoverage>): TraceCoverage => ({ queryUrl: "http://127.0.0.1:1", expected, sampleEvery: 1, sampled: 1000, checked: 1000, complete: 1000, coverage: 1, missingBySpan: {}, cutByStops: 0, incomplete: [], failedSpans: 0, ...c });
 
 describe("trace coverage", () => {
   it("names each expected span a trace lacks, by service and name", () => {
-    expect(missingSpans(expected, [{ service: "gateway", name: "POST /v1/records", error: false }, { service: "worker", name: "records.ack", error: true }])).toEqual([]);
-    expect(missingSpans(expected, [{ service: "gateway", name: "POST /v1/records", error: false }, { service: "gateway", name: "records.ack", error: false }])).toEqual(["worker: records.ack"]);
+    expect(missingSpans(expected, [{ service: "gateway", name: "POST /v1/records", error: false, endMs: 1000 }, { service: "worker", name: "records.ack", error: true, endMs: 1000 }])).toEqual([]);
+    expect(missingSpans(expected, [{ service: "gateway", name: "POST /v1/records", error: false, endMs: 1000 }, { service: "gateway", name: "records.ack", error: false, endMs: 1000 }])).toEqual(["worker: records.ack"]);
     expect(missingSpans(expected, [])).toEqual(["gateway: POST /v1/records", "worker: records.ack"]);
+  });
+
+  it("puts a gap down to a stopped process when only its service's spans are missing and it stopped just after the rest", () => {
+    const gateway = [{ service: "gateway", name: "records.publish", error: false, endMs: 50_000 }];
+    const kill = { service: "worker", container: "cp3-ci-worker-0", atMs: 50_300, experiment: "worker-kill" };
+    expect(stopThatCut(["worker: records.ack", "worker: records.commit"], gateway, [kill])).toEqual(kill);
+    expect(stopThatCut(["worker: records.ack", "gateway: records.accept"], gateway, [kill])).toBeUndefined();
+    expect(stopThatCut(["worker: records.ack"], gateway, [{ ...kill, atMs: 50_000 + CUT_WINDOW_MS + 1 }])).toBeUndefined();
+    expect(stopThatCut(["worker: records.ack"], gateway, [{ ...kill, atMs: 49_000 }])).toBeUndefined();
+    expect(stopThatCut(["worker: records.ack"], gateway, [{ ...kill, service: "gateway" }])).toBeUndefined();
   });
 
   it("looks up every record up to the bound, and beyond it records spread evenly, first and last included", () => {
