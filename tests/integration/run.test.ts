@@ -47,6 +47,10 @@ describe("cp3 run", () => {
       const o = report.observability!;
       expect(o.panels.filter((p) => p.series.length === 0).map((p) => p.id)).toEqual([]);
       expect(o.alerts.detections.map((d) => `${d.experiment} ${d.status}`).sort(), JSON.stringify(o.alerts, null, 1)).toEqual(["nats-restart detected", "worker-kill detected"]);
+      // Tracing is on with it: every processed record's trace looked up in Jaeger, at least 99 % complete.
+      expect(report.traces).toMatchObject({ expected: expect.arrayContaining([{ service: "worker", name: "records.ack" }]) });
+      expect(report.traces!.checked).toBeGreaterThan(1000);
+      expect(report.traces!.coverage!, JSON.stringify(report.traces!.missingBySpan)).toBeGreaterThanOrEqual(0.99);
       expect(fs.readFileSync(path.join(dir, "junit.xml"), "utf8")).toMatch(/^<\?xml[\s\S]*<testsuites[\s\S]*<\/testsuites>\s*$/);
       expect(fs.readFileSync(path.join(dir, "report.html"), "utf8")).toContain("<svg");
       // The images were scanned: no image check finding, an SBOM of each with its Debian, npm and Go parts.

@@ -113,10 +113,10 @@ describe("two ci stacks side by side on a real engine", () => {
     const secrets = { password, "TLS key": key };
     // Every container of the stack: the finished jobs, and the secret holders of postgres, the migration, the
     // gateway, the worker, the NATS servers' certificate and the JetStream set-up's CA, included; and the
-    // monitoring (on in ci stacks): Prometheus, the two exporters, the PostgreSQL exporter's holder, Alertmanager
-    // and its sink.
+    // monitoring (on in ci stacks): Prometheus, the two exporters, the PostgreSQL exporter's holder, Alertmanager,
+    // its sink and Jaeger.
     const containers = (await docker.containersWithLabels({ "cp3.stack": names[0]! })).map((c) => c.Names[0]!.replace(/^\//, ""));
-    expect(containers.length).toBe(allContainers(o).length + 2 + 6 + 6);
+    expect(containers.length).toBe(allContainers(o).length + 2 + 6 + 7);
     for (const name of containers) {
       const inspect = JSON.stringify(await docker.inspectContainer(name));
       const logs = await docker.containerLogs(name);

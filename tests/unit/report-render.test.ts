@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderHtml } from "../../reporting/html";
 import { renderJunit } from "../../reporting/junit";
-import type { RunReport } from "../../reporting/model";
+import type { RunReport, TraceCoverage } from "../../reporting/model";
 import { writeReport } from "../../reporting/write";
 import { HOSTILE_HTML_KEY, HOSTILE_XML_KEY, LOST_KEY, sampleReport } from "./report-fixture";
 
@@ -162,6 +162,26 @@ describe("report.html", () => {
     expect(off).toContain('<span class="badge ok">TLS off</span> transport: TLS off (cp3:tls.enabled false): NATS and PostgreSQL connections are plaintext</p>');
     expect(off).not.toContain('id="transport-postgres"');
     expect(renderJunit({ ...report, transport: undefined })).toContain('<skipped message="not watched: the run stopped before its load"/>');
+  });
+
+  it("shows trace coverage with its counts, the missing spans, the gaps a stopped process cut, and a traces suite", () => {
+    const traces: TraceCoverage = {
+      queryUrl: "http://127.0.0.1:16686",
+      expected: [{ service: "gateway", name: "POST /v1/records" }, { service: "worker", name: "records.ack" }],
+      sampleEvery: 1, sampled: 3000, checked: 3000, complete: 2999, coverage: 2999 / 3000,
+      missingBySpan: { "worker: records.ack": 1 }, cutByStops: 1,
+      incomplete: [{ key: "run-7", traceId: "33fa04c64347fabf0000000000000007", missing: ["worker: records.ack"], cutBy: "worker-kill stopped cp3-ci-worker-0" }],
+      failedSpans: 0,
+    };
+    const page = renderHtml({ ...sampleReport(), traces });
+    expect(page).toContain('<p id="trace-coverage"><span class="badge ok">99.97 %</span> 2999 of 3000 traces complete: every 3000 processed record(s) whose request was sent sampled (one in 1).');
+    expect(page).toContain("<tr><td>worker: records.ack</td><td>1</td></tr>");
+    expect(page).toContain('<tr><td>run-7</td><td><a href="http://127.0.0.1:16686/trace/33fa04c64347fabf0000000000000007">33fa04c64347fabf0000000000000007</a></td><td>worker: records.ack</td><td>worker-kill stopped cp3-ci-worker-0</td></tr>');
+    expect(page).toContain("1 of the 1 incomplete traces lack only the spans of a process a fault stopped");
+    expect(renderJunit({ ...sampleReport(), traces })).toMatch(/<testcase classname="cp3\.traces" name="every processed record&#39;s trace holds its 2 expected spans \(at least 99 % of them\)"\/>/);
+    const low = renderJunit({ ...sampleReport(), traces: { ...traces, complete: 2900, coverage: 2900 / 3000, missingBySpan: { "worker: records.ack": 100 } } });
+    expect(low).toContain('message="trace coverage 96.67 % (2900 of 3000 traces complete) is below 99 %: worker: records.ack missing in 100"');
+    expect(renderHtml(sampleReport())).toContain('<section id="traces"><h2>Traces (Jaeger)</h2>\n<p class="missing">No Jaeger in this stack');
   });
 
   it("shows the verdict, a note for each step that never ran, and frames for the three charts", () => {
