@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { fullJitterDelay } from "../../workload/core/backoff.ts";
 import { mask, MASK } from "../../workload/core/log.ts";
 import { commonSchema, envName, readSettings, SettingsError } from "../../workload/core/settings.ts";
-import { createTracing, parseTraceparent, traceparentOf } from "../../workload/core/tracing.ts";
+import { createTracing, inSpan, parseTraceparent, traceparentOf } from "../../workload/core/tracing.ts";
 import { parseMessage, syntheticWork } from "../../workload/flows/worker/process.ts";
 
 const env = {
@@ -84,6 +84,18 @@ describe("trace context", () => {
     expect(unsampled).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-00$/);
     expect(parseTraceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01")).toBeUndefined();
     expect(traceparentOf(tracing.start("POST /v1/records", "garbage"))).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    await tracing.shutdown();
+  });
+
+  it("ends a span when its work settles, with the result's attributes, or marked failed with the error", async () => {
+    const tracing = createTracing({ url: "", service: "worker", instance: "worker-0" });
+    type Seen = { ended: boolean; attributes: Record<string, unknown>; status: { code: number; message?: string } };
+    const ok = tracing.start("records.commit", undefined);
+    expect(await inSpan(ok, async () => "processed", (o) => ({ "cp3.outcome": o }))).toBe("processed");
+    expect(ok as unknown as Seen).toMatchObject({ ended: true, attributes: { "cp3.outcome": "processed" }, status: { code: 0 } });
+    const failed = tracing.start("records.ack", undefined);
+    await expect(inSpan(failed, async () => Promise.reject(new Error("no responders")))).rejects.toThrow("no responders");
+    expect(failed as unknown as Seen).toMatchObject({ ended: true, status: { code: 2, message: "no responders" } });
     await tracing.shutdown();
   });
 });

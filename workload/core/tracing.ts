@@ -3,7 +3,7 @@
 // and the stored row, so no context manager is needed: each span is started from the traceparent of its parent
 // and hands on its own. Without an OTLP endpoint the spans are still made (ids and traceparents as before) and
 // nothing is exported.
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Span, type SpanContext, type Tracer } from "@opentelemetry/api";
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Span, type SpanContext, type Tracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TracerProvider } from "@opentelemetry/sdk-trace";
@@ -37,6 +37,19 @@ export function endSpan(span: Span, err?: unknown): void {
   span.end();
 }
 
+/** Runs `work` in `span`: the span ends when it settles, marked failed when it throws; `describe` adds attributes of the result. */
+export async function inSpan<T>(span: Span, work: () => Promise<T>, describe?: (result: T) => Attributes): Promise<T> {
+  try {
+    const result = await work();
+    if (describe) span.setAttributes(describe(result));
+    endSpan(span);
+    return result;
+  } catch (err) {
+    endSpan(span, err);
+    throw err;
+  }
+}
+
 function remoteContext(traceparent: string | null | undefined) {
   const p = parseTraceparent(traceparent ?? undefined);
   if (!p) return ROOT_CONTEXT;
@@ -60,9 +73,10 @@ export function createTracing(o: TracingOptions): Tracing {
           exporter: new OTLPTraceExporter({ url: `${o.url.replace(/\/$/, "")}/v1/traces`, timeoutMillis: 5000 }),
           // Short and large: a process killed with SIGKILL loses what it buffered, so the buffer holds little
           // time (at 200 ms a worker kill in the default run cut 3 traces of 3,000); and at a few thousand records
-          // a second, each with three or four spans here, the default queue of 2,048 would drop spans.
+          // a second, each with three or four spans here, the default queue of 2,048 would drop spans (16,384 is
+          // 2 s of spans at 2,000 records/s, and at most about 16 MiB while Jaeger is away).
           scheduledDelayMillis: 50,
-          maxQueueSize: 65_536,
+          maxQueueSize: 16_384,
           maxExportBatchSize: 4096,
         }),
       ]

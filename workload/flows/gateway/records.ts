@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import { isUnavailable, type Db } from "../../core/db.ts";
 import type { Metrics } from "../../core/metrics.ts";
-import { endSpan, SpanKind, traceparentOf, type Tracing } from "../../core/tracing.ts";
+import { endSpan, inSpan, SpanKind, traceparentOf, type Tracing } from "../../core/tracing.ts";
 import type { Accepted, Submission } from "./accept.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -84,10 +84,8 @@ export function registerRecords(app: FastifyInstance, d: RecordsDeps): void {
       const commit = d.tracing.start("records.accept", traceparent);
       let result: Accepted;
       try {
-        result = await d.accept({ key, payload: req.body.payload, traceparent: traceparentOf(commit) });
-        endSpan(commit);
+        result = await inSpan(commit, () => d.accept({ key, payload: req.body.payload, traceparent: traceparentOf(commit) }));
       } catch (err) {
-        endSpan(commit, err);
         endSpan(request, err);
         if (isUnavailable(err)) return unavailable(reply);
         throw err;

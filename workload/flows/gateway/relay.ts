@@ -11,7 +11,7 @@ import type { Db } from "../../core/db.ts";
 import { createReplies, jsPublish, type Replies } from "../../core/replies.ts";
 import type { Metrics } from "../../core/metrics.ts";
 import { ensureStream, type NatsHandle } from "../../core/nats.ts";
-import { endSpan, SpanKind, traceparentOf, type Tracing } from "../../core/tracing.ts";
+import { inSpan, SpanKind, traceparentOf, type Tracing } from "../../core/tracing.ts";
 
 /** A record just stored: its id, its payload as JSON text, its traceparent. */
 export interface Stored {
@@ -68,11 +68,9 @@ export function startRelay(o: RelayOptions) {
         const span = o.tracing.start("records.publish", r.traceparent, SpanKind.PRODUCER);
         try {
           // The payload travels with the message, so the worker needs no read.
-          await jsPublish(answers, o.subject, `{"id":"${r.id}","payload":${r.payload}}`, r.id, traceparentOf(span));
+          await inSpan(span, () => jsPublish(answers, o.subject, `{"id":"${r.id}","payload":${r.payload}}`, r.id, traceparentOf(span)));
           published.add(r.id);
-          endSpan(span);
         } catch (err) {
-          endSpan(span, err);
           failure ??= err;
         }
       }),

@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import { fullJitterDelay, type Backoff } from "../../core/backoff.ts";
 import { isUnavailable, type Db } from "../../core/db.ts";
 import type { Metrics } from "../../core/metrics.ts";
-import { endSpan, SpanKind, traceparentOf, type Tracing } from "../../core/tracing.ts";
+import { endSpan, inSpan, SpanKind, traceparentOf, type Tracing } from "../../core/tracing.ts";
 import type { CommitOutcome, Result } from "./commit.ts";
 
 export interface WorkSettings {
@@ -86,43 +86,17 @@ async function processRecord(d: ProcessDeps, id: string, carried: unknown, deliv
   const work = d.tracing.start("records.process", traceparent);
   const output = syntheticWork(payload, d.work);
   endSpan(work);
-  const commit = d.tracing.start("records.commit", traceparent);
-  try {
-    const outcome = await d.commit({ id, output, traceparent, delivery });
-    commit.setAttribute("cp3.outcome", outcome);
-    endSpan(commit);
-    return outcome;
-  } catch (err) {
-    endSpan(commit, err);
-    throw err;
-  }
+  return inSpan(d.tracing.start("records.commit", traceparent), () => d.commit({ id, output, traceparent, delivery }), (outcome) => ({ "cp3.outcome": outcome }));
 }
 
 /** The ack as a span of the record's trace. */
-async function ackTraced(d: ProcessDeps, traceparent: string, ack: () => Promise<unknown>): Promise<void> {
-  const span = d.tracing.start("records.ack", traceparent);
-  try {
-    await ack();
-    endSpan(span);
-  } catch (err) {
-    endSpan(span, err);
-    throw err;
-  }
-}
+const ackTraced = (d: ProcessDeps, traceparent: string, ack: () => Promise<unknown>) => inSpan(d.tracing.start("records.ack", traceparent), ack);
 
 /** One delivery of a message, as the consumer span of its record's trace (the publish's span is its parent). */
 export async function handleMessage(m: JsMsg, d: ProcessDeps): Promise<Outcome> {
   const span = d.tracing.start("records.receive", m.headers?.get("traceparent"), SpanKind.CONSUMER);
   span.setAttribute("cp3.delivery", m.info.deliveryCount);
-  try {
-    const outcome = await handleDelivery(m, d, traceparentOf(span));
-    span.setAttribute("cp3.outcome", outcome);
-    endSpan(span);
-    return outcome;
-  } catch (err) {
-    endSpan(span, err);
-    throw err;
-  }
+  return inSpan(span, () => handleDelivery(m, d, traceparentOf(span)), (outcome) => ({ "cp3.outcome": outcome }));
 }
 
 async function handleDelivery(m: JsMsg, d: ProcessDeps, traceparent: string): Promise<Outcome> {
