@@ -19,6 +19,8 @@ const LISTED_INCOMPLETE = 20;
  * as cut by it: a cause shown beside the coverage, which itself counts every gap.
  */
 export const CUT_WINDOW_MS = 10_000;
+/** A fault's recorded start comes a little before the signal lands (a default run: a span ended 1 ms after it). */
+export const STOP_LAG_MS = 1000;
 
 /** A process a fault stopped: its service (as Jaeger names it), its container, when (ms since the epoch), by what. */
 export interface ProcessStop {
@@ -70,13 +72,13 @@ export function missingSpans(expected: readonly TraceSpanSpec[], spans: readonly
   return expected.map(label).filter((l) => !have.has(l));
 }
 
-/** The stop that explains a trace's gap: every missing span is its service's, and the stop came just after the rest. */
+/** The stop that explains a trace's gap: every missing span is its service's, and the stop came just after the rest (or with them). */
 export function stopThatCut(missing: readonly string[], spans: readonly TraceSpan[], stops: readonly ProcessStop[]): ProcessStop | undefined {
   const services = new Set(missing.map((m) => m.slice(0, m.indexOf(": "))));
   if (services.size !== 1 || spans.length === 0) return undefined;
   const [service] = services;
   const lastEnd = Math.max(...spans.map((s) => s.endMs));
-  return stops.find((s) => s.service === service && s.atMs >= lastEnd && s.atMs - lastEnd <= CUT_WINDOW_MS);
+  return stops.find((s) => s.service === service && s.atMs >= lastEnd - STOP_LAG_MS && s.atMs - lastEnd <= CUT_WINDOW_MS);
 }
 
 const describeStop = (s: ProcessStop) => `${s.experiment} stopped ${s.container}`;

@@ -1,7 +1,7 @@
 // Trace coverage's arithmetic: which expected spans a trace lacks, which records are looked up when there are
 // more than the bound, and when the verdict fails. (Against a real Jaeger: tests/integration/observability.test.ts.)
 import { describe, expect, it } from "vitest";
-import { coverageReasons, CUT_WINDOW_MS, MAX_TRACE_LOOKUPS, missingSpans, spread, stopThatCut, type TraceCoverage } from "../../observability/traces";
+import { coverageReasons, CUT_WINDOW_MS, MAX_TRACE_LOOKUPS, missingSpans, spread, STOP_LAG_MS, stopThatCut, type TraceCoverage } from "../../observability/traces";
 
 const expected = [
   { service: "gateway", name: "POST /v1/records" },
@@ -23,7 +23,8 @@ describe("trace coverage", () => {
     expect(stopThatCut(["worker: records.ack", "worker: records.commit"], gateway, [kill])).toEqual(kill);
     expect(stopThatCut(["worker: records.ack", "gateway: records.accept"], gateway, [kill])).toBeUndefined();
     expect(stopThatCut(["worker: records.ack"], gateway, [{ ...kill, atMs: 50_000 + CUT_WINDOW_MS + 1 }])).toBeUndefined();
-    expect(stopThatCut(["worker: records.ack"], gateway, [{ ...kill, atMs: 49_000 }])).toBeUndefined();
+    expect(stopThatCut(["worker: records.ack"], gateway, [{ ...kill, atMs: 49_990 }])).toEqual({ ...kill, atMs: 49_990 });
+    expect(stopThatCut(["worker: records.ack"], gateway, [{ ...kill, atMs: 50_000 - STOP_LAG_MS - 1 }])).toBeUndefined();
     expect(stopThatCut(["worker: records.ack"], gateway, [{ ...kill, service: "gateway" }])).toBeUndefined();
   });
 
