@@ -12,7 +12,7 @@ const BENCHES = ["up", "workload", "interrupts"];
 
 export const benchSpec: VerbSpec = {
   name: "bench",
-  summary: "Run a benchmark and print its figures: `bench up` (warm cp3 up against plain docker run, destroy against docker rm, a flow-only rebuild against a cold up, the time to the first 202, and each operation's critical path); `bench interrupts` (N runs each interrupted at a random point by SIGINT, SIGTERM, SIGKILL of the driver or of Pulumi, then the sweep: what is left); `bench workload` (highest rate within p95 < 99 ms and no errors, against the machine's NATS and PostgreSQL ceilings; again with the flows direct, with TLS, and with the monitoring on, and the memory the monitoring adds).",
+  summary: "Run a benchmark and print its figures: `bench up` (warm cp3 up against plain docker run, destroy against docker rm, a flow-only rebuild against a cold up, the time to the first 202, and each operation's critical path); `bench interrupts` (N runs each interrupted at a random point by SIGINT, SIGTERM, SIGKILL of the driver or of Pulumi, then the sweep: what is left); `bench workload` (highest rate within p95 < 99 ms and no errors, against the machine's NATS and PostgreSQL ceilings; again with the flows direct, with TLS, with the monitoring on, and with tracing on as well, and the memory the monitoring adds).",
   flags: {
     rounds: { type: "string", placeholder: "N", description: "bench up: measured rounds, 1 to 10 (default 3); bench interrupts: interrupted runs, 1 to 100 (default 20)" },
     seed: { type: "string", placeholder: "N", description: "bench interrupts: seed of the interruption points; the same seed replays them (default: random, printed)" },
