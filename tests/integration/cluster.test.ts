@@ -84,7 +84,12 @@ describe("the single-node cluster", () => {
     expect(s.processes.filter((p) => !p.running)).toEqual([]);
     expect(s.nodeReady).toBe(true);
     expect(s.kubeconfig.startsWith(clusterDir())).toBe(true);
-    const sa = await kube.core.readNamespacedServiceAccount({ name: "default", namespace: ns });
+    // The controller manager gives a new namespace its default ServiceAccount a moment after the namespace (a CI
+    // run that asked right after creating it got 404).
+    const sa = await pollUntil(
+      (note) => kube.core.readNamespacedServiceAccount({ name: "default", namespace: ns }).catch((err: unknown) => void note(String((err as Error).message).split("\n")[0])),
+      { timeoutMs: 30_000, intervalMs: 250, what: `the default ServiceAccount of ${ns}` },
+    );
     expect(sa.metadata?.name).toBe("default");
   });
 
