@@ -144,7 +144,8 @@ describe("observability in the testbed", () => {
     const queries = dashboardQueries(JSON.parse(fs.readFileSync(out, "utf8")) as GrafanaDashboard);
     expect(queries.length).toBeGreaterThanOrEqual(30);
     const client = new PrometheusClient(f.outputs.observability.prometheusUrl);
-    const quiet = [30, 20, 45, 50, 15, 55].find((s) => report.experiments.every((e) => e.faults.every((x) => s < x.startedAt - 2 || s > x.endedAt + 15)));
+    // At least 10 s after a fault ended: the server back, the exporter scraped again.
+    const quiet = [30, 25, 35, 20, 40, 45, 15, 50, 55, 10].find((s) => report.experiments.every((e) => e.faults.every((x) => s < x.startedAt - 2 || s > x.endedAt + 10)));
     expect(quiet, JSON.stringify(report.experiments.map((e) => e.faults.map((x) => [x.startedAt, x.endedAt])))).toBeDefined();
     const middle = report.load!.startedAtMs! / 1000 + quiet!;
     const empty: string[] = [];
