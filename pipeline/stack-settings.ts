@@ -63,5 +63,5 @@ export const stackSettingFlags = {
   system: { type: "string", placeholder: "FILE", description: "the system under test: a description file (YAML or JSON; see examples/) instead of the reference workload" },
   "trust-host-cas": { type: "string", placeholder: "auto|true|false", description: "offer the host's CA bundle to image builds as the BuildKit secret ca-bundle (default auto: when the host trusts a CA the Debian root does not); sets cp3:build.trustHostCAs" },
   tls: { type: "string", placeholder: "on|off", description: "TLS inside the testbed: NATS and PostgreSQL require it, every client verifies the stack's CA (default: the stack's cp3:tls.enabled, on for ci stacks); sets cp3:tls.enabled" },
-  observability: { type: "string", placeholder: "on|off", description: "Prometheus and the exporters in the testbed (Docker): RED panels in the report, every target up in the health gate (default: the stack's cp3:observability.enabled, on for ci stacks); sets cp3:observability.enabled" },
+  observability: { type: "string", placeholder: "on|off", description: "Prometheus, the exporters and Jaeger in the testbed (Docker): RED panels, alerts and trace coverage in the report, every target up in the health gate (default: the stack's cp3:observability.enabled, on for ci stacks); sets cp3:observability.enabled" },
 } as const;

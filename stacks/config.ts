@@ -57,7 +57,7 @@ export const SECTIONS = {
     enabled: { type: "bool", default: false },
   },
   observability: {
-    /** Prometheus and the exporters in the testbed (Docker): RED panels in the report, every target up in the health gate. */
+    /** Prometheus and the exporters (and Jaeger, with `tracing`) in the testbed (Docker): RED panels in the report, every target up in the health gate. */
     enabled: { type: "bool", default: false },
     /** Seconds between scrapes and rule evaluations; a run lasts minutes, so short. */
     scrapeIntervalSeconds: { type: "int", min: 1, max: 60, default: 5 },
