@@ -14,7 +14,7 @@ import { Migration } from "./migration";
 import { Nats, NATS_CLIENT_PORT, NATS_MONITOR_PORT, natsHost } from "./nats";
 import { alertRules } from "./alert-rules";
 import { ALERTMANAGER_URL } from "./alertmanager";
-import { JAEGER_OTLP_URL } from "./jaeger";
+import { JAEGER_MAX_TRACES, JAEGER_OTLP_URL } from "./jaeger";
 import { dashboardSourceOf, Observability, type DashboardSource } from "./observability";
 import { TestbedNetwork } from "./network";
 import { Postgres, POSTGRES_PORT } from "./postgres";
@@ -71,7 +71,7 @@ export interface TestbedObservability {
 export interface TestbedTracing {
   /** One request in this many is sent sampled by the load generator. @default 1 */
   readonly sampleEvery?: number;
-  /** Jaeger's memory limit. @default 512 */
+  /** Jaeger's memory limit. @default 1024 */
   readonly memoryMiB?: number;
 }
 
@@ -147,10 +147,12 @@ export interface TracesOutputs {
   queryUrl: string;
   /** One request in this many is sent sampled; 0 without tracing. */
   sampleEvery: number;
+  /** Traces Jaeger keeps (the oldest go first); 0 without tracing. */
+  maxTraces: number;
   spans: TraceSpanSpec[];
 }
 
-export const NO_TRACES: TracesOutputs = { enabled: false, queryUrl: "", sampleEvery: 0, spans: [] };
+export const NO_TRACES: TracesOutputs = { enabled: false, queryUrl: "", sampleEvery: 0, maxTraces: 0, spans: [] };
 
 /** The images a description needs, whatever it runs on: flows, migrations by database, its own builds by service. */
 export function imageRequestFor(spec: TestbedSpec, rootImage: string, baseOverride: string, hostOffer: HostBuildOffer, observability = false): ImageRequest {
@@ -367,7 +369,7 @@ export class Testbed extends pulumi.ComponentResource {
       observability: monitoring
         ? pulumi.all([monitoring.prometheusUrl, monitoring.alertSinkUrl, monitoring.jaegerUrl]).apply(([prometheusUrl, alertSinkUrl, jaegerUrl]) => ({
             enabled: true, prometheusUrl, alertSinkUrl, targets: monitoring.targetCount, scrapeIntervalSeconds, dashboard: dashboardSourceOf(spec), alerts: rules.alerts, sloSkipped: rules.sloSkipped ?? "",
-            traces: o?.tracing ? { enabled: true, queryUrl: jaegerUrl, sampleEvery: o.tracing.sampleEvery ?? 1, spans: spec.traces.spans } : NO_TRACES,
+            traces: o?.tracing ? { enabled: true, queryUrl: jaegerUrl, sampleEvery: o.tracing.sampleEvery ?? 1, maxTraces: JAEGER_MAX_TRACES, spans: spec.traces.spans } : NO_TRACES,
           }))
         : pulumi.output({ enabled: false, prometheusUrl: "", targets: 0, scrapeIntervalSeconds: 0, dashboard: dashboardSourceOf(spec), alerts: [], sloSkipped: "", alertSinkUrl: "", traces: NO_TRACES }),
     };

@@ -32,6 +32,7 @@ export function monitoringOf(outputs: Record<string, unknown>): StackMonitoring 
 export interface StackTracing {
   client: JaegerClient;
   sampleEvery: number;
+  maxTraces: number;
   spans: TraceSpanSpec[];
 }
 
@@ -39,5 +40,5 @@ export interface StackTracing {
 export function tracingOf(outputs: Record<string, unknown>): StackTracing | undefined {
   const t = (outputs.observability as Partial<TestbedOutputs["observability"]> | undefined)?.traces;
   if (!t?.enabled) return undefined;
-  return { client: new JaegerClient(String(t.queryUrl)), sampleEvery: Number(t.sampleEvery ?? 1), spans: t.spans ?? [] };
+  return { client: new JaegerClient(String(t.queryUrl)), sampleEvery: Number(t.sampleEvery ?? 1), maxTraces: Number(t.maxTraces ?? 0), spans: t.spans ?? [] };
 }

@@ -46,7 +46,9 @@ export interface TraceCoverage {
   sampleEvery: number;
   /** Processed records of the load whose requests were sent sampled. */
   sampled: number;
-  /** Of those, how many traces were looked up (all of them, up to MAX_TRACE_LOOKUPS). */
+  /** Of those, the oldest whose traces Jaeger may have let go (it keeps its last `maxTraces`): not looked up. */
+  beyondStore: number;
+  /** Of the rest, how many traces were looked up (all of them, up to MAX_TRACE_LOOKUPS). */
   checked: number;
   complete: number;
   /** complete / checked; undefined when nothing was checked. */
@@ -83,6 +85,15 @@ export function stopThatCut(missing: readonly string[], spans: readonly TraceSpa
 
 const describeStop = (s: ProcessStop) => `${s.experiment} stopped ${s.container}`;
 
+/**
+ * The newest records (in request order) whose traces Jaeger can still hold: it keeps its last `maxTraces` traces,
+ * seed records' and other clients' among them, so half its bound leaves room for those. 0: no bound.
+ */
+export function heldByJaeger<T>(inOrder: readonly T[], maxTraces: number): T[] {
+  const room = Math.floor(maxTraces / 2);
+  return maxTraces > 0 && inOrder.length > room ? inOrder.slice(inOrder.length - room) : [...inOrder];
+}
+
 /** Evenly spread picks of at most `max` items, first and last included. */
 export function spread<T>(items: readonly T[], max: number): T[] {
   if (items.length <= max) return [...items];
@@ -106,6 +117,8 @@ export interface CoverageInput {
   client: JaegerClient;
   expected: readonly TraceSpanSpec[];
   sampleEvery: number;
+  /** Traces Jaeger keeps; 0: no bound. */
+  maxTraces: number;
   /** The load's key prefix: keys are `<keyPrefix>-<n>`. */
   keyPrefix: string;
   /** Load keys acknowledged and processed (acknowledged, not lost). */
@@ -116,14 +129,15 @@ export interface CoverageInput {
 }
 
 export async function measureTraceCoverage(i: CoverageInput): Promise<TraceCoverage> {
-  const base = { queryUrl: i.client.baseUrl, expected: [...i.expected], sampleEvery: i.sampleEvery, sampled: 0, checked: 0, complete: 0, missingBySpan: {}, cutByStops: 0, incomplete: [], failedSpans: 0 };
+  const base = { queryUrl: i.client.baseUrl, expected: [...i.expected], sampleEvery: i.sampleEvery, sampled: 0, beyondStore: 0, checked: 0, complete: 0, missingBySpan: {}, cutByStops: 0, incomplete: [], failedSpans: 0 };
   if (i.expected.length === 0) return { ...base, skipped: "the system description names no spans (traces.spans)" };
   const sampled = i.processedKeys.flatMap((key) => {
     const n = requestNumberOf(i.keyPrefix, key);
     return n !== undefined && sampledRequest(n, i.sampleEvery) ? [{ key, traceId: traceIdOf(i.keyPrefix, n), n }] : [];
   });
   sampled.sort((a, b) => a.n - b.n);
-  const picked = spread(sampled, MAX_TRACE_LOOKUPS);
+  const held = heldByJaeger(sampled, i.maxTraces);
+  const picked = spread(held, MAX_TRACE_LOOKUPS);
   try {
     const look = (r: (typeof picked)[number]) => i.client.trace(r.traceId).then((spans) => ({ ...r, spans, missing: missingSpans(i.expected, spans) }));
     let results = await mapLimited(picked, LOOKUP_CONCURRENCY, look);
@@ -139,6 +153,7 @@ export async function measureTraceCoverage(i: CoverageInput): Promise<TraceCover
     return {
       ...base,
       sampled: sampled.length,
+      beyondStore: sampled.length - held.length,
       checked: results.length,
       complete,
       ...(results.length > 0 ? { coverage: complete / results.length } : {}),

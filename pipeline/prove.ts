@@ -163,7 +163,7 @@ export async function proveDeployed(proof: Proof, outputs: Record<string, unknow
     const processedKeys = (await readLedger([ledger])).filter((e) => outcomeOf(e.s) === "acknowledged" && !lost.has(e.k)).map((e) => e.k);
     const t = tracing;
     const stops = processStops(report.experiments, outputs, phase.load.startedAtMs!);
-    report.traces = await timed("trace coverage (Jaeger)", () => measureTraceCoverage({ client: t.client, expected: t.spans, sampleEvery: t.sampleEvery, keyPrefix: report.runId, processedKeys, stops, sleep: (ms) => sleep(ms, signal) }));
+    report.traces = await timed("trace coverage (Jaeger)", () => measureTraceCoverage({ client: t.client, expected: t.spans, sampleEvery: t.sampleEvery, maxTraces: t.maxTraces, keyPrefix: report.runId, processedKeys, stops, sleep: (ms) => sleep(ms, signal) }));
     say(traceLine(report.traces));
   }
 }
@@ -185,7 +185,8 @@ function traceLine(t: TraceCoverage): string {
   const pct = t.coverage === undefined ? "n/a" : `${(t.coverage * 100).toFixed(2)} %`;
   const gaps = Object.entries(t.missingBySpan).map(([span, n]) => `${span} missing in ${n}`).join(", ");
   const cut = t.cutByStops > 0 ? ` (${t.cutByStops} of them cut by a process a fault stopped before it exported them)` : "";
-  return `traces: coverage ${pct}: ${t.complete} of ${t.checked} traces complete (${t.sampled} sampled, processed records; one in ${t.sampleEvery} sampled)${gaps ? `; ${gaps}${cut}` : ""}; Jaeger ${t.queryUrl}`;
+  const beyond = t.beyondStore > 0 ? `, the oldest ${t.beyondStore} beyond what Jaeger keeps` : "";
+  return `traces: coverage ${pct}: ${t.complete} of ${t.checked} traces complete (${t.sampled} sampled, processed records${beyond}; one in ${t.sampleEvery} sampled)${gaps ? `; ${gaps}${cut}` : ""}; Jaeger ${t.queryUrl}`;
 }
 
 /** Sets the verdict from what the run found (and how it ended). */

@@ -14,7 +14,7 @@ export function tracesSection(t: TraceCoverage | undefined): string {
   const pct = t.coverage === undefined ? "n/a" : `${(t.coverage * 100).toFixed(2)} %`;
   const ok = coverageReasons(t).length === 0;
   const summary = `<p id="trace-coverage">${badge(ok, pct, pct).html} ${esc(
-    `${t.complete} of ${t.checked} traces complete: ${t.checked === t.sampled ? "every" : `${t.checked} spread over the`} ${t.sampled} processed record(s) whose request was sent sampled (one in ${t.sampleEvery}). Below ${MIN_TRACE_COVERAGE * 100} % the verdict fails; the goal is 100 %.`,
+    `${t.complete} of ${t.checked} traces complete: ${t.checked === t.sampled ? "every" : `${t.checked} spread over the`} ${t.sampled} processed record(s) whose request was sent sampled (one in ${t.sampleEvery})${t.beyondStore > 0 ? `, but the oldest ${t.beyondStore}, whose traces Jaeger may no longer keep` : ""}. Below ${MIN_TRACE_COVERAGE * 100} % the verdict fails; the goal is 100 %.`,
   )}</p>`;
   const gaps = Object.keys(t.missingBySpan).length === 0
     ? ""

@@ -68,8 +68,8 @@ export const SECTIONS = {
     tracing: { type: "bool", default: true },
     /** One request in this many is sent sampled (1: every one); coverage is judged over the sampled records. */
     traceSampleEvery: { type: "int", min: 1, max: 1_000_000, default: 1 },
-    /** Jaeger's memory limit (it keeps the traces in memory). */
-    jaegerMemoryMiB: { type: "int", min: 128, max: 65_536, default: 512 },
+    /** Jaeger's memory limit (it keeps the last 100,000 traces in memory, about 4 KiB each). */
+    jaegerMemoryMiB: { type: "int", min: 128, max: 65_536, default: 1024 },
   },
   gateway: {
     /** 0: a host port the engine picks (ci); a fixed one for dev. */

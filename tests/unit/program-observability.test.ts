@@ -64,12 +64,12 @@ describe("the ci program with observability on", () => {
 
   it("runs Jaeger on the data network with only its query API published, and the flows send their spans there", () => {
     const jaeger = registry.one(CONTAINER, "jaeger");
-    expect(jaeger.inputs).toMatchObject({ name: "cp3-ci-obs-jaeger", user: "10008:10008", readOnly: true, memory: 512, ports: [{ internal: 16686, ip: "127.0.0.1" }] });
+    expect(jaeger.inputs).toMatchObject({ name: "cp3-ci-obs-jaeger", user: "10008:10008", readOnly: true, memory: 1024, ports: [{ internal: 16686, ip: "127.0.0.1" }] });
     expect(jaeger.inputs.networksAdvanced).toEqual([{ name: "cp3-ci-obs-edge" }, { name: "cp3-ci-obs-data", aliases: ["jaeger"] }]);
     const config = parse(envValue(jaeger, "JAEGER_CONFIG")!) as { service: { pipelines: unknown }; receivers: unknown; extensions: { jaeger_storage: unknown } };
     expect(config.service.pipelines).toEqual({ traces: { receivers: ["otlp"], processors: ["batch"], exporters: ["jaeger_storage_exporter"] } });
     expect(config.receivers).toEqual({ otlp: { protocols: { http: { endpoint: "0.0.0.0:4318" } } } });
-    expect(config.extensions.jaeger_storage).toEqual({ backends: { memstore: { memory: { max_traces: 200_000 } } } });
+    expect(config.extensions.jaeger_storage).toEqual({ backends: { memstore: { memory: { max_traces: 100_000 } } } });
     for (const flow of ["gateway-0", "worker-0", "worker-1"]) expect(envValue(registry.one(CONTAINER, flow), "CONTAINER_TRACES__URL"), flow).toBe("http://jaeger:4318");
   });
 
@@ -83,7 +83,7 @@ describe("the ci program with observability on", () => {
     expect(o.dashboard.panels).toHaveLength(3);
     expect((outputs.images as { monitoring?: string }).monitoring).toMatch(/^cp3\/monitoring:/);
     const traces = (o as unknown as { traces: { enabled: boolean; queryUrl: string; sampleEvery: number; spans: { service: string; name: string }[] } }).traces;
-    expect(traces).toMatchObject({ enabled: true, sampleEvery: 4 });
+    expect(traces).toMatchObject({ enabled: true, sampleEvery: 4, maxTraces: 100_000 });
     expect(traces.queryUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(traces.spans.map((s) => `${s.service}: ${s.name}`)).toEqual(["gateway: POST /v1/records", "gateway: records.accept", "gateway: records.publish", "worker: records.receive", "worker: records.process", "worker: records.commit", "worker: records.ack"]);
   });

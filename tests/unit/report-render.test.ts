@@ -168,7 +168,7 @@ describe("report.html", () => {
     const traces: TraceCoverage = {
       queryUrl: "http://127.0.0.1:16686",
       expected: [{ service: "gateway", name: "POST /v1/records" }, { service: "worker", name: "records.ack" }],
-      sampleEvery: 1, sampled: 3000, checked: 3000, complete: 2999, coverage: 2999 / 3000,
+      sampleEvery: 1, sampled: 3000, beyondStore: 0, checked: 3000, complete: 2999, coverage: 2999 / 3000,
       missingBySpan: { "worker: records.ack": 1 }, cutByStops: 1,
       incomplete: [{ key: "run-7", traceId: "33fa04c64347fabf0000000000000007", missing: ["worker: records.ack"], cutBy: "worker-kill stopped cp3-ci-worker-0" }],
       failedSpans: 0,

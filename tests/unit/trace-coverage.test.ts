@@ -1,14 +1,14 @@
 // Trace coverage's arithmetic: which expected spans a trace lacks, which records are looked up when there are
 // more than the bound, and when the verdict fails. (Against a real Jaeger: tests/integration/observability.test.ts.)
 import { describe, expect, it } from "vitest";
-import { coverageReasons, CUT_WINDOW_MS, MAX_TRACE_LOOKUPS, missingSpans, spread, STOP_LAG_MS, stopThatCut, type TraceCoverage } from "../../observability/traces";
+import { coverageReasons, CUT_WINDOW_MS, heldByJaeger, MAX_TRACE_LOOKUPS, missingSpans, spread, STOP_LAG_MS, stopThatCut, type TraceCoverage } from "../../observability/traces";
 
 const expected = [
   { service: "gateway", name: "POST /v1/records" },
   { service: "worker", name: "records.ack" },
 ];
 
-const coverage = (c: Partial<TraceCoverage>): TraceCoverage => ({ queryUrl: "http://127.0.0.1:1", expected, sampleEvery: 1, sampled: 1000, checked: 1000, complete: 1000, coverage: 1, missingBySpan: {}, cutByStops: 0, incomplete: [], failedSpans: 0, ...c });
+const coverage = (c: Partial<TraceCoverage>): TraceCoverage => ({ queryUrl: "http://127.0.0.1:1", expected, sampleEvery: 1, sampled: 1000, checked: 1000, complete: 1000, coverage: 1, beyondStore: 0, missingBySpan: {}, cutByStops: 0, incomplete: [], failedSpans: 0, ...c });
 
 describe("trace coverage", () => {
   it("names each expected span a trace lacks, by service and name", () => {
@@ -26,6 +26,13 @@ describe("trace coverage", () => {
     expect(stopThatCut(["worker: records.ack"], gateway, [{ ...kill, atMs: 49_990 }])).toEqual({ ...kill, atMs: 49_990 });
     expect(stopThatCut(["worker: records.ack"], gateway, [{ ...kill, atMs: 50_000 - STOP_LAG_MS - 1 }])).toBeUndefined();
     expect(stopThatCut(["worker: records.ack"], gateway, [{ ...kill, service: "gateway" }])).toBeUndefined();
+  });
+
+  it("looks only at the newest records whose traces Jaeger can still hold (half its bound)", () => {
+    const records = Array.from({ length: 250 }, (_, i) => i);
+    expect(heldByJaeger(records, 1000)).toEqual(records);
+    expect(heldByJaeger(records, 400)).toEqual(records.slice(50));
+    expect(heldByJaeger(records, 0)).toEqual(records);
   });
 
   it("looks up every record up to the bound, and beyond it records spread evenly, first and last included", () => {
