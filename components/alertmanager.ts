@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { hardened, tmpfsFor } from "./hardening";
-import { labelList, ownershipLabels, type Ownership } from "./labels";
+import { containerRef, labelList, ownershipLabels, type ContainerRef, type Ownership } from "./labels";
 
 export const ALERTMANAGER_PORT = 9093;
 export const ALERT_SINK_PORT = 9095;
@@ -41,6 +41,8 @@ export class Alertmanager extends pulumi.ComponentResource {
   /** http://127.0.0.1:<port> of the sink: GET /notifications. */
   public readonly sinkUrl: pulumi.Output<string>;
   public readonly containerNames: pulumi.Output<string[]>;
+  /** Its containers, for the container exporter. */
+  public readonly containerRefs: pulumi.Output<ContainerRef>[];
 
   constructor(name: string, args: AlertmanagerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cp3:observability:Alertmanager", name, {}, opts);
@@ -96,6 +98,7 @@ export class Alertmanager extends pulumi.ComponentResource {
       return `http://127.0.0.1:${external}`;
     });
     this.containerNames = pulumi.all([server.name, sink.name]);
+    this.containerRefs = [containerRef(server, "alertmanager"), containerRef(sink, "alert-sink")];
     this.registerOutputs({ sinkUrl: this.sinkUrl, containerNames: this.containerNames });
   }
 }

@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { hardened, tmpfsFor } from "./hardening";
-import { labelList, ownershipLabels, type Ownership } from "./labels";
+import { containerRef, labelList, ownershipLabels, type ContainerRef, type Ownership } from "./labels";
 
 export const JAEGER_OTLP_HTTP_PORT = 4318;
 export const JAEGER_QUERY_PORT = 16686;
@@ -66,6 +66,8 @@ export class Jaeger extends pulumi.ComponentResource {
   /** http://127.0.0.1:<port>: the query API (/api/traces/<id>) and the UI. */
   public readonly queryUrl: pulumi.Output<string>;
   public readonly containerName: pulumi.Output<string>;
+  /** Its containers, for the container exporter. */
+  public readonly containerRefs: pulumi.Output<ContainerRef>[];
 
   constructor(name: string, args: JaegerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cp3:observability:Jaeger", name, {}, opts);
@@ -103,6 +105,7 @@ export class Jaeger extends pulumi.ComponentResource {
       return `http://127.0.0.1:${external}`;
     });
     this.containerName = container.name;
+    this.containerRefs = [containerRef(container, "jaeger")];
     this.registerOutputs({ queryUrl: this.queryUrl, containerName: this.containerName });
   }
 }

@@ -1,4 +1,5 @@
 import type * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
 
 /** Who a testbed object belongs to: the orphan sweep and the leftover checks find objects by these labels. */
 export interface Ownership {
@@ -15,7 +16,17 @@ export function ownershipLabels(owner: Ownership, component: string): Record<str
 }
 
 /** The containers the monitoring adds to a stack, by their cp3.component label: the testbed's, not the system's. */
-export const MONITORING_COMPONENTS: readonly string[] = ["prometheus", "nats-exporter", "postgres-exporter", "alertmanager", "alert-sink", "jaeger"];
+export const MONITORING_COMPONENTS: readonly string[] = ["prometheus", "nats-exporter", "postgres-exporter", "container-exporter", "alertmanager", "alert-sink", "jaeger"];
+
+/** A container the container exporter watches: its name, the engine's id (which names its cgroup) and its cp3.component. */
+export interface ContainerRef {
+  name: string;
+  id: string;
+  component: string;
+}
+
+export const containerRef = (container: docker.Container, component: string): pulumi.Output<ContainerRef> =>
+  pulumi.all([container.name, container.id]).apply(([name, id]) => ({ name, id, component }));
 
 /** The provider's form of a label map. */
 export function labelList(labels: Record<string, string>): docker.types.input.ContainerLabel[] {

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardened, tmpfsFor } from "./hardening";
-import { labelList, ownershipLabels, type Ownership } from "./labels";
+import { containerRef, labelList, ownershipLabels, type ContainerRef, type Ownership } from "./labels";
 import { secretPath, SecretVolume, TLS_SERVER_CERT_FILE, TLS_SERVER_KEY_FILE, tlsServerFiles, type TlsServerFiles } from "./secret-files";
 
 export const NATS_CLIENT_PORT = 4222;
@@ -72,6 +72,8 @@ export function renderNatsConfig(serverName: string, storeMiB: number, replicas:
  */
 export class Nats extends pulumi.ComponentResource {
   public readonly containerNames: pulumi.Output<string[]>;
+  /** Its containers, for the container exporter. */
+  public readonly containerRefs: pulumi.Output<ContainerRef>[];
   /** Container IDs; they change whenever a server is replaced (and its tmpfs store starts empty). */
   public readonly containerIds: pulumi.Output<string>[];
   /** Client URLs on the data network, one per server. */
@@ -123,6 +125,7 @@ export class Nats extends pulumi.ComponentResource {
     });
     this.containerNames = pulumi.all(containers.map((c) => c.name));
     this.containerIds = containers.map((c) => c.id);
+    this.containerRefs = containers.map((c) => containerRef(c, "nats"));
     this.clientUrls = containers.map((_, i) => `nats://${natsHost(i)}:${NATS_CLIENT_PORT}`);
     this.registerOutputs({ containerNames: this.containerNames, clientUrls: this.clientUrls });
   }

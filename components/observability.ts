@@ -1,13 +1,14 @@
 // The testbed's monitoring: Prometheus scraping every service that says where its metrics are, NATS and
-// JetStream through our exporter (images/monitoring/nats-exporter.mjs), and PostgreSQL through Debian's
-// exporter; Alertmanager taking Prometheus's alerts (and those of services about to stop) to a sink the run
-// reads. The PostgreSQL exporter connects directly (never through Toxiproxy, so a fault on the services' link leaves the
-// monitoring's view of the database intact) and verifies the server like every client when TLS is on.
+// JetStream through our exporter (images/monitoring/nats-exporter.mjs), PostgreSQL through Debian's exporter,
+// and every container's CPU and memory through our container exporter; Alertmanager taking Prometheus's alerts
+// (and those of services about to stop) to a sink the run reads. The PostgreSQL exporter connects directly
+// (never through Toxiproxy, so a fault on the services' link leaves the monitoring's view of the database
+// intact) and verifies the server like every client when TLS is on.
 import * as pulumi from "@pulumi/pulumi";
 import type { PanelSpecInput, TestbedSpec } from "../testbed/spec";
 import { Alertmanager } from "./alertmanager";
 import { Jaeger, type JaegerArgs } from "./jaeger";
-import type { Ownership } from "./labels";
+import type { ContainerRef, Ownership } from "./labels";
 import { Prometheus, type ScrapeJob } from "./prometheus";
 import { secretPath, TLS_CA_FILE } from "./secret-files";
 import { Service } from "./service";
@@ -16,6 +17,9 @@ export const NATS_EXPORTER_PORT = 7777;
 /** Seconds between the monitoring containers' health checks. */
 export const MONITORING_CHECK_SECONDS = 10;
 export const POSTGRES_EXPORTER_PORT = 9187;
+export const CONTAINER_EXPORTER_PORT = 9106;
+/** Where the container exporter finds the host's cgroup tree (mounted read-only). */
+const CGROUP_MOUNT = "/host/cgroup";
 const EXPORTER_USER = "10006:10006";
 const PASSWORD_FILE = "postgres-password";
 
@@ -42,6 +46,11 @@ export interface ObservabilityArgs {
   /** The CA that verifies PostgreSQL's certificate (TLS on); undefined connects without TLS. @default undefined */
   readonly tlsCa?: pulumi.Input<string>;
   readonly services: readonly ScrapedService[];
+  /**
+   * The system's and the testbed's containers whose CPU and memory the container exporter reads (the
+   * monitoring's own are added). @default only the monitoring's own
+   */
+  readonly containers?: readonly pulumi.Input<ContainerRef>[];
   /** Recording and alerting rules (a Prometheus rules file). @default no rules */
   readonly rules?: string;
   /** @default 5 */
@@ -54,12 +63,13 @@ export interface ObservabilityArgs {
   readonly tracing?: Pick<JaegerArgs, "maxTraces" | "memoryMiB" | "cpus">;
 }
 
-/** The scrape jobs: one per service (labelled service=<name>), then NATS and PostgreSQL. */
+/** The scrape jobs: one per service (labelled service=<name>), then NATS, PostgreSQL and the containers. */
 export function scrapeJobs(services: readonly ScrapedService[]): ScrapeJob[] {
   return [
     ...services.map((s) => ({ job: s.name, targets: s.instances.map((i) => `${i}:${s.port}`), metricsPath: s.path, labels: { service: s.name } })),
     { job: "nats", targets: [`nats-exporter:${NATS_EXPORTER_PORT}`] },
     { job: "postgres", targets: [`postgres-exporter:${POSTGRES_EXPORTER_PORT}`] },
+    { job: "containers", targets: [`container-exporter:${CONTAINER_EXPORTER_PORT}`] },
   ];
 }
 
@@ -99,7 +109,7 @@ export class Observability extends pulumi.ComponentResource {
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cp3:observability:Observability", name, {}, opts);
     if (args.natsMonitorUrls.length === 0) throw new pulumi.ResourceError(`Observability ${name}: natsMonitorUrls is empty; give every NATS server's http://<host>:8222`, this);
-    const clash = args.services.find((s) => ["nats", "postgres", "nats-exporter", "postgres-exporter", "prometheus", "alertmanager", "alert-sink", "jaeger"].includes(s.name));
+    const clash = args.services.find((s) => ["nats", "postgres", "nats-exporter", "postgres-exporter", "container-exporter", "prometheus", "alertmanager", "alert-sink", "jaeger"].includes(s.name));
     if (clash) throw new pulumi.ResourceError(`Observability ${name}: a service is named "${clash.name}", which the monitoring uses itself; rename the service in the system description`, this);
     // Node.js starts at about 35 MiB of RSS: the NATS exporter gets room above that; Go's exporter needs less. A
     // health check every 10 s, not 2: each is an exec the engine pays for, on the machine the system runs on.
@@ -147,13 +157,28 @@ export class Observability extends pulumi.ComponentResource {
       { parent: this },
     );
     const jaeger = args.tracing ? new Jaeger("jaeger", { owner: args.owner, image: args.image, edgeNetworkName: args.edgeNetworkName, dataNetworkName: args.dataNetworkName, ...args.tracing }, { parent: this }) : undefined;
+    // CPU and memory per container from the host's cgroups, mounted read-only (as cAdvisor reads them): the engine's
+    // socket would give the exporter the whole engine. It cannot list itself: its id exists only once it does.
+    const watched = [...(args.containers ?? []), ...prometheus.containerRefs, ...natsExporter.containerRefs, ...postgresExporter.containerRefs, ...alertmanager.containerRefs, ...(jaeger ? jaeger.containerRefs : [])];
+    const containerExporter = new Service(
+      "container-exporter",
+      {
+        ...common,
+        memoryMiB: 96,
+        command: ["/usr/bin/tini", "--", "node", "/usr/local/lib/cp3/container-exporter.mjs"],
+        env: { CONTAINERS: pulumi.all(watched).apply((refs) => JSON.stringify(refs)), CGROUP_ROOT: CGROUP_MOUNT, EXPORTER_PORT: String(CONTAINER_EXPORTER_PORT) },
+        mounts: [{ source: "/sys/fs/cgroup", target: CGROUP_MOUNT }],
+        check: { http: { port: CONTAINER_EXPORTER_PORT, path: "/healthz" } },
+      },
+      { parent: this },
+    );
     this.jaegerUrl = jaeger ? jaeger.queryUrl : pulumi.output("");
     this.prometheusUrl = prometheus.url;
     this.alertmanagerUrl = alertmanager.url;
     this.alertSinkUrl = alertmanager.sinkUrl;
     this.containerNames = pulumi
-      .all([prometheus.containerName, natsExporter.containerNames, postgresExporter.containerNames, alertmanager.containerNames, jaeger ? jaeger.containerName : ""])
-      .apply(([p, n, g, a, j]) => [p, ...n, ...g, ...a, ...(j ? [j] : [])]);
+      .all([prometheus.containerName, natsExporter.containerNames, postgresExporter.containerNames, containerExporter.containerNames, alertmanager.containerNames, jaeger ? jaeger.containerName : ""])
+      .apply(([p, n, g, c, a, j]) => [p, ...n, ...g, ...c, ...a, ...(j ? [j] : [])]);
     this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertSinkUrl: this.alertSinkUrl, jaegerUrl: this.jaegerUrl, containerNames: this.containerNames });
   }
 }

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardened, tmpfsFor } from "./hardening";
-import { labelList, ownershipLabels, type Ownership } from "./labels";
+import { containerRef, labelList, ownershipLabels, type ContainerRef, type Ownership } from "./labels";
 import { secretPath, SecretVolume, TLS_SERVER_CERT_FILE, TLS_SERVER_KEY_FILE, tlsServerFiles, type TlsServerFiles } from "./secret-files";
 
 export const POSTGRES_PORT = 5432;
@@ -46,6 +46,8 @@ export interface PostgresArgs extends PostgresSettings {
 /** PostgreSQL with its data on tmpfs or a named volume, healthy once `pg_isready` answers. */
 export class Postgres extends pulumi.ComponentResource {
   public readonly containerName: pulumi.Output<string>;
+  /** Its containers, for the container exporter. */
+  public readonly containerRefs: pulumi.Output<ContainerRef>[];
   /** The server as the data network knows it. */
   public readonly host = "postgres";
   public readonly container: docker.Container;
@@ -98,6 +100,7 @@ export class Postgres extends pulumi.ComponentResource {
       { parent: this, dependsOn: [secrets.holder] },
     );
     this.containerName = this.container.name;
+    this.containerRefs = [containerRef(this.container, "postgres")];
     this.registerOutputs({ containerName: this.containerName });
   }
 }

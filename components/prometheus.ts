@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { hardened, tmpfsFor } from "./hardening";
-import { labelList, ownershipLabels, type Ownership } from "./labels";
+import { containerRef, labelList, ownershipLabels, type ContainerRef, type Ownership } from "./labels";
 
 export const PROMETHEUS_PORT = 9090;
 const PROMETHEUS_USER = "10005:10005";
@@ -56,6 +56,8 @@ export function prometheusConfig(jobs: readonly ScrapeJob[], intervalSeconds: nu
  */
 export class Prometheus extends pulumi.ComponentResource {
   public readonly containerName: pulumi.Output<string>;
+  /** Its containers, for the container exporter. */
+  public readonly containerRefs: pulumi.Output<ContainerRef>[];
   /** http://127.0.0.1:<port> */
   public readonly url: pulumi.Output<string>;
 
@@ -92,6 +94,7 @@ export class Prometheus extends pulumi.ComponentResource {
       { parent: this },
     );
     this.containerName = container.name;
+    this.containerRefs = [containerRef(container, "prometheus")];
     this.url = container.ports.apply((ports) => {
       const external = (ports ?? []).find((p) => p.internal === PROMETHEUS_PORT)?.external;
       if (!external) throw new Error(`Prometheus ${name}: the engine reported no host port for ${PROMETHEUS_PORT}`);

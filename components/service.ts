@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardened, tmpfsFor } from "./hardening";
-import { labelList, ownershipLabels, type Ownership } from "./labels";
+import { containerRef, labelList, ownershipLabels, type ContainerRef, type Ownership } from "./labels";
 import { secretFileNameProblem, SecretVolume, type SecretFiles } from "./secret-files";
 
 /** How the engine checks a container: an HTTP path, a TCP port or a command, inside the container. */
@@ -58,6 +58,8 @@ const healthcheck = (c: ContainerCheck, intervalSeconds: number): docker.types.i
 /** One service of the system under test as `replicas` hardened containers from its image. */
 export class Service extends pulumi.ComponentResource {
   public readonly containerNames: pulumi.Output<string[]>;
+  /** Its containers, for the container exporter. */
+  public readonly containerRefs: pulumi.Output<ContainerRef>[];
   /** http://127.0.0.1:<port> of the entry port, when the service has one. */
   public readonly url: pulumi.Output<string | undefined>;
 
@@ -110,6 +112,7 @@ export class Service extends pulumi.ComponentResource {
       );
     });
     this.containerNames = pulumi.all(containers.map((c) => c.name));
+    this.containerRefs = containers.map((c) => containerRef(c, name));
     const entry = args.entry;
     this.url = !entry
       ? pulumi.output(undefined)

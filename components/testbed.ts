@@ -334,6 +334,7 @@ export class Testbed extends pulumi.ComponentResource {
             postgres: { host: "postgres", port: POSTGRES_PORT, password: password.value },
             ...(authority ? { tlsCa: authority.caCert } : {}),
             services: spec.services.flatMap((s) => (s.metrics ? [{ name: s.name, instances: instancesOf(s), port: s.metrics.port, path: s.metrics.path }] : [])),
+            containers: [...[...services.values()].flatMap((s) => s.containerRefs), ...nats.containerRefs, ...postgres.containerRefs, ...toxiproxy.containerRefs],
             rules: rules.yaml,
             ...(o.scrapeIntervalSeconds !== undefined ? { scrapeIntervalSeconds: o.scrapeIntervalSeconds } : {}),
             ...(o.memoryMiB !== undefined ? { memoryMiB: o.memoryMiB } : {}),

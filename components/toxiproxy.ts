@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardened, sortedPorts, tmpfsFor } from "./hardening";
-import { labelList, ownershipLabels, type Ownership } from "./labels";
+import { containerRef, labelList, ownershipLabels, type ContainerRef, type Ownership } from "./labels";
 
 export const TOXIPROXY_API_PORT = 8474;
 const TOXIPROXY_USER = "10004:10004";
@@ -38,6 +38,8 @@ export interface ToxiproxyArgs {
  */
 export class Toxiproxy extends pulumi.ComponentResource {
   public readonly containerName: pulumi.Output<string>;
+  /** Its containers, for the container exporter. */
+  public readonly containerRefs: pulumi.Output<ContainerRef>[];
   public readonly apiUrl: pulumi.Output<string>;
   /** Published proxies: name -> 127.0.0.1:<host port>. */
   public readonly hostEndpoints: pulumi.Output<Record<string, string>>;
@@ -82,6 +84,7 @@ export class Toxiproxy extends pulumi.ComponentResource {
       return { api: port(TOXIPROXY_API_PORT), proxies: Object.fromEntries(published.map((p) => [p.name, `127.0.0.1:${port(p.listenPort)}`])) };
     });
     this.containerName = container.name;
+    this.containerRefs = [containerRef(container, "toxiproxy")];
     this.apiUrl = pulumi.interpolate`http://127.0.0.1:${hostPorts.api}`;
     this.hostEndpoints = hostPorts.proxies;
     this.registerOutputs({ containerName: this.containerName, apiUrl: this.apiUrl, hostEndpoints: this.hostEndpoints });

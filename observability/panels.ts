@@ -1,5 +1,5 @@
 // The dashboard panels, defined once: RED (rate, errors, duration) per scraped service, JetStream, PostgreSQL,
-// then the description's own panels. The run report draws them from Prometheus range queries over the run; `cp3
+// each container's CPU and memory, then the description's own panels. The run report draws them from Prometheus range queries over the run; `cp3
 // export dashboards` writes them as Grafana dashboard JSON. `$__rate_interval` stands for the rate window
 // (Grafana fills it; the report puts its own window there).
 import type { DashboardSource } from "../components/observability";
@@ -15,14 +15,14 @@ export interface PanelQuery {
 export interface PanelDefinition {
   /** Unique within a dashboard: lower-case letters, digits and '-'. */
   id: string;
-  /** The row it is shown in: a service's name, "jetstream", "postgres" or "system". */
+  /** The row it is shown in: a service's name, "jetstream", "postgres", "containers" or "system". */
   group: string;
   title: string;
   unit: string;
   queries: PanelQuery[];
 }
 
-const GROUP_TITLES: Record<string, string> = { jetstream: "NATS and JetStream", postgres: "PostgreSQL", system: "The system's own metrics" };
+const GROUP_TITLES: Record<string, string> = { jetstream: "NATS and JetStream", postgres: "PostgreSQL", containers: "Containers: CPU and memory (from their cgroups)", system: "The system's own metrics" };
 /** A group's heading, in the report and as a Grafana row. */
 export const groupTitle = (group: string) => GROUP_TITLES[group] ?? `Service ${group}: rate, errors, duration`;
 
@@ -71,10 +71,16 @@ const POSTGRES_PANELS: PanelDefinition[] = [
   { id: "postgres-up", group: "postgres", title: "PostgreSQL: server answering the exporter", unit: "up", queries: [{ legend: "up", expr: "pg_up" }] },
 ];
 
+// From the container exporter (images/monitoring/container-exporter.mjs); a restart's counter reset is what rate() expects.
+const CONTAINER_PANELS: PanelDefinition[] = [
+  { id: "containers-cpu", group: "containers", title: "Containers: CPU in % of one core", unit: "% of a core", queries: [{ legend: "{{container}}", expr: `sum by (container) (rate(container_cpu_usage_seconds_total[${RATE_WINDOW}])) * 100` }] },
+  { id: "containers-memory", group: "containers", title: "Containers: memory working set (tmpfs included)", unit: "MiB", queries: [{ legend: "{{container}}", expr: "sum by (container) (container_memory_working_set_bytes) / 1048576" }] },
+];
+
 /** Every panel of a testbed's dashboard, in the order they are shown. */
 export function dashboardPanels(source: DashboardSource): PanelDefinition[] {
   const own = source.panels.map((p, i): PanelDefinition => ({ id: `system-${i + 1}-${slug(p.title)}`, group: "system", title: p.title, unit: p.unit, queries: p.queries.map((q) => ({ ...q })) }));
-  return [...source.services.flatMap(redPanels), ...jetstreamPanels(source.stream), ...POSTGRES_PANELS, ...own];
+  return [...source.services.flatMap(redPanels), ...jetstreamPanels(source.stream), ...POSTGRES_PANELS, ...CONTAINER_PANELS, ...own];
 }
 
 /** A query with the rate window filled in, for a Prometheus that is not Grafana. */

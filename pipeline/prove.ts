@@ -26,7 +26,7 @@ import { decideVerdict } from "./verdict";
 import type { TestbedImageRefs } from "../components/testbed";
 import { imagesOf, scanImages, supplyChainLine } from "../supply-chain/scan";
 import { transportLine } from "../security/transport";
-import { collectObservability, describeAlert, measureTraceCoverage, monitoringOf, PROCESS_FAULTS, tracingOf, type ObservabilityReport, type ProcessStop, type TraceCoverage } from "../observability";
+import { collectObservability, costLine, describeAlert, measureCost, measureTraceCoverage, monitoringOf, PROCESS_FAULTS, tracingOf, type ObservabilityReport, type ProcessStop, type TraceCoverage } from "../observability";
 import { outcomeOf } from "../integrity/ledger";
 import { sleep } from "../lib/poll";
 
@@ -131,6 +131,7 @@ export async function proveDeployed(proof: Proof, outputs: Record<string, unknow
   findings.pendingAfterDrain = await timed("drain", () => waitDrained(system, DRAIN_SECONDS * 1000, signal));
   // What Prometheus saw from the start of the load to the end of the drain; a query that fails is shown, not fatal.
   const monitoring = monitoringOf(outputs);
+  let observedUntilMs: number | undefined;
   if (monitoring) {
     const m = monitoring;
     // A fault that ended just before the drain did: the alerts it sets off need a scrape and an evaluation or two.
@@ -140,8 +141,9 @@ export async function proveDeployed(proof: Proof, outputs: Record<string, unknow
       say(`observability: waiting ${(due / 1000).toFixed(0)} s for the alerts of the last fault to be evaluated`);
       await sleep(due, signal);
     }
+    const endMs = (observedUntilMs = Date.now());
     report.observability = await timed("observability (Prometheus range queries)", () => collectObservability(m.client, m.panels, {
-      loadStartedAtMs: phase.load.startedAtMs!, endMs: Date.now(), scrapeIntervalSeconds: m.scrapeIntervalSeconds,
+      loadStartedAtMs: phase.load.startedAtMs!, endMs, scrapeIntervalSeconds: m.scrapeIntervalSeconds,
       alerts: m.alerts, ...(m.sloSkipped ? { sloSkipped: m.sloSkipped } : {}), experiments: report.experiments, containerPrefix: `cp3-${report.stack}-`, alertSinkUrl: m.alertSinkUrl,
     }));
     say(observabilityLine(report.observability));
@@ -157,10 +159,15 @@ export async function proveDeployed(proof: Proof, outputs: Record<string, unknow
     report.campaign = await campaignFiguresOf(opts.campaign.name, report.experiments, o);
     say(`campaign ${opts.campaign.name}: ${report.campaign.summary}`);
   }
-  if (tracing && report.integrity) {
-    // The processed records are the acknowledged ones the integrity check did not find lost.
-    const lost = new Set(report.integrity.lost.map((l) => l.key));
-    const processedKeys = (await readLedger([ledger])).filter((e) => outcomeOf(e.s) === "acknowledged" && !lost.has(e.k)).map((e) => e.k);
+  // The load's processed records: the acknowledged ones the integrity check did not find lost.
+  const lost = new Set(report.integrity?.lost.map((l) => l.key));
+  const processedKeys = report.integrity ? (await readLedger([ledger])).filter((e) => outcomeOf(e.s) === "acknowledged" && !lost.has(e.k)).map((e) => e.k) : undefined;
+  if (monitoring && observedUntilMs !== undefined && processedKeys) {
+    const window = { fromMs: phase.load.startedAtMs!, toMs: observedUntilMs };
+    report.cost = await timed("cost per record (container metrics)", () => measureCost(monitoring.client, { ...window, records: processedKeys.length }));
+    say(costLine(report.cost));
+  }
+  if (tracing && processedKeys) {
     const t = tracing;
     const stops = processStops(report.experiments, outputs, phase.load.startedAtMs!);
     report.traces = await timed("trace coverage (Jaeger)", () => measureTraceCoverage({ client: t.client, expected: t.spans, sampleEvery: t.sampleEvery, maxTraces: t.maxTraces, keyPrefix: report.runId, processedKeys, stops, sleep: (ms) => sleep(ms, signal) }));

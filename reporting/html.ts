@@ -10,6 +10,7 @@ import { observabilitySection } from "./observability-section";
 import { supplyChainSection } from "./supply-chain-section";
 import { transportSection } from "./transport-section";
 import { tracesSection } from "./traces-section";
+import { costSection } from "./cost-section";
 import type { ExperimentResult, IntegrityResult, LoadResult, ProbeResult, RunReport, ThresholdResult } from "./model";
 import { STYLE } from "./style";
 
@@ -156,6 +157,7 @@ ${runSection(report)}
 ${loadSection(report.load)}
 ${observabilitySection(report.observability)}
 ${tracesSection(report.traces)}
+${costSection(report.cost)}
 ${campaignSection(report.campaign)}
 ${memorySection(report.memory)}
 ${scheduleSection(report)}

@@ -11,6 +11,7 @@ import type { SupplyChainScan } from "../supply-chain/scan";
 import type { TransportSecurity } from "../security/transport";
 import type { ObservabilityReport } from "../observability/collect";
 import type { TraceCoverage } from "../observability/traces";
+import type { CostReport } from "../observability/cost";
 
 export type { LoadResult, StageKept, ThresholdResult, TimelinePoint } from "../load/types";
 export type { ExperimentResult, FaultResult, ProbeResult } from "../chaos/results";
@@ -21,6 +22,7 @@ export type { SupplyChainScan } from "../supply-chain/scan";
 export type { TransportSecurity } from "../security/transport";
 export type { ObservabilityReport, ObservedPanel } from "../observability/collect";
 export type { TraceCoverage } from "../observability/traces";
+export type { CostReport } from "../observability/cost";
 
 export type Verdict = "ready" | "not-ready" | "error" | "interrupted";
 
@@ -52,6 +54,8 @@ export interface RunReport {
   transport?: TransportSecurity;
   /** What the stack's Prometheus saw over the load and the drain: RED, JetStream, PostgreSQL and the system's own panels. */
   observability?: ObservabilityReport;
+  /** CPU and memory per 1,000 processed records, from the container metrics (monitoring on, an oracle). */
+  cost?: CostReport;
   /** With tracing on: the share of processed records whose trace in Jaeger holds every expected span. */
   traces?: TraceCoverage;
   /** Pinned tool versions (from toolchain/versions.json) and the engine's version. */

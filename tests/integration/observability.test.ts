@@ -14,6 +14,7 @@ import { newRunId } from "../../lib/run-id";
 import { MIN_TRACE_COVERAGE, rateWindowFor, sinkNotifications, waitForTargetsUp, withRateWindow } from "../../observability";
 import { traceIdOf } from "../../lib/trace-ids";
 import { pollUntil } from "../../lib/poll";
+import { cpuSeconds } from "../../chaos/cgroup";
 import { upStack } from "../../lifecycle/stacks";
 import type { RunReport } from "../../reporting/model";
 import { startCli } from "./cli-process";
@@ -84,7 +85,22 @@ describe("observability in the testbed", () => {
     expect(o.enabled).toBe(true);
     expect(o.prometheusUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const targets = await waitForTargetsUp(new PrometheusClient(o.prometheusUrl), o.targets, { timeoutMs: 60_000 });
-    expect(targets.map((t) => `${t.job}/${t.instance}`).sort()).toEqual(["gateway/gateway:8080", "nats/nats-exporter:7777", "postgres/postgres-exporter:9187", "worker/worker-0:8081", "worker/worker-1:8081"]);
+    expect(targets.map((t) => `${t.job}/${t.instance}`).sort()).toEqual(["containers/container-exporter:9106", "gateway/gateway:8080", "nats/nats-exporter:7777", "postgres/postgres-exporter:9187", "worker/worker-0:8081", "worker/worker-1:8081"]);
+  });
+
+  it("has the container exporter give each container's CPU as the host's cgroup counts it", async () => {
+    const client = new PrometheusClient(f.outputs.observability.prometheusUrl);
+    const container = `cp3-${f.name}-postgres`;
+    const pid = (await docker.inspectContainer(container)).State.Pid;
+    // Read from the host after the query: the scraped value is at most one scrape (5 s at 1 CPU) behind it.
+    const scraped = await pollUntil(async () => (await client.query(`container_cpu_usage_seconds_total{container="${container}"}`))[0]?.value, { timeoutMs: 30_000, intervalMs: 1_000, what: `${container}'s CPU in Prometheus` });
+    const host = cpuSeconds(pid);
+    expect(scraped).toBeGreaterThan(0);
+    expect(scraped).toBeLessThanOrEqual(host);
+    expect(host - scraped).toBeLessThan(6);
+    const memory = await client.query(`container_memory_working_set_bytes{component="postgres"}`);
+    expect(memory.map((m) => m.labels.container)).toEqual([container]);
+    expect(memory[0]!.value).toBeGreaterThan(1024 * 1024);
   });
 
   it("has promtool pass the generated rules and their unit tests", async () => {
@@ -154,6 +170,22 @@ describe("observability in the testbed", () => {
       if (samples.length === 0) empty.push(`${q.panel}: ${q.expr}`);
     }
     expect(empty).toEqual([]);
+
+    // Cost per record, from the container exporter's series over the same window: every part used CPU and
+    // memory, and no container more CPU than its limit allows (the workers: 2 x 0.5 CPU).
+    const c = report.cost!;
+    expect(c.error).toBeUndefined();
+    expect(c.records).toBe(report.integrity!.acknowledged - 100 - report.integrity!.lost.length);
+    for (const g of c.groups) {
+      expect(g.cpuSecondsPer1000!, g.group).toBeGreaterThan(0);
+      expect(g.meanMemoryMiB, g.group).toBeGreaterThan(1);
+    }
+    expect(c.components.map((x) => x.component)).toEqual(expect.arrayContaining(["gateway", "worker", "nats", "postgres", "toxiproxy", "prometheus", "jaeger", "alertmanager"]));
+    const worker = c.components.find((x) => x.component === "worker")!;
+    expect(worker.cpuSeconds).toBeGreaterThan(0);
+    expect(worker.cpuSeconds).toBeLessThanOrEqual(2 * 0.5 * c.windowSeconds * 1.05);
+    expect(verify.output()).toMatch(/cost per 1,000 records \(\d+ processed over \d+ s\): system [\d.]+ CPU-s/);
+    expect(fs.readFileSync(path.join(f.reportDir, dir, "report.html"), "utf8")).toContain('<table id="cost-groups">');
   }, 900_000);
 
   it("has a worker whose configuration turns fatal alert Alertmanager before it stops", async () => {

@@ -12,12 +12,13 @@ import { validateSpec } from "../../testbed/validate";
 const reference = validateSpec(referenceWorkload(parseConfig({ "cp3:kind": "ci" }, "ci"), path.join(projectRoot, "workload")));
 
 describe("dashboard panels", () => {
-  it("gives every scraped service rate, errors and duration, then JetStream, PostgreSQL and the system's own panels", () => {
+  it("gives every scraped service rate, errors and duration, then JetStream, PostgreSQL, the containers and the system's own panels", () => {
     expect(dashboardPanels(dashboardSourceOf(reference)).map((p) => `${p.group}/${p.id}`)).toEqual([
       "gateway/gateway-rate", "gateway/gateway-errors", "gateway/gateway-duration",
       "worker/worker-rate", "worker/worker-errors", "worker/worker-duration",
       "jetstream/jetstream-backlog", "jetstream/jetstream-stream", "jetstream/nats-messages", "jetstream/nats-up",
       "postgres/postgres-transactions", "postgres/postgres-connections", "postgres/postgres-up",
+      "containers/containers-cpu", "containers/containers-memory",
       "system/system-1-records-accepted-and-processed-per-second", "system/system-2-success-rate-record-requests-answered-202",
       "system/system-3-redeliveries-suppressed-duplicates-and-dead-lett",
     ]);
@@ -33,8 +34,8 @@ describe("dashboard panels", () => {
     expect(rate!.queries.map((q) => q.expr)).toEqual(['sum(rate(api_requests_total{service="api"}[$__rate_interval]))', 'sum by (code) (rate(api_requests_total{service="api"}[$__rate_interval]))']);
     expect(errors!.queries[0]!.expr).toBe('(sum(rate(api_requests_total{service="api",code=~"5.."}[$__rate_interval])) or vector(0)) / sum(rate(api_requests_total{service="api"}[$__rate_interval])) * 100');
     expect(duration!.queries[1]).toEqual({ legend: "p95", expr: 'histogram_quantile(0.95, sum by (le) (rate(api_latency_seconds_bucket{service="api"}[$__rate_interval]))) * 1000' });
-    // No stream: no JetStream panels; PostgreSQL's are always there.
-    expect(dashboardPanels(dashboardSourceOf(own)).map((p) => p.group)).toEqual(["api", "api", "api", "postgres", "postgres", "postgres"]);
+    // No stream: no JetStream panels; PostgreSQL's and the containers' are always there.
+    expect(dashboardPanels(dashboardSourceOf(own)).map((p) => p.group)).toEqual(["api", "api", "api", "postgres", "postgres", "postgres", "containers", "containers"]);
   });
 
   it("fills the rate window and the legends' labels", () => {

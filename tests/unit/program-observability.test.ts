@@ -1,5 +1,6 @@
-// The ci program with cp3:observability on (Pulumi mocks): Prometheus and the two exporters as children of one
-// Observability component, scraping every service the description gives metrics, NATS and PostgreSQL; the
+// The ci program with cp3:observability on (Pulumi mocks): Prometheus and the three exporters as children of one
+// Observability component, scraping every service the description gives metrics, NATS, PostgreSQL and every
+// container's cgroup; the
 // PostgreSQL exporter connects directly and verifies the server under TLS; Jaeger takes the flows' spans; the
 // outputs name Prometheus and Jaeger.
 import { parse } from "yaml";
@@ -21,7 +22,7 @@ describe("the ci program with observability on", () => {
     expect(registry.byType("cp3:observability:Prometheus").map((r) => r.name)).toEqual(["prometheus"]);
     expect(registry.byType("cp3:observability:Alertmanager").map((r) => r.name)).toEqual(["alertmanager"]);
     expect(registry.byType("cp3:observability:Jaeger").map((r) => r.name)).toEqual(["jaeger"]);
-    expect(registry.byType("cp3:services:Service").map((r) => r.name).sort()).toEqual(["gateway", "nats-exporter", "postgres-exporter", "worker"]);
+    expect(registry.byType("cp3:services:Service").map((r) => r.name).sort()).toEqual(["container-exporter", "gateway", "nats-exporter", "postgres-exporter", "worker"]);
     expect(registry.byType(IMAGE).map((r) => r.name)).toContain("monitoring-image");
     const prometheus = registry.one(CONTAINER, "prometheus-server");
     expect(prometheus.inputs).toMatchObject({ name: "cp3-ci-obs-prometheus", user: "10005:10005", readOnly: true, ports: [{ internal: 9090, ip: "127.0.0.1" }] });
@@ -49,7 +50,23 @@ describe("the ci program with observability on", () => {
       ["worker", "/metrics", ["worker-0:8081", "worker-1:8081"], { service: "worker" }],
       ["nats", "/metrics", ["nats-exporter:7777"], {}],
       ["postgres", "/metrics", ["postgres-exporter:9187"], {}],
+      ["containers", "/metrics", ["container-exporter:9106"], {}],
     ]);
+  });
+
+  it("has the container exporter read every other container's cgroup from the host's tree, mounted read-only", () => {
+    const exporter = registry.one(CONTAINER, "container-exporter-0");
+    expect(exporter.inputs).toMatchObject({ user: "10006:10006", readOnly: true, mounts: [{ type: "bind", source: "/sys/fs/cgroup", target: "/host/cgroup", readOnly: true }] });
+    expect(exporter.inputs.ports).toBeUndefined();
+    expect(envValue(exporter, "CGROUP_ROOT")).toBe("/host/cgroup");
+    const watched = JSON.parse(envValue(exporter, "CONTAINERS")!) as { name: string; id: string; component: string }[];
+    expect(watched.map((c) => `${c.component}=${c.name}`).sort()).toEqual([
+      "alert-sink=cp3-ci-obs-alert-sink", "alertmanager=cp3-ci-obs-alertmanager", "gateway=cp3-ci-obs-gateway", "jaeger=cp3-ci-obs-jaeger",
+      "nats-exporter=cp3-ci-obs-nats-exporter", "nats=cp3-ci-obs-nats-0", "postgres-exporter=cp3-ci-obs-postgres-exporter", "postgres=cp3-ci-obs-postgres",
+      "prometheus=cp3-ci-obs-prometheus", "toxiproxy=cp3-ci-obs-toxiproxy", "worker=cp3-ci-obs-worker-0", "worker=cp3-ci-obs-worker-1",
+    ]);
+    // The ids are the engine's (here the mocks'): the exporter finds each container's cgroup by its id.
+    for (const c of watched) expect(c.id, c.name).not.toBe("");
   });
 
   it("has the PostgreSQL exporter connect straight to the server, verifying it, its password a file", () => {
@@ -75,7 +92,7 @@ describe("the ci program with observability on", () => {
 
   it("outputs Prometheus's URL, its target count and the dashboard's source", () => {
     const o = outputs.observability as { enabled: boolean; prometheusUrl: string; targets: number; scrapeIntervalSeconds: number; dashboard: { services: { name: string }[]; stream: unknown; panels: unknown[] } };
-    expect(o).toMatchObject({ enabled: true, targets: 5, scrapeIntervalSeconds: 3 });
+    expect(o).toMatchObject({ enabled: true, targets: 6, scrapeIntervalSeconds: 3 });
     expect(o.prometheusUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((o as unknown as { alertSinkUrl: string }).alertSinkUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(o.dashboard.services.map((s) => s.name)).toEqual(["gateway", "worker"]);
