@@ -1,4 +1,5 @@
-// The Prometheus rules a description implies, generated once: recording rules for the entry service's SLIs, the
+// The Prometheus rules a description implies, generated once: recording rules for the SLIs (the entry service's
+// availability and latency, accept-to-processed when the description gives its histogram), the
 // multi-window, multi-burn-rate alerts of Google's SRE workbook (ch. 5) on them, and the symptom alerts a fault
 // should set off (a target down, a NATS server or PostgreSQL not answering, the consumer lag above its probe's
 // bound). The run reads which fired when from Prometheus's ALERTS series.
@@ -48,36 +49,49 @@ export function alertRules(spec: Pick<TestbedSpec, "services" | "drive" | "slos"
   const alerts: string[] = [];
   let sloSkipped: string | undefined;
 
+  const seconds = [...new Set(windows.flatMap((w) => [w.shortSeconds, w.longSeconds]))].sort((a, b) => a - b);
+  const slo = (kind: "Availability" | "Latency" | "AcceptToProcessed", series: string, target: number, service: string, what: string) =>
+    windows.map((w) => {
+      const threshold = round(w.factor * (1 - target));
+      alerts.push(`SLO${kind}${w.name}`);
+      return {
+        alert: `SLO${kind}${w.name}`,
+        expr: `${series}${w.longSeconds}s > ${threshold} and ${series}${w.shortSeconds}s > ${threshold}`,
+        labels: { severity: w.name === "FastBurn" ? "page" : "ticket", slo: kind === "AcceptToProcessed" ? "accept-to-processed" : kind.toLowerCase(), service },
+        annotations: { summary: `${service}: ${what} burns the ${target * 100} % objective's budget at over ${w.factor}x (over ${w.longSeconds} s and ${w.shortSeconds} s)` },
+      };
+    });
   if (entry?.metrics) {
     const m = entry.metrics;
     const by = `service="${entry.name}"`;
-    const seconds = [...new Set(windows.flatMap((w) => [w.shortSeconds, w.longSeconds]))].sort((a, b) => a - b);
     const recording = seconds.flatMap((w) => [
       // "or vector(0)": requests and no 5xx is a ratio of 0, not a gap.
       { record: `cp3:slo_errors:ratio_rate${w}s`, expr: `(sum(rate(${m.requestsTotal}{${by},${m.statusLabel}=~"5.."}[${w}s])) or vector(0)) / sum(rate(${m.requestsTotal}{${by}}[${w}s]))`, labels: { slo: "availability", service: entry.name } },
       { record: `cp3:slo_slow:ratio_rate${w}s`, expr: `1 - sum(rate(${m.durationSeconds}_bucket{${by},le="${bucketBound(spec.slos.latency.thresholdMs)}"}[${w}s])) / sum(rate(${m.durationSeconds}_count{${by}}[${w}s]))`, labels: { slo: "latency", service: entry.name } },
     ]);
     groups.push({ name: "cp3-slo-recording", interval: `${scrapeIntervalSeconds}s`, rules: recording });
-    const slo = (kind: "Availability" | "Latency", series: string, target: number, what: string) =>
-      windows.map((w) => {
-        const threshold = round(w.factor * (1 - target));
-        alerts.push(`SLO${kind}${w.name}`);
-        return {
-          alert: `SLO${kind}${w.name}`,
-          expr: `${series}${w.longSeconds}s > ${threshold} and ${series}${w.shortSeconds}s > ${threshold}`,
-          labels: { severity: w.name === "FastBurn" ? "page" : "ticket", slo: kind.toLowerCase(), service: entry.name },
-          annotations: { summary: `${entry.name}: ${what} burns the ${target * 100} % objective's budget at over ${w.factor}x (over ${w.longSeconds} s and ${w.shortSeconds} s)` },
-        };
-      });
     groups.push({
       name: "cp3-slo-alerts",
       rules: [
-        ...slo("Availability", "cp3:slo_errors:ratio_rate", spec.slos.availability.objective, "the share of requests answered 5xx"),
-        ...slo("Latency", "cp3:slo_slow:ratio_rate", spec.slos.latency.objective, `the share of requests slower than ${spec.slos.latency.thresholdMs} ms`),
+        ...slo("Availability", "cp3:slo_errors:ratio_rate", spec.slos.availability.objective, entry.name, "the share of requests answered 5xx"),
+        ...slo("Latency", "cp3:slo_slow:ratio_rate", spec.slos.latency.objective, entry.name, `the share of requests slower than ${spec.slos.latency.thresholdMs} ms`),
       ],
     });
   } else {
-    sloSkipped = `the entry service ${spec.drive.entry} gives no metrics (services[].metrics), so there are no SLO alerts`;
+    sloSkipped = `the entry service ${spec.drive.entry} gives no metrics (services[].metrics), so there are no availability or latency SLO alerts`;
+  }
+  const a2p = spec.slos.acceptToProcessed;
+  if (a2p) {
+    // Records processed later than the threshold, over all processed: with no record processed in a window the
+    // ratio is absent, not 0, so an outage that processes nothing shows in the consumer lag, not here.
+    const by = `service="${a2p.service}"`;
+    const recording = seconds.map((w) => ({
+      record: `cp3:slo_late:ratio_rate${w}s`,
+      expr: `1 - sum(rate(${a2p.histogram}_bucket{${by},le="${bucketBound(a2p.thresholdMs)}"}[${w}s])) / sum(rate(${a2p.histogram}_count{${by}}[${w}s]))`,
+      labels: { slo: "accept-to-processed", service: a2p.service },
+    }));
+    groups.push({ name: "cp3-slo-accept-to-processed-recording", interval: `${scrapeIntervalSeconds}s`, rules: recording });
+    groups.push({ name: "cp3-slo-accept-to-processed-alerts", rules: slo("AcceptToProcessed", "cp3:slo_late:ratio_rate", a2p.objective, a2p.service, `the share of records processed later than ${a2p.thresholdMs} ms after acceptance`) });
   }
 
   const symptom = (alert: string, expr: string, summary: string) => {

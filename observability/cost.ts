@@ -45,7 +45,8 @@ const round = (n: number, digits = 4) => Number(n.toPrecision(digits));
 
 /** Shares out what the components used over the records; pure, so the arithmetic is tested on its own. */
 export function costOf(o: { windowSeconds: number; records: number; cpuSeconds: Record<string, number>; meanMemoryBytes: Record<string, number> }): CostReport {
-  const names = [...new Set([...Object.keys(o.cpuSeconds), ...Object.keys(o.meanMemoryBytes)])].sort();
+  // By part (the system first), then by name.
+  const names = [...new Set([...Object.keys(o.cpuSeconds), ...Object.keys(o.meanMemoryBytes)])].sort((a, b) => COST_GROUPS.indexOf(costGroupOf(a)) - COST_GROUPS.indexOf(costGroupOf(b)) || a.localeCompare(b));
   const components = names.map((component): ComponentCost => ({ component, group: costGroupOf(component), cpuSeconds: round(o.cpuSeconds[component] ?? 0), meanMemoryMiB: round((o.meanMemoryBytes[component] ?? 0) / 1048576) }));
   const groups = COST_GROUPS.map((group): GroupCost => {
     const mine = names.filter((c) => costGroupOf(c) === group);

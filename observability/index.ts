@@ -9,7 +9,7 @@ import { dashboardPanels, type PanelDefinition } from "./panels";
 export { detectFaults, detectionReasons, sinkNotifications, type AlertNotification, DETECTION_GRACE_SECONDS, describeAlert, PROCESS_FAULTS, type FaultDetection, type FiredAlert } from "./alerts";
 export { collectObservability, rateWindowFor, waitForTargetsUp, type ObservabilityReport, type ObservedPanel, type PanelSeries } from "./collect";
 export { costLine, measureCost, type CostReport } from "./cost";
-export { coverageReasons, measureTraceCoverage, MIN_TRACE_COVERAGE, type ProcessStop, type TraceCoverage } from "./traces";
+export { coverageLine, coverageReasons, measureTraceCoverage, MIN_TRACE_COVERAGE, type ProcessStop, type TraceCoverage } from "./traces";
 export { dashboardPanels, legendOf, RATE_WINDOW, withRateWindow, type PanelDefinition, type PanelQuery } from "./panels";
 
 export interface StackMonitoring {

@@ -168,6 +168,17 @@ export async function measureTraceCoverage(i: CoverageInput): Promise<TraceCover
 }
 
 /** The verdict's reasons: coverage below the bound, or not measurable although tracing is on. */
+/** The coverage and the counts behind it, in one line: for the console and the report. */
+export function coverageLine(t: TraceCoverage): string {
+  if (t.skipped) return `coverage not measured: ${t.skipped}`;
+  if (t.error) return t.error;
+  const pct = t.coverage === undefined ? "n/a" : `${(t.coverage * 100).toFixed(2)} %`;
+  const gaps = Object.entries(t.missingBySpan).map(([span, n]) => `${span} missing in ${n}`).join(", ");
+  const cut = t.cutByStops > 0 ? ` (${t.cutByStops} of them cut by a process a fault stopped before it exported them)` : "";
+  const beyond = t.beyondStore > 0 ? `, the oldest ${t.beyondStore} beyond what Jaeger keeps` : "";
+  return `coverage ${pct}: ${t.complete} of ${t.checked} traces complete (${t.sampled} sampled, processed records${beyond}; one in ${t.sampleEvery} sampled)${gaps ? `; ${gaps}${cut}` : ""}; Jaeger ${t.queryUrl}`;
+}
+
 export function coverageReasons(c: TraceCoverage | undefined): string[] {
   if (!c || c.skipped) return [];
   if (c.error) return [`trace coverage not measured: ${c.error}`];

@@ -26,7 +26,7 @@ import { decideVerdict } from "./verdict";
 import type { TestbedImageRefs } from "../components/testbed";
 import { imagesOf, scanImages, supplyChainLine } from "../supply-chain/scan";
 import { transportLine } from "../security/transport";
-import { collectObservability, costLine, describeAlert, measureCost, measureTraceCoverage, monitoringOf, PROCESS_FAULTS, tracingOf, type ObservabilityReport, type ProcessStop, type TraceCoverage } from "../observability";
+import { collectObservability, costLine, coverageLine, describeAlert, measureCost, measureTraceCoverage, monitoringOf, PROCESS_FAULTS, tracingOf, type ObservabilityReport, type ProcessStop } from "../observability";
 import { outcomeOf } from "../integrity/ledger";
 import { sleep } from "../lib/poll";
 
@@ -171,7 +171,7 @@ export async function proveDeployed(proof: Proof, outputs: Record<string, unknow
     const t = tracing;
     const stops = processStops(report.experiments, outputs, phase.load.startedAtMs!);
     report.traces = await timed("trace coverage (Jaeger)", () => measureTraceCoverage({ client: t.client, expected: t.spans, sampleEvery: t.sampleEvery, maxTraces: t.maxTraces, keyPrefix: report.runId, processedKeys, stops, sleep: (ms) => sleep(ms, signal) }));
-    say(traceLine(report.traces));
+    say(`traces: ${coverageLine(report.traces)}`);
   }
 }
 
@@ -184,16 +184,6 @@ function processStops(experiments: RunReport["experiments"], outputs: Record<str
       .filter((f) => f.status === "applied" && PROCESS_FAULTS.includes(f.kind))
       .flatMap((f) => f.targets.flatMap((container) => (byContainer.has(container) ? [{ service: byContainer.get(container)!, container, atMs: loadStartedAtMs + f.startedAt * 1000, experiment: e.name }] : []))),
   );
-}
-
-function traceLine(t: TraceCoverage): string {
-  if (t.skipped) return `traces: coverage not measured: ${t.skipped}`;
-  if (t.error) return `traces: ${t.error}`;
-  const pct = t.coverage === undefined ? "n/a" : `${(t.coverage * 100).toFixed(2)} %`;
-  const gaps = Object.entries(t.missingBySpan).map(([span, n]) => `${span} missing in ${n}`).join(", ");
-  const cut = t.cutByStops > 0 ? ` (${t.cutByStops} of them cut by a process a fault stopped before it exported them)` : "";
-  const beyond = t.beyondStore > 0 ? `, the oldest ${t.beyondStore} beyond what Jaeger keeps` : "";
-  return `traces: coverage ${pct}: ${t.complete} of ${t.checked} traces complete (${t.sampled} sampled, processed records${beyond}; one in ${t.sampleEvery} sampled)${gaps ? `; ${gaps}${cut}` : ""}; Jaeger ${t.queryUrl}`;
 }
 
 /** Sets the verdict from what the run found (and how it ended). */

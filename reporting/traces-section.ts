@@ -1,7 +1,7 @@
 // The "Traces" section of report.html: the share of the run's processed records whose trace in Jaeger holds every
 // span the description expects, the counts behind it, which spans were missing, and the first incomplete traces
 // (each a link into Jaeger's UI, while the stack is up).
-import { coverageReasons, MIN_TRACE_COVERAGE, type TraceCoverage } from "../observability/traces";
+import { coverageLine, coverageReasons, MIN_TRACE_COVERAGE, type TraceCoverage } from "../observability/traces";
 import { escapeAttribute } from "./escape";
 import { badge, esc, html, missing, table } from "./markup";
 
@@ -13,9 +13,7 @@ export function tracesSection(t: TraceCoverage | undefined): string {
   if (t.error) return `${open}\n${expected}\n${missing(t.error)}\n</section>`;
   const pct = t.coverage === undefined ? "n/a" : `${(t.coverage * 100).toFixed(2)} %`;
   const ok = coverageReasons(t).length === 0;
-  const summary = `<p id="trace-coverage">${badge(ok, pct, pct).html} ${esc(
-    `${t.complete} of ${t.checked} traces complete: ${t.checked === t.sampled ? "every" : `${t.checked} spread over the`} ${t.sampled} processed record(s) whose request was sent sampled (one in ${t.sampleEvery})${t.beyondStore > 0 ? `, but the oldest ${t.beyondStore}, whose traces Jaeger may no longer keep` : ""}. Below ${MIN_TRACE_COVERAGE * 100} % the verdict fails; the goal is 100 %.`,
-  )}</p>`;
+  const summary = `<p id="trace-coverage">${badge(ok, pct, pct).html} ${esc(`Trace ${coverageLine(t)}. Below ${MIN_TRACE_COVERAGE * 100} % the verdict fails; the goal is 100 %.`)}</p>`;
   const gaps = Object.keys(t.missingBySpan).length === 0
     ? ""
     : table("trace-gaps", ["Missing span", "Traces without it"], Object.entries(t.missingBySpan).map(([span, n]) => [span, n])) +

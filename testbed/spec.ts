@@ -219,11 +219,21 @@ const objective = z.number().min(0.5).max(0.99999);
 /**
  * Service level objectives of the entry service, from its RED metrics (it needs `metrics`): the share of requests
  * not answered 5xx, and the share answered within `thresholdMs` (a bucket bound of its duration histogram).
+ * Optionally accept-to-processed: the share of records processed within `thresholdMs` of their acceptance, from a
+ * histogram in seconds that `service` exports (its `metrics`), `thresholdMs` one of its bucket bounds.
  * components/alert-rules.ts makes recording rules and multi-window, multi-burn-rate alerts of them.
  */
 const slos = z.strictObject({
   availability: z.strictObject({ objective: objective.default(0.99) }).default({ objective: 0.99 }),
   latency: z.strictObject({ thresholdMs: int(1, 600_000).default(250), objective: objective.default(0.99) }).default({ thresholdMs: 250, objective: 0.99 }),
+  acceptToProcessed: z
+    .strictObject({
+      service: z.string(),
+      histogram: z.string().regex(METRIC_NAME, "a Prometheus metric name (without _bucket)"),
+      thresholdMs: int(1, 3_600_000),
+      objective: objective.default(0.99),
+    })
+    .optional(),
 });
 
 /**

@@ -111,6 +111,11 @@ function crossChecks(s: TestbedSpec): string[] {
     if (!known(l.from)) problems.push(`toxiproxy.links[${i}].from: got "${l.from}"; allowed: a service's name (${list(names)})`);
   });
 
+  const a2p = s.slos.acceptToProcessed;
+  if (a2p && !s.services.some((x) => x.name === a2p.service && x.metrics)) {
+    problems.push(`slos.acceptToProcessed.service: got "${a2p.service}"; allowed: a service with metrics (${list(s.services.filter((x) => x.metrics).map((x) => x.name))}), since Prometheus reads the histogram from it`);
+  }
+
   const oracle = s.oracle;
   if (oracle && "sql" in oracle && !databases.includes(oracle.sql.database)) problems.push(`oracle.sql.database: got "${oracle.sql.database}"; allowed: ${list(databases)}`);
   if (oracle && "http" in oracle && !known(oracle.http.service)) problems.push(`oracle.http.service: got "${oracle.http.service}"; allowed: a service's name (${list(names)})`);

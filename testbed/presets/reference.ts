@@ -110,6 +110,9 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
       healthPath: "/readyz",
     },
     oracle: { sql: { database: "postgres", query: REFERENCE_ORACLE_QUERY } },
+    // Accept-to-processed from the workers' histogram (the database's clock at acceptance and at the commit): 99 %
+    // within 5 s. A worker's kill holds its unacked records for the consumer's ack wait, which spends some budget.
+    slos: { acceptToProcessed: { service: "worker", histogram: "record_accept_to_processed_seconds", thresholdMs: 5000, objective: 0.99 } },
     // Business metrics of the reference workload, from the flows' own counters (workload/core/metrics.ts).
     panels: [
       {

@@ -26,7 +26,8 @@ const prometheusContainer = () => `cp3-${f.name}-prometheus`;
 /**
  * promtool unit tests of the generated rules (5 s scrapes: fast burn over 240 s and 20 s, slow over 1440 s and
  * 120 s; restarts seen for 40 s): the gateway answers 100 requests/s, from 205 s on as many 5xx (a third of the
- * traffic errors at once, half of it in the short windows).
+ * traffic errors at once, half of it in the short windows); the workers process 20 records/s within 5 s, from
+ * 205 s on as many later than that.
  */
 const RULE_TESTS = `rule_files: [rules.yml]
 evaluation_interval: 5s
@@ -41,6 +42,10 @@ tests:
         values: '1x10 0x5 1x10'
       - series: 'process_start_time_seconds{job="worker",instance="worker-0:8081"}'
         values: '100x20 160x20'
+      - series: 'record_accept_to_processed_seconds_bucket{service="worker",le="5"}'
+        values: '0+100x100'
+      - series: 'record_accept_to_processed_seconds_count{service="worker"}'
+        values: '0+100x40 4200+200x60'
     alert_rule_test:
       - eval_time: 60s
         alertname: TargetDown
@@ -77,6 +82,14 @@ tests:
       - eval_time: 270s
         alertname: SLOLatencyFastBurn
         exp_alerts: []
+      - eval_time: 200s
+        alertname: SLOAcceptToProcessedFastBurn
+        exp_alerts: []
+      - eval_time: 270s
+        alertname: SLOAcceptToProcessedFastBurn
+        exp_alerts:
+          - exp_labels: { severity: page, slo: accept-to-processed, service: worker }
+            exp_annotations: { summary: "worker: the share of records processed later than 5000 ms after acceptance burns the 99 % objective's budget at over 14.4x (over 240 s and 20 s)" }
 `;
 
 describe("observability in the testbed", () => {

@@ -8,6 +8,7 @@ import { renderHtml } from "../../reporting/html";
 import { renderJunit } from "../../reporting/junit";
 import type { RunReport, TraceCoverage } from "../../reporting/model";
 import { writeReport } from "../../reporting/write";
+import { costOf } from "../../observability/cost";
 import { HOSTILE_HTML_KEY, HOSTILE_XML_KEY, LOST_KEY, sampleReport } from "./report-fixture";
 
 /** Each testcase as [suite, name, outcome element or "passed", its message]; a regex reading of our own output. */
@@ -174,7 +175,7 @@ describe("report.html", () => {
       failedSpans: 0,
     };
     const page = renderHtml({ ...sampleReport(), traces });
-    expect(page).toContain('<p id="trace-coverage"><span class="badge ok">99.97 %</span> 2999 of 3000 traces complete: every 3000 processed record(s) whose request was sent sampled (one in 1).');
+    expect(page).toContain('<p id="trace-coverage"><span class="badge ok">99.97 %</span> Trace coverage 99.97 %: 2999 of 3000 traces complete (3000 sampled, processed records; one in 1 sampled); worker: records.ack missing in 1 (1 of them cut by a process a fault stopped before it exported them); Jaeger http://127.0.0.1:16686. Below 99 % the verdict fails; the goal is 100 %.</p>');
     expect(page).toContain("<tr><td>worker: records.ack</td><td>1</td></tr>");
     expect(page).toContain('<tr><td>run-7</td><td><a href="http://127.0.0.1:16686/trace/33fa04c64347fabf0000000000000007">33fa04c64347fabf0000000000000007</a></td><td>worker: records.ack</td><td>worker-kill stopped cp3-ci-worker-0</td></tr>');
     expect(page).toContain("1 of the 1 incomplete traces lack only the spans of a process a fault stopped");
@@ -182,6 +183,15 @@ describe("report.html", () => {
     const low = renderJunit({ ...sampleReport(), traces: { ...traces, complete: 2900, coverage: 2900 / 3000, missingBySpan: { "worker: records.ack": 100 } } });
     expect(low).toContain('message="trace coverage 96.67 % (2900 of 3000 traces complete) is below 99 %: worker: records.ack missing in 100"');
     expect(renderHtml(sampleReport())).toContain('<section id="traces"><h2>Traces (Jaeger)</h2>\n<p class="missing">No Jaeger in this stack');
+  });
+
+  it("shows the cost per 1,000 records by part and by component, and why it is missing when it is", () => {
+    const cost = costOf({ windowSeconds: 100, records: 2000, cpuSeconds: { worker: 8, nats: 2, prometheus: 1 }, meanMemoryBytes: { worker: 100 * 1048576, nats: 50 * 1048576, prometheus: 25 * 1048576 } });
+    const page = renderHtml({ ...sampleReport(), cost });
+    expect(page).toContain("<tr><td>the system under test (its services)</td><td>8</td><td>4</td><td>100</td><td>5,000</td></tr>");
+    expect(page).toContain("<tr><td>nats</td><td>testbed</td><td>2</td><td>50</td></tr>");
+    expect(renderHtml(sampleReport())).toContain('<section id="cost"><h2>Cost per record</h2>\n<p class="missing">Not measured');
+    expect(renderHtml({ ...sampleReport(), cost: { ...cost, error: "no series" } })).toContain("cost per record: not measured: no series");
   });
 
   it("shows the verdict, a note for each step that never ran, and frames for the three charts", () => {

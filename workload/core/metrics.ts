@@ -17,6 +17,8 @@ export function createMetrics(flow: string) {
     duplicatesSuppressed: new Counter({ name: "duplicates_suppressed_total", help: "Redeliveries whose effect already existed", registers: [registry] }),
     deadLettered: new Counter({ name: "records_dead_lettered_total", help: "Poison messages terminated and dead-lettered", registers: [registry] }),
     processing: new Histogram({ name: "record_processing_seconds", help: "Worker processing time per record", buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] }),
+    // The database's clock at acceptance and at the processing commit: the accept-to-processed SLI.
+    acceptToProcessed: new Histogram({ name: "record_accept_to_processed_seconds", help: "From the gateway accepting a record to a worker committing its result", buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers: [registry] }),
     natsConnected: new Gauge({ name: "nats_connected", help: "1 while connected to NATS", registers: [registry] }),
     poolTotal: new Gauge({ name: "pg_pool_clients", help: "PostgreSQL pool clients", labelNames: ["state"], registers: [registry] }),
   };

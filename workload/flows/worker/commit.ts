@@ -17,7 +17,8 @@ export type CommitOutcome = "processed" | "duplicate" | "unknown";
 
 // One statement, atomic on its own: store the results of records still pending (ids in sorted order, so two
 // batches sharing an id wait in one order), mark those records processed, and note every attempt; then answer
-// each input id. Each record is looked up by its key from the input row (a correlated subquery, always an index
+// each input id, with how long ago the records it processed were accepted (both times the database's own clock,
+// so no two hosts' clocks are compared). Each record is looked up by its key from the input row (a correlated subquery, always an index
 // probe): as a join, the planner's guess of a hundred input rows can turn it into a scan of the whole table.
 const COMMIT = {
   name: "commit-results",
@@ -28,18 +29,24 @@ const COMMIT = {
            INSERT INTO results (record_id, output, worker, traceparent)
            SELECT id, output, $2, traceparent FROM input WHERE state = 'pending' ORDER BY id
            ON CONFLICT (record_id) DO NOTHING RETURNING record_id),
-         upd AS (UPDATE records r SET state = 'processed', processed_at = now() FROM ins WHERE r.id = ins.record_id),
+         upd AS (UPDATE records r SET state = 'processed', processed_at = now() FROM ins WHERE r.id = ins.record_id
+                 RETURNING r.id, extract(epoch FROM now() - r.accepted_at)::float8 AS age),
          att AS (
            INSERT INTO processing_attempts (record_id, worker, delivery, outcome)
            SELECT id, $2, delivery, CASE WHEN id IN (SELECT record_id FROM ins) THEN 'processed' ELSE 'duplicate' END
              FROM input WHERE state IS NOT NULL)
-         SELECT id, state IS NOT NULL AS known, id IN (SELECT record_id FROM ins) AS processed FROM input`,
+         SELECT i.id, i.state IS NOT NULL AS known, i.id IN (SELECT record_id FROM ins) AS processed, u.age
+           FROM input i LEFT JOIN upd u ON u.id = i.id`,
 };
 
-async function commitBatch(db: Db, worker: string, results: Result[]): Promise<(CommitOutcome | Error)[]> {
+/** Told the seconds from a record's acceptance to the commit that processed it (the accept-to-processed SLI). */
+export type OnProcessed = (secondsSinceAccepted: number) => void;
+
+async function commitBatch(db: Db, worker: string, results: Result[], onProcessed: OnProcessed): Promise<(CommitOutcome | Error)[]> {
   // One row per record: a second copy of the same message in this batch is a duplicate without asking.
   const unique = [...new Map(results.map((r) => [r.id, r])).values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const r = await db.query<{ id: string; known: boolean; processed: boolean }>(COMMIT.text, [JSON.stringify(unique), worker], COMMIT.name);
+  const r = await db.query<{ id: string; known: boolean; processed: boolean; age: number | null }>(COMMIT.text, [JSON.stringify(unique), worker], COMMIT.name);
+  for (const row of r.rows) if (row.processed && row.age !== null) onProcessed(Math.max(0, row.age));
   const byId = new Map(r.rows.map((row) => [row.id, row]));
   const answered = new Set<string>();
   return results.map((x) => {
@@ -52,14 +59,14 @@ async function commitBatch(db: Db, worker: string, results: Result[]): Promise<(
   });
 }
 
-export function createCommitter(db: Db, worker: string, o: BatchOptions): (r: Result) => Promise<CommitOutcome> {
+export function createCommitter(db: Db, worker: string, o: BatchOptions, onProcessed: OnProcessed = () => {}): (r: Result) => Promise<CommitOutcome> {
   return createBatcher<Result, CommitOutcome>(async (results) => {
     try {
-      return await commitBatch(db, worker, results);
+      return await commitBatch(db, worker, results, onProcessed);
     } catch (err) {
       // PostgreSQL away: every message of the batch is nak'd. Anything else may be one record's fault.
       if (isUnavailable(err) || results.length === 1) throw err;
-      return Promise.all(results.map((x) => commitBatch(db, worker, [x]).then((r) => r[0]!, (e: unknown) => (e instanceof Error ? e : new Error(String(e))))));
+      return Promise.all(results.map((x) => commitBatch(db, worker, [x], onProcessed).then((r) => r[0]!, (e: unknown) => (e instanceof Error ? e : new Error(String(e))))));
     }
   }, o);
 }

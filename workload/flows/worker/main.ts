@@ -50,7 +50,7 @@ const deps: ProcessDeps = {
   worker: s.flow.instance,
   work: s.worker,
   backoff,
-  commit: createCommitter(db, s.flow.instance, { maxInFlight: s.worker.commitInFlight, maxBatch: s.worker.commitBatch }),
+  commit: createCommitter(db, s.flow.instance, { maxInFlight: s.worker.commitInFlight, maxBatch: s.worker.commitBatch }, (seconds) => metrics.acceptToProcessed.observe(seconds)),
   ack: (m) => doubleAck(replies, m),
   ackBeforeCommit: s.worker.testOnlyAckBeforeCommit,
 };
