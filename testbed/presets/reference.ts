@@ -138,6 +138,11 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
           { legend: "dead-lettered", expr: "sum(records_dead_lettered_total)" },
         ],
       },
+      {
+        title: "Accept to processed (gateway to worker commit)",
+        unit: "ms",
+        queries: [0.5, 0.95, 0.99].map((q) => ({ legend: `p${q * 100}`, expr: `histogram_quantile(${q}, sum by (le) (rate(record_accept_to_processed_seconds_bucket[$__rate_interval]))) * 1000` })),
+      },
     ],
     probes: [
       { http: { service: "gateway", port: 8080, path: "/readyz" } },

@@ -20,7 +20,7 @@ describe("dashboard panels", () => {
       "postgres/postgres-transactions", "postgres/postgres-connections", "postgres/postgres-up",
       "containers/containers-cpu", "containers/containers-memory",
       "system/system-1-records-accepted-and-processed-per-second", "system/system-2-success-rate-record-requests-answered-202",
-      "system/system-3-redeliveries-suppressed-duplicates-and-dead-lett",
+      "system/system-3-redeliveries-suppressed-duplicates-and-dead-lett", "system/system-4-accept-to-processed-gateway-to-worker-commit",
     ]);
   });
 

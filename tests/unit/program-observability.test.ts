@@ -97,7 +97,7 @@ describe("the ci program with observability on", () => {
     expect((o as unknown as { alertSinkUrl: string }).alertSinkUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(o.dashboard.services.map((s) => s.name)).toEqual(["gateway", "worker"]);
     expect(o.dashboard.stream).toEqual({ name: "RECORDS", consumer: "workers" });
-    expect(o.dashboard.panels).toHaveLength(3);
+    expect(o.dashboard.panels).toHaveLength(4);
     expect((outputs.images as { monitoring?: string }).monitoring).toMatch(/^cp3\/monitoring:/);
     const traces = (o as unknown as { traces: { enabled: boolean; queryUrl: string; sampleEvery: number; spans: { service: string; name: string }[] } }).traces;
     expect(traces).toMatchObject({ enabled: true, sampleEvery: 4, maxTraces: 100_000 });
