@@ -4,6 +4,7 @@ import { parseVerbArgs, UsageError, verbHelp, type VerbSpec } from "./args";
 import { describeExitCodes, EXIT } from "../lib/exit-codes";
 import { StepError } from "../lib/progress";
 import { PassphraseError } from "../lib/pulumi-env";
+import { endSessionStrays } from "../lib/strays";
 import { verbs } from "./verbs";
 
 function overview(): string {
@@ -42,20 +43,26 @@ async function main(argv: string[]): Promise<number> {
   return verb.run(parsed);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    if (err instanceof UsageError || err instanceof PassphraseError) {
-      process.stderr.write(`cp3: ${err.message}\n`);
-      process.exitCode = EXIT.usage;
-    } else if (err instanceof StepError) {
-      process.stderr.write(`cp3: ${err.describe()}\n`);
-      process.exitCode = EXIT.usage;
-    } else {
-      process.stderr.write(`cp3: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = EXIT.usage;
-    }
-  },
-);
+main(process.argv.slice(2))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof UsageError || err instanceof PassphraseError) {
+        process.stderr.write(`cp3: ${err.message}\n`);
+        process.exitCode = EXIT.usage;
+      } else if (err instanceof StepError) {
+        process.stderr.write(`cp3: ${err.describe()}\n`);
+        process.exitCode = EXIT.usage;
+      } else {
+        process.stderr.write(`cp3: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.exitCode = EXIT.usage;
+      }
+    },
+  )
+  // Last, whatever the outcome: no process of the run outlives it (lib/strays.ts).
+  .finally(async () => {
+    const strays = await endSessionStrays();
+    if (strays.length > 0) process.stderr.write(`cp3: ended ${strays.length} process(es) the run left behind: ${strays.map((p) => `${p.pid} (${p.comm})`).join(", ")}\n`);
+  });

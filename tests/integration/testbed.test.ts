@@ -113,10 +113,10 @@ describe("two ci stacks side by side on a real engine", () => {
     const secrets = { password, "TLS key": key };
     // Every container of the stack: the finished jobs, and the secret holders of postgres, the migration, the
     // gateway, the worker, the NATS servers' certificate and the JetStream set-up's CA, included; and the
-    // monitoring (on in ci stacks): Prometheus, the two exporters, the PostgreSQL exporter's holder, Alertmanager,
-    // its sink and Jaeger.
+    // monitoring (on in ci stacks): Prometheus, the three exporters (PostgreSQL, NATS, containers), the PostgreSQL
+    // exporter's holder, Alertmanager, its sink and Jaeger.
     const containers = (await docker.containersWithLabels({ "cp3.stack": names[0]! })).map((c) => c.Names[0]!.replace(/^\//, ""));
-    expect(containers.length).toBe(allContainers(o).length + 2 + 6 + 7);
+    expect(containers.length).toBe(allContainers(o).length + 2 + 6 + 8);
     for (const name of containers) {
       const inspect = JSON.stringify(await docker.inspectContainer(name));
       const logs = await docker.containerLogs(name);
@@ -167,7 +167,10 @@ describe("two ci stacks side by side on a real engine", () => {
     try {
       fs.writeFileSync(source, `${original}// changed by the integration test ${run}\n`);
       const { changes } = await upStack(stacks[0]!);
+      // The container exporter watches the containers by id (their cgroups): new workers, new exporter. It holds
+      // nothing (Prometheus keeps the series), and monitoring is off by default in the dev stack's hot reload.
       expect(changes).toEqual([
+        "replace docker:index/container:Container container-exporter-0",
         "replace docker:index/container:Container worker-0",
         "replace docker:index/container:Container worker-1",
         "replace docker:index/remoteImage:RemoteImage flow-worker-image",
