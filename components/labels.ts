@@ -32,3 +32,6 @@ export const containerRef = (container: docker.Container, component: string): pu
 export function labelList(labels: Record<string, string>): docker.types.input.ContainerLabel[] {
   return Object.entries(labels).map(([label, value]) => ({ label, value }));
 }
+
+/** The name of an instance's kept path (services[].volumes) as a volume: "worker-0" + "/var/spool/x" → "worker-0-var-spool-x". */
+export const keptVolumeName = (instance: string, path: string): string => `${instance}-${path.replace(/[^a-zA-Z0-9]+/g, "-").replace(/^-|-$/g, "")}`;

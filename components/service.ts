@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardened, tmpfsFor } from "./hardening";
-import { containerRef, labelList, ownershipLabels, type ContainerRef, type Ownership } from "./labels";
+import { containerRef, keptVolumeName, labelList, ownershipLabels, type ContainerRef, type Ownership } from "./labels";
 import { secretFileNameProblem, SecretVolume, type SecretFiles } from "./secret-files";
 
 /** How the engine checks a container: an HTTP path, a TCP port or a command, inside the container. */
@@ -28,6 +28,12 @@ export interface ServiceArgs {
   readonly after?: pulumi.Input<string>[];
   /** Writable tmpfs mounts (path → MiB); the root filesystem is read-only. @default {} */
   readonly tmpfs?: Record<string, number>;
+  /**
+   * Writable paths on a named volume per instance (path → MiB, a bound the engine's local volumes do not enforce):
+   * kept when the process is killed and restarted, removed with the stack. The engine copies the image's
+   * directory (its owner included) into a new volume, so the image should make it owned by `user`. @default {}
+   */
+  readonly volumes?: Record<string, number>;
   /** Numeric uid:gid. @default "10002:10002" */
   readonly user?: string;
   /** Secrets as files in /run/secrets (name -> content), readable only by `user`; never variables. @default {} */
@@ -90,6 +96,10 @@ export class Service extends pulumi.ComponentResource {
         ...Object.entries(resolved).map(([k, v]) => `${k}=${v.replaceAll("{{instance}}", instance)}`),
         ...(passed ? [`CP3_STARTED_AFTER=${passed}`] : []),
       ]);
+      const kept = Object.keys(args.volumes ?? {}).map((path, j) => ({
+        containerPath: path,
+        volume: new docker.Volume(`${name}-${i}-volume-${j}`, { name: `cp3-${args.owner.stack}-${keptVolumeName(instance, path)}`, labels: labelList(ownershipLabels(args.owner, name)) }, { parent: this }),
+      }));
       return new docker.Container(
         `${name}-${i}`,
         {
@@ -102,7 +112,7 @@ export class Service extends pulumi.ComponentResource {
           networksAdvanced: args.networkNames.map((n, j) => (j === 0 ? { name: n, aliases: [name, instance] } : { name: n })),
           ports: args.entry ? [{ internal: args.entry.port, ip: "127.0.0.1", external: args.entry.hostPort === 0 ? undefined : args.entry.hostPort }] : undefined,
           healthcheck: args.check ? healthcheck(args.check, args.checkIntervalSeconds ?? 2) : undefined,
-          volumes: secrets ? [secrets.mount] : undefined,
+          volumes: secrets || kept.length > 0 ? [...(secrets ? [secrets.mount] : []), ...kept.map((k) => ({ volumeName: k.volume.name, containerPath: k.containerPath }))] : undefined,
           mounts: args.mounts && args.mounts.length > 0 ? args.mounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: true })) : undefined,
           labels: labelList(ownershipLabels(args.owner, name)),
           wait: true,

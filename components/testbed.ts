@@ -307,6 +307,7 @@ export class Testbed extends pulumi.ComponentResource {
           networkNames: s.networks.map((n) => (n === "edge" ? edge.networkName : data.networkName)),
           after,
           tmpfs: Object.fromEntries(s.tmpfs.map((t) => [t.path, t.sizeMiB])),
+          volumes: Object.fromEntries(s.volumes.map((v) => [v.path, v.sizeMiB])),
           user: s.user,
           secretFiles: serviceSecretFiles(s),
           holderImage: args.rootImage,

@@ -8,6 +8,7 @@
 // Compose reads the file; these choices keep it readable by Debian bookworm's docker-compose 1.29.2 (PyYAML,
 // YAML 1.1; the Compose Specification, without `version:` and without a top-level `name:`) and by Compose v2.
 import { Document } from "yaml";
+import { keptVolumeName } from "../components/labels";
 import { LOG_OPTS, MAX_RESTARTS, NPROC_LIMIT, tmpfsFor } from "../components/hardening";
 import { consumerConfig, streamConfig } from "../components/jetstream";
 import { NATS_CLIENT_PORT, NATS_MONITOR_PORT, natsHost, renderNatsConfig } from "../components/nats";
@@ -187,6 +188,8 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
   const missing: string[] = [];
   // PostgreSQL and the migrations read the password file; services add what they mount.
   const usedSecrets: string[] = [PASSWORD_FILE];
+  // Each instance's kept paths (services[].volumes), one named volume each, as the Service component makes them.
+  const keptVolumes: { name: string; service: string }[] = [];
   const imageOf = (what: string, ref: string | undefined) => {
     if (ref === undefined || ref === "") missing.push(what);
     return ref ?? "";
@@ -368,6 +371,7 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
     const check = s.readiness ?? s.health;
     const image = serviceImage(s);
     for (const instance of instancesOf(s)) {
+      keptVolumes.push(...s.volumes.map((v) => ({ name: keptVolumeName(instance, v.path), service: s.name })));
       add(instance, {
         image,
         hostname: instance,
@@ -375,7 +379,9 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
         environment: Object.fromEntries(wired.map(([k, w]) => [k, w.value.replaceAll("{{instance}}", instance)])),
         ...(secrets.length > 0 ? { secrets } : {}),
         ...hardened({ user: s.user, memoryMiB: s.memoryMiB, cpus: s.cpus, tmpfs: Object.fromEntries(s.tmpfs.map((t) => [t.path, tmpfsFor(s.user, t.sizeMiB)])) }),
-        ...(s.hotReload.length > 0 ? { volumes: s.hotReload.map((h) => ({ type: "bind" as const, source: h.source, target: h.target, read_only: true as const })) } : {}),
+        ...(s.hotReload.length > 0 || s.volumes.length > 0
+          ? { volumes: [...s.hotReload.map((h) => ({ type: "bind" as const, source: h.source, target: h.target, read_only: true as const })), ...s.volumes.map((v) => ({ type: "volume" as const, source: keptVolumeName(instance, v.path), target: v.path }))] }
+          : {}),
         ...(check ? { healthcheck: healthcheck(check) } : {}),
         ...(Object.keys(dependsOn).length > 0 ? { depends_on: dependsOn } : {}),
         // On its first network a replica also answers to the service's name, as the Service component does.
@@ -396,7 +402,9 @@ export function composeFromTestbed(input: ComposeExportInput): ComposeFile {
       edge: { driver: "bridge" as const, labels: labels("network") },
       data: { driver: "bridge" as const, internal: true as const, labels: labels("network") },
     },
-    ...(pg.storage === "volume" ? { volumes: { "postgres-data": { labels: labels("postgres") } } } : {}),
+    ...(pg.storage === "volume" || keptVolumes.length > 0
+      ? { volumes: Object.fromEntries([...(pg.storage === "volume" ? [["postgres-data", { labels: labels("postgres") }] as const] : []), ...keptVolumes.map((k) => [k.name, { labels: labels(k.service) }] as const)]) }
+      : {}),
     secrets: Object.fromEntries([...new Set(usedSecrets)].sort().map((source) => [source, { file: `./${SECRETS_FOLDER}/${source}` }])),
   });
 }

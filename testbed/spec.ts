@@ -173,6 +173,11 @@ const service = z.strictObject({
   ...resources(256, 0.5),
   /** Writable tmpfs mounts (the root filesystem is read-only). */
   tmpfs: z.array(z.strictObject({ path: z.string().startsWith("/"), sizeMiB: int(1, 65_536).default(64) })).default([]),
+  /**
+   * Writable paths kept when the process is killed and restarted (a named volume per instance on Docker, removed
+   * with the stack; an emptyDir on Kubernetes). The image should make each directory owned by the service's user.
+   */
+  volumes: z.array(z.strictObject({ path: z.string().startsWith("/"), sizeMiB: int(1, 65_536).default(64) })).max(8).default([]),
   /** Numeric uid:gid; containers never run as root. */
   user: z.string().regex(/^[1-9][0-9]*:[0-9]+$/, "a numeric uid:gid, not 0").default("10002:10002"),
   /** Started after these are healthy: nats, postgres, migrations, or another service's name. */

@@ -30,6 +30,8 @@ export interface KubernetesServiceArgs {
   readonly liveness?: ContainerCheck;
   /** Writable memory-backed emptyDirs (path → MiB); the root filesystem is read-only. @default {} */
   readonly tmpfs?: Record<string, number>;
+  /** Writable paths kept across a restart of the container (an emptyDir on the node's disk: the pod's). @default {} */
+  readonly volumes?: Record<string, number>;
   /** Numeric uid:gid. @default "10002:10002" */
   readonly user?: string;
   /** @default 256 */
@@ -75,6 +77,7 @@ export class KubernetesService extends pulumi.ComponentResource {
     }
     const { owner, namespace } = args;
     const tmpfs = Object.entries(args.tmpfs ?? {});
+    const kept = Object.entries(args.volumes ?? {});
 
     const env = [{ name: POD_NAME, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }, ...Object.entries(args.env ?? {}).map(([k, v]) => envVar(k, v))];
     const secrets = secretFilesVolume(args.secretFiles);
@@ -102,10 +105,10 @@ export class KubernetesService extends pulumi.ComponentResource {
                   ...probes(args.readiness, args.liveness),
                   resources: resources(args.memoryMiB ?? 256, args.cpus ?? 0.5),
                   securityContext: containerSecurity(user),
-                  volumeMounts: [...tmpfs.map(([path], i) => ({ name: `tmp-${i}`, mountPath: path })), ...secrets.volumeMounts],
+                  volumeMounts: [...tmpfs.map(([path], i) => ({ name: `tmp-${i}`, mountPath: path })), ...kept.map(([path], i) => ({ name: `kept-${i}`, mountPath: path })), ...secrets.volumeMounts],
                 },
               ],
-              volumes: [...tmpfs.map(([, mib], i) => memoryVolume(`tmp-${i}`, mib)), ...secrets.volumes],
+              volumes: [...tmpfs.map(([, mib], i) => memoryVolume(`tmp-${i}`, mib)), ...kept.map(([, mib], i) => ({ name: `kept-${i}`, emptyDir: { sizeLimit: `${mib}Mi` } })), ...secrets.volumes],
             },
           },
         },

@@ -283,6 +283,7 @@ export class KubernetesTestbed extends pulumi.ComponentResource {
           readiness: s.readiness ?? s.health,
           liveness: s.health,
           tmpfs: Object.fromEntries(s.tmpfs.map((t) => [t.path, t.sizeMiB])),
+          volumes: Object.fromEntries(s.volumes.map((v) => [v.path, v.sizeMiB])),
           user: s.user,
           memoryMiB: s.memoryMiB,
           cpus: s.cpus,

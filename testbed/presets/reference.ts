@@ -5,6 +5,9 @@ import { consumerConfig, streamConfig } from "../../components/jetstream";
 import type { TestbedConfig } from "../../stacks/config";
 import type { TestbedSpecInput } from "../spec";
 
+/** The flows' span spool: the base image makes it, owned by the flows' user (images/base/Dockerfile). */
+const SPAN_SPOOL = "/var/spool/cp3-traces";
+
 /** The gateway publishes on the stream's first subject, its trailing wildcard made concrete. */
 export const publishSubject = (subject: string) => subject.replace(/(^|\.)(>|\*)$/, "$1new");
 
@@ -38,8 +41,10 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
     CONTAINER_POSTGRES__PASSWORD_FILE: { from: "postgres.password" as const },
     // Where a flow sends its alert before stopping on a fatal error (empty without monitoring).
     CONTAINER_ALERTS__URL: { from: "alertmanager.url" as const },
-    // Where the flows send their spans (OTLP over HTTP; empty without tracing).
+    // Where the flows send their spans (OTLP over HTTP; empty without tracing), and where the spans wait for it: on
+    // a volume that outlives a SIGKILL, so a killed flow's next start exports them (workload/core/span-spool.ts).
     CONTAINER_TRACES__URL: { from: "traces.url" as const },
+    CONTAINER_TRACES__SPOOL_DIR: SPAN_SPOOL,
     // With TLS both clients verify the servers' certificate (and name) against the stack's CA.
     ...(c.tls.enabled ? { CONTAINER_NATS__CA_FILE: { from: "tls.ca" as const }, CONTAINER_POSTGRES__CA_FILE: { from: "tls.ca" as const } } : {}),
   };
@@ -75,6 +80,7 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
         memoryMiB: c.gateway.memoryMiB,
         cpus: c.gateway.cpus,
         tmpfs: [{ path: "/tmp", sizeMiB: 32 }],
+        volumes: [{ path: SPAN_SPOOL, sizeMiB: 64 }],
         dependsOn: ["nats", "postgres", "migrations"],
         networks: ["edge", "data"],
         hotReload: hotReload("gateway"),
@@ -99,6 +105,7 @@ export function referenceWorkload(c: Pick<TestbedConfig, "nats" | "jetstream" | 
         memoryMiB: c.worker.memoryMiB,
         cpus: c.worker.cpus,
         tmpfs: [{ path: "/tmp", sizeMiB: 32 }],
+        volumes: [{ path: SPAN_SPOOL, sizeMiB: 64 }],
         dependsOn: ["nats", "postgres", "migrations"],
         networks: ["data"],
         hotReload: hotReload("worker"),

@@ -44,7 +44,10 @@ describe("the Compose export of the reference description on ci settings", () =>
       edge: { driver: "bridge", labels: { "cp3.exported-from": "ci-unit", "cp3.component": "network" } },
       data: { driver: "bridge", internal: true, labels: { "cp3.exported-from": "ci-unit", "cp3.component": "network" } },
     });
-    expect(file.volumes).toBeUndefined();
+    // Only the flows' span spools (services[].volumes), one named volume per instance.
+    const spool = (service: string) => ({ labels: { "cp3.exported-from": "ci-unit", "cp3.component": service } });
+    expect(file.volumes).toEqual({ "gateway-var-spool-cp3-traces": spool("gateway"), "worker-0-var-spool-cp3-traces": spool("worker"), "worker-1-var-spool-cp3-traces": spool("worker") });
+    expect(file.services["worker-1"]!.volumes).toEqual([{ type: "volume", source: "worker-1-var-spool-cp3-traces", target: "/var/spool/cp3-traces" }]);
     const networks = Object.fromEntries(all.map(([n, s]) => [n, s.networks]));
     expect(networks).toEqual({
       "nats-0": { data: {} },
@@ -255,12 +258,14 @@ describe("the Compose export of other settings and descriptions", () => {
 
   it("keeps PostgreSQL on a named volume, the flows' code bound read-only and the fixed entry port of a dev stack", () => {
     const file = exportOf({ "cp3:kind": "dev", "cp3:dev": JSON.stringify({ hotReload: true }), "cp3:postgres": JSON.stringify({ storage: "volume", memoryMiB: 512 }), "cp3:gateway": JSON.stringify({ hostPort: 18080 }) }, "dev");
-    expect(file.volumes).toEqual({ "postgres-data": { labels: { "cp3.exported-from": "dev", "cp3.component": "postgres" } } });
+    expect(Object.keys(file.volumes!)).toEqual(["postgres-data", "gateway-var-spool-cp3-traces", "worker-0-var-spool-cp3-traces", "worker-1-var-spool-cp3-traces"]);
+    expect(file.volumes!["postgres-data"]).toEqual({ labels: { "cp3.exported-from": "dev", "cp3.component": "postgres" } });
     expect(file.services.postgres!.volumes).toEqual([{ type: "volume", source: "postgres-data", target: "/var/lib/postgresql/data" }]);
     expect(file.services.postgres!.tmpfs.some((t) => t.startsWith("/var/lib/postgresql/data:"))).toBe(false);
     expect(file.services.gateway!.volumes).toEqual([
       { type: "bind", source: path.resolve(__dirname, "../../workload/core"), target: "/app/core", read_only: true },
       { type: "bind", source: path.resolve(__dirname, "../../workload/flows/gateway"), target: "/app/flows/gateway", read_only: true },
+      { type: "volume", source: "gateway-var-spool-cp3-traces", target: "/var/spool/cp3-traces" },
     ]);
     expect(file.services.gateway!.ports).toEqual(["127.0.0.1:18080:8080"]);
   });

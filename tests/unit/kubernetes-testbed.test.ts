@@ -201,9 +201,11 @@ describe("the Kubernetes testbed (reference workload)", () => {
     expect(c.resources).toEqual({ limits: { memory: "256Mi", cpu: "500m" }, requests: { memory: "64Mi", cpu: "50m" } });
     expect(worker.template.spec.volumes).toEqual([
       { name: "tmp-0", emptyDir: { medium: "Memory", sizeLimit: "32Mi" } },
+      // The span spool: on the node's disk, kept when the container restarts in its pod.
+      { name: "kept-0", emptyDir: { sizeLimit: "64Mi" } },
       { name: "secrets", secret: { secretName: "service-secrets", defaultMode: 0o440, items: [{ key: "postgres-password", path: "postgres-password" }] } },
     ]);
-    expect(c.volumeMounts).toEqual([{ name: "tmp-0", mountPath: "/tmp" }, { name: "secrets", mountPath: "/run/secrets", readOnly: true }]);
+    expect(c.volumeMounts).toEqual([{ name: "tmp-0", mountPath: "/tmp" }, { name: "kept-0", mountPath: "/var/spool/cp3-traces" }, { name: "secrets", mountPath: "/run/secrets", readOnly: true }]);
     expect(worker.template.spec).toMatchObject({ automountServiceAccountToken: false, enableServiceLinks: false });
     const job = (registry.one(K.job, "jetstream-job").inputs as Obj).spec as Obj;
     expect(job).toMatchObject({ backoffLimit: 2, template: { spec: { restartPolicy: "Never" } } });

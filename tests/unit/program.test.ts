@@ -44,9 +44,13 @@ describe("the ci program", () => {
         "cp3:index:Testbed testbed",
         "cp3:services:Service gateway",
         `${CONTAINER} gateway-0`,
+        // The span spool of each flow instance (services[].volumes), kept when its process is killed.
+        `${VOLUME} gateway-0-volume-0`,
         "cp3:services:Service worker",
         `${CONTAINER} worker-0`,
+        `${VOLUME} worker-0-volume-0`,
         `${CONTAINER} worker-1`,
+        `${VOLUME} worker-1-volume-0`,
       ].sort(),
     );
   });
@@ -127,7 +131,7 @@ describe("the ci program", () => {
     const readers = { "postgres-server": "postgres-secrets", "migration-apply-run": "migration-apply-secrets", "gateway-0": "gateway-secrets", "worker-0": "worker-secrets", "worker-1": "worker-secrets" };
     for (const [reader, volume] of Object.entries(readers)) {
       const owner = reader.startsWith("postgres") || reader.startsWith("migration") ? "10003" : "10002";
-      expect(registry.one(CONTAINER, reader).inputs.volumes, reader).toEqual([{ volumeName: `cp3-ci-unit-${volume}`, containerPath: "/run/secrets", readOnly: true }]);
+      expect((registry.one(CONTAINER, reader).inputs.volumes as unknown[])[0], reader).toEqual({ volumeName: `cp3-ci-unit-${volume}`, containerPath: "/run/secrets", readOnly: true });
       expect(registry.one(CONTAINER, reader).inputs.uploads, reader).toBeUndefined();
       expect(registry.one(VOLUME, `${volume}-volume`).inputs.name).toBe(`cp3-ci-unit-${volume}`);
       expect(registry.one(CONTAINER, `${volume}-holder`).inputs, volume).toMatchObject({
@@ -151,7 +155,16 @@ describe("the ci program", () => {
     for (const c of registry.byType(CONTAINER)) expect(((c.inputs.envs as string[] | undefined) ?? []).filter((e) => e.includes(password)), c.name).toEqual([]);
     expect(envValue(registry.one(CONTAINER, "postgres-server"), "PG_MAX_CONNECTIONS")).toBe("100");
     expect(await (program.postgresDsn as unknown as { isSecret: Promise<boolean> }).isSecret).toBe(true);
-    expect(await (program.postgresDsn as unknown as { isSecret: Promise<boolean> }).isSecret).toBe(true);
+  });
+
+  it("gives each flow instance a span spool on a volume of its own, kept when the process is killed", () => {
+    for (const [container, instance, component] of [["gateway-0", "gateway", "gateway"], ["worker-0", "worker-0", "worker"], ["worker-1", "worker-1", "worker"]] as const) {
+      const volume = registry.one(VOLUME, `${container}-volume-0`).inputs;
+      expect(volume.name, container).toBe(`cp3-ci-unit-${instance}-var-spool-cp3-traces`);
+      expect(volume.labels, container).toEqual(expect.arrayContaining([{ label: "cp3.stack", value: "ci-unit" }, { label: "cp3.component", value: component }]));
+      expect((registry.one(CONTAINER, container).inputs.volumes as unknown[]).slice(1), container).toEqual([{ volumeName: `cp3-ci-unit-${instance}-var-spool-cp3-traces`, containerPath: "/var/spool/cp3-traces" }]);
+      expect(envValue(registry.one(CONTAINER, container), "CONTAINER_TRACES__SPOOL_DIR"), container).toBe("/var/spool/cp3-traces");
+    }
   });
 
   it("proxies the flows' NATS and PostgreSQL links through Toxiproxy and publishes only host-access proxies", () => {

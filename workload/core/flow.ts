@@ -17,5 +17,7 @@ export function startFlow<S extends Schema & typeof commonSchema>(schema: S): { 
   }
   const log = createLogger({ level: s.log.level, flow: s.flow.name, instance: s.flow.instance, maskFields: s.log.maskFields });
   stopOnFatal({ log, flow: s.flow.name, instance: s.flow.instance, alertmanagerUrl: s.alerts.url });
-  return { s, log, metrics: createMetrics(s.flow.name), tracing: createTracing({ url: s.traces.url, service: s.flow.name, instance: s.flow.instance }) };
+  const tracing = createTracing({ url: s.traces.url, spoolDir: s.traces.spoolDir, service: s.flow.name, instance: s.flow.instance, warn: (message) => log.warn(message) });
+  if (tracing.recovered > 0) log.info({ spans: tracing.recovered, dir: s.traces.spoolDir }, "span spool: exporting the spans a previous process left");
+  return { s, log, metrics: createMetrics(s.flow.name), tracing };
 }

@@ -85,8 +85,11 @@ export const commonSchema = {
   http: { port: { type: "int", min: 1, max: 65535 } },
   /** Alertmanager, for the alert a flow sends before it stops on a fatal error; empty sends none. */
   alerts: { url: { type: "string", default: "" } },
-  /** OTLP/HTTP base URL the spans go to (the testbed's Jaeger); empty exports none. */
-  traces: { url: { type: "string", default: "" } },
+  /**
+   * OTLP/HTTP base URL the spans go to (the testbed's Jaeger); empty exports none. spoolDir: a directory on a volume
+   * that outlives the process, where spans wait for export so a SIGKILL loses none; empty keeps them in memory.
+   */
+  traces: { url: { type: "string", default: "" }, spoolDir: { type: "string", default: "" } },
   log: { level: { type: "string", default: "info", pattern: /^(trace|debug|info|warn|error|fatal)$/, describe: "a pino level" }, maskFields: { type: "list", default: ["password", "token", "authorization", "secret", "email"] } },
   nats: { url: { type: "list" }, caFile: { type: "string", default: "" }, stream: { type: "string", default: "RECORDS" }, consumer: { type: "string", default: "workers" }, subject: { type: "string", default: "records.new" } },
   postgres: { host: { type: "string" }, port: { type: "int", min: 1, max: 65535, default: 5432 }, user: { type: "string", default: "postgres" }, password: { type: "string", default: "" }, passwordFile: { type: "string", default: "" }, database: { type: "string", default: "postgres" }, poolMax: { type: "int", min: 1, max: 200, default: 10 }, connectTimeoutMs: { type: "int", min: 100, max: 60_000, default: 3000 }, maxLifetimeSeconds: { type: "int", min: 0, max: 86_400, default: 60 }, caFile: { type: "string", default: "" } },

@@ -2,13 +2,17 @@
 // The context travels as a W3C traceparent string, the form it already has in the HTTP header, the NATS header
 // and the stored row, so no context manager is needed: each span is started from the traceparent of its parent
 // and hands on its own. Without an OTLP endpoint the spans are still made (ids and traceparents as before) and
-// nothing is exported.
+// nothing is exported. With a spool directory, spans wait for export in files there (span-spool.ts), so a
+// process killed with SIGKILL loses none; without, they wait in memory.
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Span, type SpanContext, type Tracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TracerProvider } from "@opentelemetry/sdk-trace";
+import { SpanSpool } from "./span-spool.ts";
 
 export { SpanKind };
+
+const SCOPE = "cp3-workload";
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
@@ -23,6 +27,8 @@ export interface Tracing {
   start(name: string, parent: string | null | undefined, kind?: SpanKind): Span;
   /** Flushes what is buffered and stops exporting (on a graceful stop). */
   shutdown(): Promise<void>;
+  /** Spans a previous process left in the spool, exported first. */
+  recovered: number;
 }
 
 /** The traceparent that makes `span` the parent of the next hop. */
@@ -60,17 +66,28 @@ function remoteContext(traceparent: string | null | undefined) {
 export interface TracingOptions {
   /** OTLP/HTTP base URL (http://jaeger:4318); empty exports nothing. */
   url: string;
+  /** A directory on a volume that outlives the process: spans are spooled there until exported (span-spool.ts). */
+  spoolDir?: string;
   service: string;
   instance: string;
+  warn?: (message: string) => void;
 }
+
+/** What every span of a flow instance is sent under: its service and instance. */
+export const tracingResource = (service: string, instance: string) => resourceFromAttributes({ "service.name": service, "service.instance.id": instance });
 
 export function createTracing(o: TracingOptions): Tracing {
   // The caller's sampled flag decides (the load generator samples at the edge, so the run knows which records
   // to look for); a record that comes without one is sampled.
-  const spanProcessors = o.url
+  const resource = tracingResource(o.service, o.instance);
+  const exporter = () => new OTLPTraceExporter({ url: `${o.url.replace(/\/$/, "")}/v1/traces`, timeoutMillis: 5000 });
+  const spool = o.url && o.spoolDir ? new SpanSpool({ dir: o.spoolDir, exporter: exporter(), resource, scope: SCOPE, ...(o.warn ? { warn: o.warn } : {}) }) : undefined;
+  const spanProcessors = spool
+    ? [spool]
+    : o.url
     ? [
         new BatchSpanProcessor({
-          exporter: new OTLPTraceExporter({ url: `${o.url.replace(/\/$/, "")}/v1/traces`, timeoutMillis: 5000 }),
+          exporter: exporter(),
           // Short and large: a process killed with SIGKILL loses what it buffered, so the buffer holds little
           // time (at 200 ms a worker kill in the default run cut 3 traces of 3,000); and at a few thousand records
           // a second, each with three or four spans here, the default queue of 2,048 would drop spans (16,384 is
@@ -82,12 +99,13 @@ export function createTracing(o: TracingOptions): Tracing {
       ]
     : [];
   const provider = new TracerProvider({
-    resource: resourceFromAttributes({ "service.name": o.service, "service.instance.id": o.instance }),
+    resource,
     sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
     spanProcessors,
   });
-  const tracer: Tracer = provider.getTracer("cp3-workload");
+  const tracer: Tracer = provider.getTracer(SCOPE);
   return {
+    recovered: spool?.recovered ?? 0,
     start: (name, parent, kind = SpanKind.INTERNAL) => tracer.startSpan(name, { kind }, remoteContext(parent)),
     shutdown: () => provider.shutdown(),
   };
