@@ -1,7 +1,7 @@
 // The span spool (workload/core/span-spool.ts) on real processes and files: a flow that ends its spans while
 // its exporter cannot reach anything is killed with SIGKILL, and the next process on the same directory exports
-// every one of them, whole; a spool whose exporter works leaves no segment behind; one whose exporter is away
-// keeps only the newest spans within its bound.
+// every one of them, whole; a span still running at the kill comes out unfinished; a spool whose exporter works
+// leaves no segment behind; one whose exporter is away keeps only the newest spans within its bound.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -58,20 +58,42 @@ process.stdout.write(JSON.stringify(ids) + "\\n");
 setInterval(() => {}, 1000);
 `;
 
+// Spans exported as they end (to an OTLP endpoint of its own that takes everything), except one still running
+// when the process is killed: an ack waiting for its confirmation.
+const flowWithAckInFlight = (dir: string) => `
+import * as http from "node:http";
+import { createTracing, traceparentOf } from "./workload/core/tracing.ts";
+const server = http.createServer((req, res) => { req.resume(); req.on("end", () => res.writeHead(200, { "content-type": "application/x-protobuf" }).end()); });
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const t = createTracing({ url: "http://127.0.0.1:" + server.address().port, spoolDir: ${JSON.stringify(dir)}, service: "worker", instance: "worker-1" });
+const receive = t.start("records.receive", null);
+const ack = t.start("records.ack", traceparentOf(receive));
+for (let i = 0; i < 10; i++) t.start("records.other", null).end();
+await new Promise((r) => setTimeout(r, 400));
+process.stdout.write(JSON.stringify({ receive: receive.spanContext().spanId, ack: ack.spanContext().spanId }) + "\\n");
+setInterval(() => {}, 1000);
+`;
+
+/** Runs a flow script until it prints its line, then kills it with SIGKILL. */
+async function runAndKill<T>(script: string): Promise<T> {
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  const printed = await new Promise<T>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (b: Buffer) => {
+      out += b.toString();
+      if (out.endsWith("\n")) resolve(JSON.parse(out) as T);
+    });
+    child.on("exit", (code) => reject(new Error(`the flow exited (${code}) before it printed its line`)));
+  });
+  child.kill("SIGKILL");
+  await new Promise((r) => child.on("close", r));
+  return printed;
+}
+
 describe("the span spool", () => {
   it("hands a SIGKILLed process's spans to the next one on the same directory, each whole", async () => {
     const dir = spoolDir();
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", flow(dir)], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
-    const traceIds = await new Promise<string[]>((resolve, reject) => {
-      let out = "";
-      child.stdout!.on("data", (b: Buffer) => {
-        out += b.toString();
-        if (out.endsWith("\n")) resolve(JSON.parse(out) as string[]);
-      });
-      child.on("exit", (code) => reject(new Error(`the flow exited (${code}) before it ended its spans`)));
-    });
-    child.kill("SIGKILL");
-    await new Promise((r) => child.on("close", r));
+    const traceIds = await runAndKill<string[]>(flow(dir));
     expect(segments(dir).length).toBeGreaterThan(0);
 
     const next = collector();
@@ -90,6 +112,24 @@ describe("the span spool", () => {
     }
     await spool.shutdown();
     expect(segments(dir)).toEqual([]);
+  }, 30_000);
+
+  it("exports a span the killed process had started and not ended as unfinished, though its segment was exported", async () => {
+    const dir = spoolDir();
+    const ids = await runAndKill<{ receive: string; ack: string }>(flowWithAckInFlight(dir));
+    const next = collector();
+    const spool = new SpanSpool({ dir, exporter: next.exporter, resource: tracingResource("worker", "worker-1"), scope: "cp3-workload" });
+    await spool.forceFlush();
+    // The ten ended spans went out before the kill; the receive and the ack were still running.
+    expect(next.spans.map((s) => s.name).sort()).toEqual(["records.ack", "records.receive"]);
+    const ack = next.spans.find((s) => s.name === "records.ack")!;
+    expect(ack.spanContext().spanId).toBe(ids.ack);
+    expect(ack.parentSpanContext?.spanId).toBe(ids.receive);
+    expect(ack.status.code).toBe(2);
+    expect(ack.status.message).toMatch(/^unfinished: the process stopped before this span ended/);
+    expect(ack.attributes["cp3.span.unfinished"]).toBe(true);
+    expect(ack.endTime[0] * 1e9 + ack.endTime[1]).toBeGreaterThanOrEqual(ack.startTime[0] * 1e9 + ack.startTime[1]);
+    await spool.shutdown();
   }, 30_000);
 
   it("deletes each segment once exported, and exports what a tracer ends", async () => {

@@ -1,16 +1,17 @@
-// A span processor that survives SIGKILL: each span is appended to a segment file as it ends (a write(2), no
-// fsync: a killed process's writes stay in the page cache; only the host going down loses them), before anything
-// it describes leaves the process (an ack goes out on a later tick). Every `intervalMs` the current segment is
-// sealed and exported, then deleted. A process killed before its export leaves its segments behind, and the next
-// start in the same directory (a volume that outlives the process) exports them first. A span exported just
-// before the kill may be exported twice; Jaeger keeps both copies of a span id, which coverage does not mind.
-// Jaeger away: sealed segments wait, oldest dropped first beyond `maxQueuedSpans`.
+// A span processor that survives SIGKILL: each span is appended to a segment file when it starts and again
+// when it ends (a write(2), no fsync: a killed process's writes stay in the page cache; only the host going down
+// loses them), before anything it describes leaves the process. Every `intervalMs` the current segment is sealed
+// and exported, then deleted. A process killed before its export leaves its segments behind, and the next start
+// in the same directory (a volume that outlives the process) exports them first; a span that had started but not
+// ended (an ack in flight when the kill came) is exported as unfinished: status error, ended at the last write.
+// A span exported just before the kill may be exported twice; Jaeger keeps both copies, which coverage does not
+// mind. Jaeger away: sealed segments wait, oldest dropped first beyond `maxQueuedSpans`.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Attributes, HrTime, SpanKind, SpanStatus } from "@opentelemetry/api";
 import { ExportResultCode } from "@opentelemetry/core";
 import type { Resource } from "@opentelemetry/resources";
-import type { ReadableSpan, SpanExporter, SpanProcessor, TimedEvent } from "@opentelemetry/sdk-trace";
+import type { ReadableSpan, Span, SpanExporter, SpanProcessor, TimedEvent } from "@opentelemetry/sdk-trace";
 
 /** What a segment line holds of a span: enough for the OTLP exporter to send it again. */
 interface StoredSpan {
@@ -21,7 +22,8 @@ interface StoredSpan {
   traceFlags: number;
   parentSpanId?: string;
   startTime: HrTime;
-  endTime: HrTime;
+  /** Absent on the line written when the span starts. */
+  endTime?: HrTime;
   attributes: Attributes;
   status: SpanStatus;
   events: TimedEvent[];
@@ -55,16 +57,18 @@ const minus = (a: HrTime, b: HrTime): HrTime => {
   return ns < 0 ? [a[0] - b[0] - 1, ns + 1e9] : [a[0] - b[0], ns];
 };
 
-function toStored(s: ReadableSpan): StoredSpan {
+/** The line written when a span starts (no end, status or events yet), or when it ends. */
+function toStored(s: ReadableSpan, ended: boolean): StoredSpan {
   const c = s.spanContext();
   return {
     name: s.name, kind: s.kind, traceId: c.traceId, spanId: c.spanId, traceFlags: c.traceFlags,
     ...(s.parentSpanContext ? { parentSpanId: s.parentSpanContext.spanId } : {}),
-    startTime: s.startTime, endTime: s.endTime, attributes: s.attributes, status: s.status, events: s.events,
+    startTime: s.startTime, attributes: s.attributes,
+    ...(ended ? { endTime: s.endTime, status: s.status, events: s.events } : { status: { code: 0 }, events: [] }),
   };
 }
 
-function fromStored(x: StoredSpan, resource: Resource, scope: { name: string }): ReadableSpan {
+function fromStored(x: StoredSpan & { endTime: HrTime }, resource: Resource, scope: { name: string }): ReadableSpan {
   const context = { traceId: x.traceId, spanId: x.spanId, traceFlags: x.traceFlags };
   return {
     name: x.name, kind: x.kind, spanContext: () => context,
@@ -75,6 +79,9 @@ function fromStored(x: StoredSpan, resource: Resource, scope: { name: string }):
   };
 }
 
+const later = (a: HrTime, b: HrTime): HrTime => (a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]) ? a : b);
+const hrTimeOf = (ms: number): HrTime => [Math.floor(ms / 1000), Math.round((ms % 1000) * 1e6)];
+
 export class SpanSpool implements SpanProcessor {
   private readonly o: Required<Omit<SpanSpoolOptions, "warn">> & Pick<SpanSpoolOptions, "warn">;
   private readonly scope: { name: string };
@@ -84,14 +91,16 @@ export class SpanSpool implements SpanProcessor {
   private exporting: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
   private stopped = false;
+  /** Started and not ended yet, by span id. */
+  private readonly running = new Map<string, ReadableSpan>();
 
   constructor(o: SpanSpoolOptions) {
     this.o = { intervalMs: 50, maxExportBatch: 4096, maxQueuedSpans: 16_384, ...o };
     this.scope = { name: o.scope };
     fs.mkdirSync(o.dir, { recursive: true });
     // A previous life's segments, oldest first: exported before anything of this one.
-    const left = fs.readdirSync(o.dir).flatMap((f) => (SEGMENT.test(f) ? [{ f, n: Number(SEGMENT.exec(f)![1]) }] : [])).sort((a, b) => a.n - b.n);
-    for (const { f } of left) this.sealed.push({ file: path.join(o.dir, f), spans: this.read(path.join(o.dir, f)) });
+    const left = fs.readdirSync(o.dir).flatMap((f) => (SEGMENT.test(f) ? [{ file: path.join(o.dir, f), n: Number(SEGMENT.exec(f)![1]) }] : [])).sort((a, b) => a.n - b.n);
+    this.recover(left.map((l) => l.file));
     this.recovered = this.queuedSpans();
     this.next = (left.at(-1)?.n ?? -1) + 1;
     this.open();
@@ -106,37 +115,69 @@ export class SpanSpool implements SpanProcessor {
     return this.sealed.reduce((n, s) => n + s.spans.length, 0);
   }
 
-  private read(file: string): ReadableSpan[] {
-    try {
-      // A line cut by the kill does not parse and is skipped: that span was not whole when the process died.
-      return fs.readFileSync(file, "utf8").split("\n").flatMap((line) => {
-        if (line === "") return [];
-        try {
-          return [fromStored(JSON.parse(line) as StoredSpan, this.o.resource, this.scope)];
-        } catch {
-          return [];
+  /** Reads a previous life's segments: its ended spans, then those it started and never ended, as unfinished. */
+  private recover(files: string[]): void {
+    const started = new Map<string, StoredSpan>();
+    let lastWrite: HrTime = [0, 0];
+    for (const file of files) {
+      const spans: ReadableSpan[] = [];
+      try {
+        lastWrite = later(hrTimeOf(fs.statSync(file).mtimeMs), lastWrite);
+        for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+          let x: StoredSpan;
+          try {
+            x = JSON.parse(line) as StoredSpan;
+          } catch {
+            continue; // empty, or cut by the kill: that line was not whole when the process died
+          }
+          if (x.endTime === undefined) started.set(x.spanId, x);
+          else {
+            started.delete(x.spanId);
+            spans.push(fromStored({ ...x, endTime: x.endTime }, this.o.resource, this.scope));
+          }
         }
-      });
-    } catch (err) {
-      this.o.warn?.(`span spool: could not read ${file}: ${(err as Error).message}`);
-      return [];
+      } catch (err) {
+        this.o.warn?.(`span spool: could not read ${file}: ${(err as Error).message}`);
+      }
+      this.sealed.push({ file, spans });
     }
+    const unfinished = [...started.values()].map((x) =>
+      fromStored(
+        { ...x, endTime: later(lastWrite, x.startTime), status: { code: 2, message: "unfinished: the process stopped before this span ended (killed or crashed); ended at its last write" }, attributes: { ...x.attributes, "cp3.span.unfinished": true } },
+        this.o.resource,
+        this.scope,
+      ),
+    );
+    this.sealed.at(-1)?.spans.push(...unfinished);
   }
 
+  /** A new current segment; the spans still running start again in it, as the sealed one will be deleted. */
   private open(): void {
     const file = path.join(this.o.dir, `segment-${this.next++}.jsonl`);
     this.current = { file, fd: fs.openSync(file, "a"), spans: [] };
+    for (const span of this.running.values()) this.write(span, false);
   }
 
-  onStart(): void {}
-
-  onEnd(span: ReadableSpan): void {
-    if (this.stopped) return;
+  private write(span: ReadableSpan, ended: boolean): void {
     try {
-      fs.writeSync(this.current.fd, JSON.stringify(toStored(span)) + "\n");
+      fs.writeSync(this.current.fd, JSON.stringify(toStored(span, ended)) + "\n");
     } catch (err) {
       this.o.warn?.(`span spool: could not write ${this.current.file}: ${(err as Error).message}`);
     }
+  }
+
+  onStart(span: Span): void {
+    if (this.stopped) return;
+    this.running.set(span.spanContext().spanId, span);
+    // A span never ended (a bug of the caller's) must not grow this without bound: the oldest goes first.
+    if (this.running.size > this.o.maxQueuedSpans) this.running.delete(this.running.keys().next().value!);
+    this.write(span, false);
+  }
+
+  onEnd(span: ReadableSpan): void {
+    if (this.stopped) return;
+    this.running.delete(span.spanContext().spanId);
+    this.write(span, true);
     this.current.spans.push(span);
   }
 
