@@ -11,7 +11,7 @@ import { dashboardQueries, type GrafanaDashboard } from "../../export/grafana";
 import * as docker from "../../lib/docker-api";
 import { PrometheusClient } from "../../lib/prometheus-api";
 import { newRunId } from "../../lib/run-id";
-import { MIN_TRACE_COVERAGE, rateWindowFor, sinkNotifications, waitForTargetsUp, withRateWindow } from "../../observability";
+import { rateWindowFor, sinkNotifications, waitForTargetsUp, withRateWindow } from "../../observability";
 import { traceIdOf } from "../../lib/trace-ids";
 import { pollUntil } from "../../lib/poll";
 import { cpuSeconds } from "../../chaos/cgroup";
@@ -140,14 +140,16 @@ describe("observability in the testbed", () => {
     expect(fs.readFileSync(path.join(f.reportDir, dir, "junit.xml"), "utf8")).toMatch(/<testsuite name="monitoring" tests="2" failures="0" errors="0" skipped="0"/);
     expect(verify.output()).toMatch(/observability: 1\d of 1\d panels with data from Prometheus/);
 
-    // Every processed record's trace was looked up (about 3,000: under the bound), and at least 99 % hold all 7
-    // spans; a SIGKILLed worker loses the spans it had not exported yet, so 100 % is the goal, not the gate.
+    // Every processed record's trace was looked up (about 3,000: under the bound), and every one holds all 7 spans:
+    // the worker SIGKILLed by worker-kill exports what it had spooled when it starts again. (The verdict's gate
+    // is 99 %; the reference flows must reach the goal.)
     const t = report.traces!;
     expect(t.error).toBeUndefined();
     expect(t.expected).toHaveLength(7);
     expect(t.sampled).toBe(report.integrity!.acknowledged - 100 - report.integrity!.lost.length);
     expect(t.checked).toBe(t.sampled);
-    expect(t.coverage!, JSON.stringify({ missing: t.missingBySpan, incomplete: t.incomplete.slice(0, 3) })).toBeGreaterThanOrEqual(MIN_TRACE_COVERAGE);
+    expect(t.coverage!, JSON.stringify({ missing: t.missingBySpan, incomplete: t.incomplete.slice(0, 3) })).toBe(1);
+    expect(t.complete).toBe(t.checked);
     expect(verify.output()).toMatch(/traces: coverage \d+\.\d\d %: \d+ of \d+ traces complete/);
     expect(fs.readFileSync(path.join(f.reportDir, dir, "junit.xml"), "utf8")).toMatch(/<testsuite name="traces" tests="1" failures="0" errors="0" skipped="0"/);
     // One record's trace, as Jaeger's UI shows it: each hop the child of the one before it, across NATS.
