@@ -4,17 +4,18 @@ import { UsageError } from "../args";
 import { benchUp, formatBenchUp } from "../../bench/up";
 import { benchWorkload, formatBenchWorkload } from "../../bench/workload";
 import { benchInterrupts, formatBenchInterrupts } from "../../bench/interrupts";
+import { benchSpans, formatBenchSpans } from "../../bench/spans";
 import { EXIT } from "../../lib/exit-codes";
 import { ensureToolchain } from "./setup";
 import { loadgenFrom } from "../../load/loadgen";
 
-const BENCHES = ["up", "workload", "interrupts"];
+const BENCHES = ["up", "workload", "interrupts", "spans"];
 
 export const benchSpec: VerbSpec = {
   name: "bench",
-  summary: "Run a benchmark and print its figures: `bench up` (warm cp3 up against plain docker run, destroy against docker rm, a flow-only rebuild against a cold up, the time to the first 202, and each operation's critical path); `bench interrupts` (N runs each interrupted at a random point by SIGINT, SIGTERM, SIGKILL of the driver or of Pulumi, then the sweep: what is left); `bench workload` (highest rate within p95 < 99 ms and no errors, against the machine's NATS and PostgreSQL ceilings; again with the flows direct, with TLS, with the monitoring on, and with tracing on as well, and the memory the monitoring adds).",
+  summary: "Run a benchmark and print its figures: `bench up` (warm cp3 up against plain docker run, destroy against docker rm, a flow-only rebuild against a cold up, the time to the first 202, and each operation's critical path); `bench interrupts` (N runs each interrupted at a random point by SIGINT, SIGTERM, SIGKILL of the driver or of Pulumi, then the sweep: what is left); `bench workload` (highest rate within p95 < 99 ms and no errors, against the machine's NATS and PostgreSQL ceilings; again with the flows direct, with TLS, with the monitoring on, and with tracing on as well, and the memory the monitoring adds); `bench spans` (the CPU per record of a flow's seven spans made and exported with the span spool, against the same in memory: no engine needed).",
   flags: {
-    rounds: { type: "string", placeholder: "N", description: "bench up: measured rounds, 1 to 10 (default 3); bench interrupts: interrupted runs, 1 to 100 (default 20)" },
+    rounds: { type: "string", placeholder: "N", description: "bench up: measured rounds, 1 to 10 (default 3); bench interrupts: interrupted runs, 1 to 100 (default 20); bench spans: rounds of each, 1 to 10 (default 3)" },
     seed: { type: "string", placeholder: "N", description: "bench interrupts: seed of the interruption points; the same seed replays them (default: random, printed)" },
     rates: { type: "string", placeholder: "R1,R2,..", description: "bench workload: request rates to try in order, stopping at the first over the SLO (default 500,1000,1500,2000,2500,3000,3500,4000)" },
     "step-seconds": { type: "string", placeholder: "S", description: "bench workload: seconds per rate, 5 to 300 (default 20)" },
@@ -41,6 +42,11 @@ export async function runBench(parsed: Parsed): Promise<number> {
   const secondsText = String(parsed.values["step-seconds"] ?? "20");
   const stepSeconds = Number(secondsText);
   if (!Number.isInteger(stepSeconds) || stepSeconds < 5 || stepSeconds > 300) throw new UsageError(`bench: --step-seconds got ${JSON.stringify(secondsText)}; allowed: an integer from 5 to 300`);
+  if (name === "spans") {
+    const figures = await benchSpans({ rounds });
+    process.stdout.write(`${parsed.values.json ? JSON.stringify(figures, null, 2) : formatBenchSpans(figures)}\n`);
+    return EXIT.ok;
+  }
   const toolchain = await ensureToolchain();
   if (name === "interrupts") {
     const figures = await benchInterrupts(toolchain, { rounds, seed });
