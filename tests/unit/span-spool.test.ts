@@ -132,6 +132,17 @@ describe("the span spool", () => {
     await spool.shutdown();
   }, 30_000);
 
+  it("falls back to memory, with a warning, when its directory cannot be used: tracing never stops a flow", async () => {
+    const warnings: string[] = [];
+    // Under a file, not a directory (ENOTDIR).
+    const file = path.join(spoolDir(), "a-file");
+    fs.writeFileSync(file, "");
+    const t = createTracing({ url: "http://127.0.0.1:9", spoolDir: path.join(file, "spool"), service: "worker", instance: "worker-0", warn: (w) => warnings.push(w) });
+    expect(warnings).toEqual([expect.stringMatching(/^span spool: cannot use \/.+\/a-file\/spool \(ENOTDIR.+\); the spans wait in memory/)]);
+    expect(t.recovered).toBe(0);
+    t.start("records.receive", null).end();
+  });
+
   it("deletes each segment once exported, and exports what a tracer ends", async () => {
     const dir = spoolDir();
     const sink = collector();

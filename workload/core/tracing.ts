@@ -76,12 +76,22 @@ export interface TracingOptions {
 /** What every span of a flow instance is sent under: its service and instance. */
 export const tracingResource = (service: string, instance: string) => resourceFromAttributes({ "service.name": service, "service.instance.id": instance });
 
+/** The spool, or undefined (spans then wait in memory) when its directory cannot be used: tracing never stops a flow. */
+function openSpool(dir: string, exporter: OTLPTraceExporter, resource: ReturnType<typeof tracingResource>, warn: ((message: string) => void) | undefined): SpanSpool | undefined {
+  try {
+    return new SpanSpool({ dir, exporter, resource, scope: SCOPE, ...(warn ? { warn } : {}) });
+  } catch (err) {
+    warn?.(`span spool: cannot use ${dir} (${(err as Error).message}); the spans wait in memory, and a SIGKILL loses what is not exported yet`);
+    return undefined;
+  }
+}
+
 export function createTracing(o: TracingOptions): Tracing {
   // The caller's sampled flag decides (the load generator samples at the edge, so the run knows which records
   // to look for); a record that comes without one is sampled.
   const resource = tracingResource(o.service, o.instance);
   const exporter = () => new OTLPTraceExporter({ url: `${o.url.replace(/\/$/, "")}/v1/traces`, timeoutMillis: 5000 });
-  const spool = o.url && o.spoolDir ? new SpanSpool({ dir: o.spoolDir, exporter: exporter(), resource, scope: SCOPE, ...(o.warn ? { warn: o.warn } : {}) }) : undefined;
+  const spool = o.url && o.spoolDir ? openSpool(o.spoolDir, exporter(), resource, o.warn) : undefined;
   const spanProcessors = spool
     ? [spool]
     : o.url
