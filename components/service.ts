@@ -79,6 +79,9 @@ export class Service extends pulumi.ComponentResource {
       const problem = secretFileNameProblem(file);
       if (problem) throw new pulumi.ResourceError(`Service ${name}: secretFiles has ${problem}`, this);
     }
+    for (const path of Object.keys(args.volumes ?? {})) {
+      if (!path.startsWith("/") || path === "/") throw new pulumi.ResourceError(`Service ${name}: volumes has "${path}"; give absolute directories other than /`, this);
+    }
     if (args.networkNames.length === 0) throw new pulumi.ResourceError(`Service ${name}: networkNames is empty; give at least the data network`, this);
     if (!/^[1-9][0-9]*:[0-9]+$/.test(user)) throw new pulumi.ResourceError(`Service ${name}: user is "${user}"; give a numeric uid:gid other than root`, this);
     if (args.entry && (replicas > 1 || args.entry.hostPort < 0 || args.entry.hostPort > 65_535)) {

@@ -84,6 +84,12 @@ function crossChecks(s: TestbedSpec): string[] {
         problems.push(`${at}.env.${key}.from: got "service:${ref}.url"; allowed: service:<name>.url of a service with a port (${list(s.services.filter((o) => o.ports.length > 0).map((o) => o.name))})`);
       }
     }
+    // A kept path (services[].volumes) mounted where another writable mount already is would hide one of them.
+    const taken = ["/run/secrets", ...svc.tmpfs.map((t) => t.path)];
+    svc.volumes.forEach((v, j) => {
+      const elsewhere = [...new Set([...taken, ...svc.volumes.slice(0, j).map((o) => o.path)])];
+      if (v.path === "/" || elsewhere.includes(v.path)) problems.push(`${at}.volumes[${j}].path: got "${v.path}"; allowed: a directory other than /, /run/secrets (the secret files), the tmpfs paths and the other volumes (${list(elsewhere)})`);
+    });
     if (svc.ports.filter((p) => p.entry).length > 0) entries.push(svc.name);
     if (svc.ports.some((p) => p.entry) && svc.replicas > 1) problems.push(`${at}.replicas: got ${svc.replicas}; allowed: 1 for the entry service (its port is published on 127.0.0.1)`);
   });

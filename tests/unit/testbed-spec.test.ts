@@ -84,7 +84,11 @@ describe("validateSpec", () => {
     bad.nats!.consumers = [{ stream: "EVENTS", name: "x" }];
     bad.nats!.memoryMiB = 100;
     bad.oracle = { sql: { database: "shop", query: "SELECT 1" } };
+    bad.services[0]!.tmpfs = [{ path: "/tmp", sizeMiB: 32 }];
+    bad.services[0]!.volumes = [{ path: "/var/spool/x", sizeMiB: 64 }, { path: "/tmp", sizeMiB: 64 }, { path: "/var/spool/x", sizeMiB: 8 }];
     expect(problemsOf(bad)).toEqual([
+      'services[0].volumes[1].path: got "/tmp"; allowed: a directory other than /, /run/secrets (the secret files), the tmpfs paths and the other volumes (/run/secrets, /tmp, /var/spool/x)',
+      'services[0].volumes[2].path: got "/var/spool/x"; allowed: a directory other than /, /run/secrets (the secret files), the tmpfs paths and the other volumes (/run/secrets, /tmp, /var/spool/x)',
       'services[1].dependsOn[0]: got "fulfil"; allowed: nats, postgres, migrations, api',
       'services[1].dependsOn[1]: got "redis"; allowed: nats, postgres, migrations, api',
       'services[1].env.API.from: got "service:nope.url"; allowed: service:<name>.url of a service with a port (api, fulfil)',
