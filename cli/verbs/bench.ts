@@ -4,7 +4,7 @@ import { UsageError } from "../args";
 import { benchUp, formatBenchUp } from "../../bench/up";
 import { benchWorkload, formatBenchWorkload } from "../../bench/workload";
 import { benchInterrupts, formatBenchInterrupts } from "../../bench/interrupts";
-import { benchSpans, formatBenchSpans } from "../../bench/spans";
+import { ensureWorkloadDeps } from "../../toolchain/workload-deps";
 import { EXIT } from "../../lib/exit-codes";
 import { ensureToolchain } from "./setup";
 import { loadgenFrom } from "../../load/loadgen";
@@ -43,6 +43,10 @@ export async function runBench(parsed: Parsed): Promise<number> {
   const stepSeconds = Number(secondsText);
   if (!Number.isInteger(stepSeconds) || stepSeconds < 5 || stepSeconds > 300) throw new UsageError(`bench: --step-seconds got ${JSON.stringify(secondsText)}; allowed: an integer from 5 to 300`);
   if (name === "spans") {
+    // It runs the workload's own tracing code, whose dependencies live in workload/node_modules: imported only
+    // once they are there (a fresh clone has none until then).
+    await ensureWorkloadDeps();
+    const { benchSpans, formatBenchSpans } = await import("../../bench/spans");
     const figures = await benchSpans({ rounds });
     process.stdout.write(`${parsed.values.json ? JSON.stringify(figures, null, 2) : formatBenchSpans(figures)}\n`);
     return EXIT.ok;
