@@ -10,7 +10,10 @@ export const MIN_TRACE_COVERAGE = 0.99;
 /** Traces looked up at most; beyond, records spread evenly over the run are. */
 export const MAX_TRACE_LOOKUPS = 5000;
 const LOOKUP_CONCURRENCY = 8;
-/** An incomplete trace is asked for again once, this long after: the last spans may still be on their way. */
+/**
+ * An incomplete trace is asked for again once, this long after the system has settled (`settle`): the last spans
+ * may still be on their way.
+ */
 export const RECHECK_AFTER_MS = 5000;
 const LISTED_INCOMPLETE = 20;
 /**
@@ -126,6 +129,12 @@ export interface CoverageInput {
   /** Processes the run's faults stopped, to explain the gaps they left. */
   stops: readonly ProcessStop[];
   sleep: (ms: number) => Promise<void>;
+  /**
+   * Waits, before incomplete traces are asked for again, until no message is left to acknowledge: a consumer killed
+   * between its commit and its ack has its message delivered again after the ack wait, and that delivery's ack
+   * completes the trace.
+   */
+  settle?: () => Promise<void>;
 }
 
 export async function measureTraceCoverage(i: CoverageInput): Promise<TraceCoverage> {
@@ -142,6 +151,7 @@ export async function measureTraceCoverage(i: CoverageInput): Promise<TraceCover
     const look = (r: (typeof picked)[number]) => i.client.trace(r.traceId).then((spans) => ({ ...r, spans, missing: missingSpans(i.expected, spans) }));
     let results = await mapLimited(picked, LOOKUP_CONCURRENCY, look);
     if (results.some((r) => r.missing.length > 0)) {
+      await i.settle?.();
       await i.sleep(RECHECK_AFTER_MS);
       const again = new Map((await mapLimited(results.filter((r) => r.missing.length > 0), LOOKUP_CONCURRENCY, look)).map((r) => [r.key, r]));
       results = results.map((r) => again.get(r.key) ?? r);

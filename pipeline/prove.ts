@@ -20,7 +20,7 @@ import { judgeRssGrowth } from "../load/memory";
 import { campaignFiguresOf } from "./campaign-report";
 import { loadWithChaos, memoryIntervalSeconds } from "./load";
 import type { RunOptions } from "./options";
-import { seedRecords, waitDrained } from "./seed";
+import { seedRecords, waitAcksSettled, waitDrained } from "./seed";
 import { finalReadOf, systemFromOutputs } from "./system";
 import { decideVerdict } from "./verdict";
 import type { TestbedImageRefs } from "../components/testbed";
@@ -170,7 +170,11 @@ export async function proveDeployed(proof: Proof, outputs: Record<string, unknow
   if (tracing && processedKeys) {
     const t = tracing;
     const stops = processStops(report.experiments, outputs, phase.load.startedAtMs!);
-    report.traces = await timed("trace coverage (Jaeger)", () => measureTraceCoverage({ client: t.client, expected: t.spans, sampleEvery: t.sampleEvery, maxTraces: t.maxTraces, keyPrefix: report.runId, processedKeys, stops, sleep: (ms) => sleep(ms, signal) }));
+    const settle = async () => {
+      const left = await waitAcksSettled(String(outputs.natsMonitorUrl ?? ""), signal);
+      if (left !== 0) say(`traces: ${Number.isNaN(left) ? "the NATS monitor did not answer" : `${left} messages still to be acknowledged`} after the consumers' longest ack wait; incomplete traces are asked for again anyway`);
+    };
+    report.traces = await timed("trace coverage (Jaeger)", () => measureTraceCoverage({ client: t.client, expected: t.spans, sampleEvery: t.sampleEvery, maxTraces: t.maxTraces, keyPrefix: report.runId, processedKeys, stops, sleep: (ms) => sleep(ms, signal), settle }));
     say(`traces: ${coverageLine(report.traces)}`);
   }
 }
