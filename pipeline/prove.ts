@@ -172,7 +172,7 @@ export async function proveDeployed(proof: Proof, outputs: Record<string, unknow
     const stops = processStops(report.experiments, outputs, phase.load.startedAtMs!);
     const settle = async () => {
       const left = await waitAcksSettled(String(outputs.natsMonitorUrl ?? ""), signal);
-      if (left !== 0) say(`traces: ${Number.isNaN(left) ? "the NATS monitor did not answer" : `${left} messages still to be acknowledged`} after the consumers' longest ack wait; incomplete traces are asked for again anyway`);
+      if (left !== 0) say(`traces: ${Number.isNaN(left) ? "the NATS monitor did not answer" : `${left} messages still to be acknowledged after the consumers' longest ack wait`}; incomplete traces are asked for again anyway`);
     };
     report.traces = await timed("trace coverage (Jaeger)", () => measureTraceCoverage({ client: t.client, expected: t.spans, sampleEvery: t.sampleEvery, maxTraces: t.maxTraces, keyPrefix: report.runId, processedKeys, stops, sleep: (ms) => sleep(ms, signal), settle }));
     say(`traces: ${coverageLine(report.traces)}`);
