@@ -4,13 +4,10 @@ import type { ProbeResult } from "./results";
 import { inDockerContainer, inKubernetesWorkload, type ExecIn } from "../lib/workload-exec";
 import { kubeconfigPath } from "../cluster";
 import { getJson } from "../lib/http-probe";
+import { NatsMonitorClient } from "../lib/nats-monitor";
 import { poll } from "../lib/poll";
 import { currentHostUrl } from "./engine";
 import type { ChaosOptions, ChaosTargets, ProbeSpec } from "./types";
-
-interface Jsz {
-  account_details?: { stream_detail?: { name: string; consumer_detail?: { name: string; num_pending: number; num_ack_pending: number }[] }[] }[];
-}
 
 const execFor = (t: ChaosTargets): ExecIn => (t.platform === "kubernetes" ? inKubernetesWorkload(kubeconfigPath(), t.namespace) : inDockerContainer);
 
@@ -34,15 +31,12 @@ async function consumerLag(t: ChaosTargets, max: number, which: { name: string; 
   const name = which === t.stream ? "consumer-lag" : `consumer-lag ${which.name}/${which.consumer}`;
   const tolerance = `num_pending + num_ack_pending <= ${max}`;
   try {
-    const r = await getJson<Jsz>(`${t.natsMonitorUrl}/jsz?accounts=true&streams=true&consumers=true`, 3000);
-    if (r.status !== 200 || !r.body) return { name, observed: `NATS monitor answered HTTP ${r.status}`, tolerance, passed: false };
-    const stream = (r.body.account_details ?? []).flatMap((a) => a.stream_detail ?? []).find((s) => s.name === which.name);
-    const consumer = stream?.consumer_detail?.find((c) => c.name === which.consumer);
+    const consumer = (await new NatsMonitorClient(t.natsMonitorUrl).consumers()).find((c) => c.stream === which.name && c.name === which.consumer);
     if (!consumer) return { name, observed: `consumer ${which.name}/${which.consumer} not found`, tolerance, passed: false };
-    const lag = consumer.num_pending + consumer.num_ack_pending;
-    return { name, observed: `lag ${lag} (pending ${consumer.num_pending}, ack pending ${consumer.num_ack_pending})`, tolerance, passed: lag <= max };
+    const lag = consumer.pending + consumer.ackPending;
+    return { name, observed: `lag ${lag} (pending ${consumer.pending}, ack pending ${consumer.ackPending})`, tolerance, passed: lag <= max };
   } catch (err) {
-    return { name, observed: `no answer from the NATS monitor (${message(err)})`, tolerance, passed: false };
+    return { name, observed: message(err), tolerance, passed: false };
   }
 }
 

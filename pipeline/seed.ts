@@ -4,7 +4,7 @@
 // tables that are not empty.
 import * as fs from "node:fs";
 import { outcomeOf, type LedgerEntry } from "../integrity/ledger";
-import { getJson } from "../lib/http-probe";
+import { NatsMonitorClient } from "../lib/nats-monitor";
 import { poll } from "../lib/poll";
 import { pendingOf, requestFor, type SystemUnderTest } from "./system";
 
@@ -58,16 +58,11 @@ export async function waitDrained(system: SystemUnderTest, timeoutMs: number, si
   return pending;
 }
 
-interface JszConsumers {
-  account_details?: { stream_detail?: { consumer_detail?: { num_pending: number; num_ack_pending: number; config?: { ack_wait?: number } }[] }[] }[];
-}
-
 /** Messages the stack's consumers have not had acknowledged yet (pending, or delivered and not acked), and their longest ack wait in ms. */
-async function consumerBacklog(natsMonitorUrl: string): Promise<{ backlog: number; longestAckWaitMs: number } | undefined> {
-  const r = await getJson<JszConsumers>(`${natsMonitorUrl}/jsz?accounts=true&streams=true&consumers=true`, 3000).catch(() => undefined);
-  if (r?.status !== 200 || !r.body) return undefined;
-  const consumers = (r.body.account_details ?? []).flatMap((a) => a.stream_detail ?? []).flatMap((s) => s.consumer_detail ?? []);
-  return { backlog: consumers.reduce((n, c) => n + c.num_pending + c.num_ack_pending, 0), longestAckWaitMs: Math.max(0, ...consumers.map((c) => (c.config?.ack_wait ?? 0) / 1e6)) };
+async function consumerBacklog(nats: NatsMonitorClient): Promise<{ backlog: number; longestAckWaitMs: number } | undefined> {
+  const consumers = await nats.consumers().catch(() => undefined);
+  if (!consumers) return undefined;
+  return { backlog: consumers.reduce((n, c) => n + c.pending + c.ackPending, 0), longestAckWaitMs: Math.max(0, ...consumers.map((c) => c.ackWaitMs)) };
 }
 
 /**
@@ -77,13 +72,14 @@ async function consumerBacklog(natsMonitorUrl: string): Promise<{ backlog: numbe
  * 10 min); returns the backlog left (0 when settled; NaN when the NATS monitor did not answer).
  */
 export async function waitAcksSettled(natsMonitorUrl: string, signal: AbortSignal): Promise<number> {
-  const first = await consumerBacklog(natsMonitorUrl);
+  const nats = new NatsMonitorClient(natsMonitorUrl);
+  const first = await consumerBacklog(nats);
   if (!first) return Number.NaN;
   let backlog = first.backlog;
   if (backlog === 0) return 0;
   const r = await poll(
     async () => {
-      backlog = (await consumerBacklog(natsMonitorUrl))?.backlog ?? Number.NaN;
+      backlog = (await consumerBacklog(nats))?.backlog ?? Number.NaN;
       return backlog === 0 ? backlog : undefined;
     },
     { timeoutMs: Math.min(first.longestAckWaitMs + 10_000, 600_000), intervalMs: 1000, signal, what: "no message still to be acknowledged" },
