@@ -2,9 +2,10 @@
 // the environment `cp3 setup --env` gives, as the README's by-hand section has it. A READY system: the update
 // exits 0, prints the verdict and the report path, and the report exists; a second `up` with no change proves
 // nothing again. A system that loses acknowledged records (the worker's test-only ack-before-commit, a worker
-// killed mid-load): the update exits non-zero naming the lost keys.
+// killed while its commits are slow): the update exits non-zero naming the lost keys.
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +16,7 @@ import type { RunReport } from "../../reporting/model";
 import { setup } from "../../toolchain/setup";
 
 const name = `ci-vh-${newRunId()}`;
+const experimentDir = fs.mkdtempSync(path.join(os.tmpdir(), "cp3-verify-hook-"));
 let stack: Stack | undefined;
 let env: NodeJS.ProcessEnv;
 
@@ -25,6 +27,12 @@ function setupEnv(): NodeJS.ProcessEnv {
   expect(exported.map(([k]) => k)).toContain("PULUMI_BACKEND_URL");
   return { ...process.env, ...Object.fromEntries(exported) };
 }
+
+/** What the proof printed (its own lines), else the output's tail: what a failed expectation should show. */
+const proofOf = (output: string) => {
+  const lines = output.split("\n").filter((l) => l.includes("cp3 verify:"));
+  return lines.length > 0 ? lines.join("\n").slice(-6000) : output.slice(-4000);
+};
 
 function pulumi(...args: string[]): Promise<{ code: number | null; output: string }> {
   const child = spawn("pulumi", [...args, "--stack", name], { cwd: projectRoot, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -51,6 +59,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  fs.rmSync(experimentDir, { recursive: true, force: true });
   if (stack) await destroyStack(stack, { remove: true });
   expect(await leftovers(name)).toEqual([]);
 }, 300_000);
@@ -58,7 +67,7 @@ afterAll(async () => {
 describe("cp3:verify: the CP3 proof inside pulumi up", () => {
   it("passes a READY system with the verdict and the report, and does not prove again on a no-op up", async () => {
     const first = await up();
-    expect(first.code, first.output.slice(-4000)).toBe(0);
+    expect(first.code, proofOf(first.output)).toBe(0);
     expect(first.output).toMatch(/cp3 verify: verdict: READY \(run \S+/);
     expect(first.output).toMatch(/cp3 verify: experiment worker-kill: passed/);
     const html = /cp3 verify: report: (\S+report\.html)/.exec(first.output)?.[1];
@@ -74,20 +83,35 @@ describe("cp3:verify: the CP3 proof inside pulumi up", () => {
   }, 900_000);
 
   it("fails the update of a system that loses acknowledged records, naming the lost keys", async () => {
-    // Acked before committed, and work slow enough that the load outruns the workers: a saturated worker holds
-    // `concurrency` (32) acked, uncommitted messages, so the kill loses some whenever it comes. (At 40,000
-    // rounds the two workers kept up with 50/s and the kill found nothing in flight.) 100,000 rounds take about
-    // 65 ms of one core, so the workers' two half cores do about 15/s against 30/s; the backlog stays under the
-    // lag probe's 1,000 and drains well inside the 120 s. The gateway's reconciler waits a day, so nothing
-    // repairs the loss. The change updates the workers, so the proof runs again.
+    // Acked before committed, and a worker killed while its commits are slow: PostgreSQL answers 500 ms late
+    // through Toxiproxy, so each worker holds up to `concurrency` (32) acked, uncommitted messages when the kill
+    // comes 5 s into the latency. Slow I/O rather than slow CPU: on this shared machine the workers' CPU speed
+    // varied twofold, and a kill at a moment they kept up found one message in flight, or none. The gateway's
+    // reconciler waits a day, so nothing repairs the loss. The change updates the workers, so the proof runs again.
+    const experiment = path.join(experimentDir, "worker-kill-during-slow-commits.json");
+    fs.writeFileSync(
+      experiment,
+      JSON.stringify({
+        name: "worker-kill-during-slow-commits",
+        description: "PostgreSQL answers 500 ms late for 20 s; 5 s in, the first worker is killed (SIGKILL).",
+        steadyState: [{ probe: "gateway-ready" }, { probe: "consumer-lag", max: 1000 }, { probe: "error-rate", max: 0.05, windowSeconds: 10 }],
+        method: [
+          { kind: "latency", target: { link: "postgres" }, durationSeconds: 20, parameters: { latencyMs: 500, jitterMs: 50 } },
+          { kind: "container-kill", target: { role: "worker", pick: "first" }, startAfterSeconds: 5, durationSeconds: 10 },
+        ],
+        recoveryDeadlineSeconds: 45,
+      }),
+    );
+    await config("cp3:verify.experiments[0]", experiment);
     await config("cp3:worker.testOnlyAckBeforeCommit", "true");
-    await config("cp3:worker.cpuRounds", "100000");
     await config("cp3:verify.rate", "30");
     await config("cp3:gateway.reconcileAfterSeconds", "86400");
     const failed = await up();
-    expect(failed.code, failed.output.slice(-4000)).not.toBe(0);
+    expect(failed.code, proofOf(failed.output)).not.toBe(0);
     expect(failed.output).toMatch(/before hook "verification-cp3-verify" failed: CP3 verification of ci-vh-\S+ failed/);
     expect(failed.output).toMatch(/verdict: NOT-READY/);
-    expect(failed.output).toMatch(/\d+ acknowledged record\(s\) lost: \S+/);
+    const lost = /(\d+) acknowledged record\(s\) lost: \S+/.exec(failed.output);
+    expect(lost, proofOf(failed.output)).not.toBeNull();
+    console.log(`verify hook: ${lost![1]} acknowledged record(s) lost by the kill during slow commits`);
   }, 900_000);
 });
