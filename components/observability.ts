@@ -133,6 +133,9 @@ export class Observability extends pulumi.ComponentResource {
           DATA_SOURCE_PASS_FILE: secretPath(PASSWORD_FILE),
         },
         secretFiles: { [PASSWORD_FILE]: args.postgres.password, ...(tls ? { [TLS_CA_FILE]: args.tlsCa! } : {}) },
+        // It reads DATA_SOURCE_PASS_FILE once, at its start (measured: after a rotation its new connections were
+        // refused), so a rotation restarts it.
+        secretsReadAtStart: true,
         check: { http: { port: POSTGRES_EXPORTER_PORT, path: "/" } },
       },
       { parent: this },

@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { READS_SECRETS_AT_START_LABEL } from "../lib/secret-holders";
 import { hardened, tmpfsFor } from "./hardening";
 import { containerRef, keptVolumeName, labelList, ownershipLabels, type ContainerRef, type Ownership } from "./labels";
 import { secretFileNameProblem, SecretVolume, type SecretFiles } from "./secret-files";
@@ -38,6 +39,12 @@ export interface ServiceArgs {
   readonly user?: string;
   /** Secrets as files in /run/secrets (name -> content), readable only by `user`; never variables. @default {} */
   readonly secretFiles?: SecretFiles;
+  /**
+   * The process reads its secret files only when it starts (not at each new connection): `cp3 rotate-secret`
+   * restarts its containers once the server has the new password (they carry READS_SECRETS_AT_START_LABEL).
+   * @default false
+   */
+  readonly secretsReadAtStart?: boolean;
   /** The image the (never started) holder of the secret files is created from: one that does not change with the code keeps a rebuild from rewriting the files. @default image */
   readonly holderImage?: pulumi.Input<string>;
   /** Folders bind-mounted read-only (dev hot reload). @default [] */
@@ -117,7 +124,7 @@ export class Service extends pulumi.ComponentResource {
           healthcheck: args.check ? healthcheck(args.check, args.checkIntervalSeconds ?? 2) : undefined,
           volumes: secrets || kept.length > 0 ? [...(secrets ? [secrets.mount] : []), ...kept.map((k) => ({ volumeName: k.volume.name, containerPath: k.containerPath }))] : undefined,
           mounts: args.mounts && args.mounts.length > 0 ? args.mounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: true })) : undefined,
-          labels: labelList(ownershipLabels(args.owner, name)),
+          labels: labelList({ ...ownershipLabels(args.owner, name), ...(args.secretsReadAtStart ? READS_SECRETS_AT_START_LABEL : {}) }),
           wait: true,
           waitTimeout: 60,
         },

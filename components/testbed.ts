@@ -310,6 +310,7 @@ export class Testbed extends pulumi.ComponentResource {
           volumes: Object.fromEntries(s.volumes.map((v) => [v.path, v.sizeMiB])),
           user: s.user,
           secretFiles: serviceSecretFiles(s),
+          secretsReadAtStart: s.secretsReadAtStart,
           holderImage: args.rootImage,
           mounts: s.hotReload,
           memoryMiB: s.memoryMiB,

@@ -3,3 +3,5 @@
 // (lifecycle/rotate-secret.ts) agree here.
 export const SECRETS_DIR = "/run/secrets";
 export const HOLDER_LABEL = { "cp3.purpose": "secret-holder" } as const;
+/** The label of a container that reads its secret files only when it starts: a rotation restarts it. */
+export const READS_SECRETS_AT_START_LABEL = { "cp3.secrets-read": "at-start" } as const;

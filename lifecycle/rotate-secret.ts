@@ -5,7 +5,9 @@
 //      gets the new one, written in place through its never-started holder;
 //   2. the server takes the new password, as a SCRAM verifier computed here (the plain text never reaches it);
 //   3. a new connection with the new password is accepted and one with the old is refused;
-//   4. the stack's config takes the new password (a secret) and an update records it, so the state, the outputs
+//   4. containers that read the file only at their start (labelled so: the monitoring's PostgreSQL exporter, a
+//      service with secretsReadAtStart) are restarted and waited for until healthy;
+//   5. the stack's config takes the new password (a secret) and an update records it, so the state, the outputs
 //      and any later update agree; only the holders are replaced, rewriting the same files.
 // Clients that read the password file at each new connection and retry a refused one briefly (the reference
 // flows, workload/core/db.ts) see nothing; pooled connections, already authenticated, are not affected.
@@ -15,7 +17,8 @@ import { extract, pack } from "tar-stream";
 import * as docker from "../lib/docker-api";
 import { say, step } from "../lib/progress";
 import { scramVerifier } from "../lib/scram";
-import { HOLDER_LABEL, SECRETS_DIR } from "../lib/secret-holders";
+import { poll } from "../lib/poll";
+import { HOLDER_LABEL, READS_SECRETS_AT_START_LABEL, SECRETS_DIR } from "../lib/secret-holders";
 import { UsageError } from "../lib/usage-error";
 import { stackOutputs, upStack } from "./stacks";
 
@@ -44,6 +47,8 @@ export interface Rotation {
   files: number;
   /** From the first file written to the server holding the new password: new connections were refused meanwhile. */
   windowMs: number;
+  /** Containers restarted because they read the password only at their start. */
+  restarted: string[];
   /** Changes of the update that recorded the new password. */
   changes: string[];
 }
@@ -80,6 +85,11 @@ export async function rotateSecret(stack: Stack, secret: RotatableSecret, signal
     if (!(await logsIn(server, role, fresh))) throw new Error(`rotate-secret: ${server} refuses the new password it was just given`);
     if (await logsIn(server, role, old)) throw new Error(`rotate-secret: ${server} still accepts the old password`);
   });
+  // Containers that read the file only at their start (the monitoring's PostgreSQL exporter) would keep the old
+  // password for every new connection: each is restarted, and waited for until healthy again.
+  const atStart = await docker.containersWithLabels({ "cp3.stack": stack.name, ...READS_SECRETS_AT_START_LABEL });
+  const restarted = atStart.map((c) => c.Names[0]?.replace(/^\//, "") ?? c.Id);
+  if (restarted.length > 0) await step(`restart ${restarted.length} container(s) that read the password only at their start: ${restarted.join(", ")}`, () => Promise.all(restarted.map((c) => restartUntilHealthy(c, signal))));
   // From here the server and the files hold the new password; the state catches up.
   const recorded = async () => {
     await stack.setConfig(PASSWORD_CONFIG_PATH, { value: fresh, secret: true }, true);
@@ -90,7 +100,7 @@ export async function rotateSecret(stack: Stack, secret: RotatableSecret, signal
       `rotate-secret: the server and the secret files hold the new password, but recording it in the stack failed (${err instanceof Error ? err.message.split("\n")[0] : String(err)}); run \`npm run cp3 -- rotate-secret --stack ${stack.name} ${secret}\` again, which starts from what the state has`,
     );
   });
-  return { holders: holders.map((h) => h.container), files: holders.reduce((n, h) => n + h.files.length, 0), windowMs, changes: up.changes };
+  return { holders: holders.map((h) => h.container), files: holders.reduce((n, h) => n + h.files.length, 0), windowMs, restarted, changes: up.changes };
 }
 
 /** The holders with the files that contain `value` (only those). */
@@ -147,4 +157,19 @@ async function logsIn(server: string, role: string, password: string): Promise<b
   if (r.exitCode === 0) return true;
   if (/password authentication failed/.test(r.output)) return false;
   throw new Error(`psql -h 127.0.0.1 in ${server} exited ${r.exitCode}: ${r.output.trim().split("\n").slice(-3).join(" ")}`);
+}
+
+/** Restarts a container and waits until it runs and, if it has a health check, is healthy (60 s at most). */
+async function restartUntilHealthy(container: string, signal?: AbortSignal): Promise<void> {
+  await docker.restartContainer(container);
+  const r = await poll(
+    async (note) => {
+      const s = (await docker.inspectContainer(container)).State;
+      note(s.Health ? `${s.Status}, ${s.Health.Status}` : s.Status);
+      return s.Running && (s.Health === undefined || s.Health.Status === "healthy") ? true : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 500, what: `${container} healthy after its restart`, ...(signal ? { signal } : {}) },
+  );
+  if (!r.done && r.why === "aborted") throw signal!.reason;
+  if (!r.done) throw new Error(`rotate-secret: ${container} was restarted to read the new password but is not healthy 60 s later (${r.last ?? "no state seen"}); see \`docker logs ${container}\``);
 }

@@ -178,6 +178,12 @@ const service = z.strictObject({
    * with the stack; an emptyDir on Kubernetes). The image should make each directory owned by the service's user.
    */
   volumes: z.array(z.strictObject({ path: z.string().startsWith("/"), sizeMiB: int(1, 65_536).default(64) })).max(8).default([]),
+  /**
+   * The service reads its secret files (the PostgreSQL password) only when it starts, not at each new
+   * connection: `cp3 rotate-secret` restarts it once the server has the new password. Leave it false for a
+   * service that re-reads the file, so a rotation costs it nothing.
+   */
+  secretsReadAtStart: z.boolean().default(false),
   /** Numeric uid:gid; containers never run as root. */
   user: z.string().regex(/^[1-9][0-9]*:[0-9]+$/, "a numeric uid:gid, not 0").default("10002:10002"),
   /** Started after these are healthy: nats, postgres, migrations, or another service's name. */

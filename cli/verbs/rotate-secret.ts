@@ -11,7 +11,7 @@ import { ensureToolchain } from "./setup";
 
 export const rotateSecretSpec: VerbSpec = {
   name: "rotate-secret",
-  summary: `Rotate a secret of a Docker stack that is up, while it serves: \`rotate-secret --stack S postgres\` gives PostgreSQL a new password (as a SCRAM verifier), writes it into every secret file in place, checks the new one gets in and the old one does not, then records it in the stack (cp3:postgres.password, a secret) with an update that replaces only the secret holders. Exit ${describeExitCodes()}.`,
+  summary: `Rotate a secret of a Docker stack that is up, while it serves: \`rotate-secret --stack S postgres\` gives PostgreSQL a new password (as a SCRAM verifier), writes it into every secret file in place, checks the new one gets in and the old one does not, restarts the containers that read it only at their start (the monitoring's PostgreSQL exporter; services[].secretsReadAtStart), then records it in the stack (cp3:postgres.password, a secret) with an update that replaces only the secret holders. Exit ${describeExitCodes()}.`,
   flags: {
     stack: { type: "string", placeholder: "S", description: "the stack, up already: ci, ci-<suffix> or dev" },
   },
@@ -31,7 +31,7 @@ export async function runRotateSecret(parsed: Parsed): Promise<number> {
     const stack = await step(`open stack ${name}`, () => openStack(name, toolchain, { create: false }));
     const r = await rotateSecret(stack, secret as RotatableSecret, signal);
     process.stdout.write(
-      `rotated ${secret} of ${name}: ${r.files} file(s) in ${r.holders.join(", ")}; new connections refused for ${r.windowMs} ms between the first file and the server; the update: ${r.changes.join(", ") || "no change"}\n`,
+      `rotated ${secret} of ${name}: ${r.files} file(s) in ${r.holders.join(", ")}; new connections refused for ${r.windowMs} ms between the first file and the server; ${r.restarted.length > 0 ? `restarted (they read it only at their start): ${r.restarted.join(", ")}` : "nothing restarted"}; the update: ${r.changes.join(", ") || "no change"}\n`,
     );
     return EXIT.ok;
   });

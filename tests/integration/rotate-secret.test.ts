@@ -2,13 +2,16 @@
 // second while `cp3 rotate-secret` runs from another process. The run must be READY with no failed request and
 // nothing lost or duplicated; afterwards every reader's file holds the new password, the server refuses the
 // old one, no server or service container was replaced, and every flow session PostgreSQL holds was opened
-// after the rotation (the pools re-authenticated from the file; none of the old password is left).
+// after the rotation (the pools re-authenticated from the file; none of the old password is left). The
+// monitoring's PostgreSQL exporter, which reads the file only at its start, was restarted: its sessions are new
+// too and Prometheus sees PostgreSQL up.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { stackOutputs } from "../../lifecycle/stacks";
 import * as docker from "../../lib/docker-api";
 import { sleep } from "../../lib/poll";
+import { PrometheusClient } from "../../lib/prometheus-api";
 import { newRunId } from "../../lib/run-id";
 import { HOLDER_LABEL } from "../../lib/secret-holders";
 import type { RunReport } from "../../reporting/model";
@@ -19,7 +22,7 @@ const RATE = 200;
 const LOAD_SECONDS = 150;
 /** The flows' pools close a connection this long after it opened (workload/core/db.ts maxLifetimeSeconds). */
 const MAX_LIFETIME_SECONDS = 60;
-const f = upStackForFile<{ containers: { postgres: string; gateway: string[]; worker: string[] } }>(`ci-rot-${newRunId()}`);
+const f = upStackForFile<{ containers: { postgres: string; gateway: string[]; worker: string[] }; observability: { prometheusUrl: string } }>(`ci-rot-${newRunId()}`);
 const name = f.name;
 
 const passwordOf = async () => decodeURIComponent(new URL((await stackOutputs(f.stack, true)).postgresDsn as string).password);
@@ -31,7 +34,8 @@ describe("cp3 rotate-secret postgres", () => {
   it(`rotates the password at ${RATE}/s with no failed request, nothing lost, and no container but the holders replaced`, async () => {
     const containers = f.outputs.containers;
     // The monitoring's PostgreSQL exporter (on in ci stacks) reads the password too.
-    const readers = [containers.postgres, ...containers.gateway, ...containers.worker, `cp3-${name}-postgres-exporter`];
+    const exporter = `cp3-${name}-postgres-exporter`;
+    const readers = [containers.postgres, ...containers.gateway, ...containers.worker, exporter];
     const old = await passwordOf();
     const [readersBefore, holdersBefore] = [await idsOf(readers), await holderIds()];
     // Those of postgres, the migration, the gateway, the worker and the PostgreSQL exporter hold the password;
@@ -45,6 +49,7 @@ describe("cp3 rotate-secret postgres", () => {
     const rotation = await runCli(["rotate-secret", "--stack", name, "postgres"], 300_000);
     expect(rotation.code, rotation.output.slice(-3000)).toBe(0);
     expect(rotation.output).toMatch(/^rotated postgres of ci-rot-[a-z0-9-]+: 5 file\(s\) in /m);
+    expect(rotation.output).toMatch(/; restarted \(they read it only at their start\): cp3-ci-rot-[a-z0-9-]+-postgres-exporter;/);
     const rotationSeconds = (Date.now() - rotationStarted) / 1000;
     // Its steps with their times, and what the update changed: where the time went, when it is too long.
     console.log(rotation.output.split("\n").filter((l) => /\] step |^rotated| (replac|updat|creat|delet)[a-z]* \(/.test(l)).join("\n"));
@@ -55,15 +60,22 @@ describe("cp3 rotate-secret postgres", () => {
     await sleep(rotationStarted + (MAX_LIFETIME_SECONDS + 5) * 1000 - Date.now());
     const sessions = await docker.exec(containers.postgres, [
       "psql", "-X", "-d", "postgres", "-tA", "-F", " ", "-c",
-      `SELECT application_name, count(*), count(*) FILTER (WHERE backend_start < to_timestamp(${rotationStarted / 1000})) FROM pg_stat_activity WHERE application_name IN (${[...containers.gateway, ...containers.worker].map((c) => `'${c.slice(`cp3-${name}-`.length)}'`).join(", ")}) GROUP BY 1 ORDER BY 1`,
+      `SELECT application_name, count(*), count(*) FILTER (WHERE backend_start < to_timestamp(${rotationStarted / 1000})) FROM pg_stat_activity WHERE application_name IN (${[...containers.gateway, ...containers.worker, exporter].map((c) => `'${c.slice(`cp3-${name}-`.length)}'`).join(", ")}) GROUP BY 1 ORDER BY 1`,
     ]);
     expect(sessions.exitCode, sessions.output).toBe(0);
     const rows = sessions.output.trim().split("\n").map((l) => l.split(" "));
-    expect(rows.map((r) => r[0]), sessions.output).toEqual(["gateway", "worker-0", "worker-1"]);
+    expect(rows.map((r) => r[0]), sessions.output).toEqual(["gateway", "postgres-exporter", "worker-0", "worker-1"]);
     for (const [flow, all, older] of rows) {
       expect(Number(all), flow).toBeGreaterThan(0);
       expect(Number(older), `${flow}: sessions opened before the rotation`).toBe(0);
     }
+    // The exporter's every collector succeeded in each scrape of the last 30 s: with the old password its new
+    // connections were refused and pg_scrape_collector_success read 0.
+    const prometheus = new PrometheusClient(f.outputs.observability.prometheusUrl);
+    const collectors = await prometheus.query("min_over_time(pg_scrape_collector_success[30s])");
+    expect(collectors.length).toBeGreaterThan(0);
+    expect(collectors.map((c) => [c.labels.collector, c.value])).toEqual(collectors.map((c) => [c.labels.collector, 1]));
+    expect((await prometheus.query("pg_up")).map((c) => c.value)).toEqual([1]);
 
     expect(await verify.exited, verify.output().slice(-4000)).toBe(0);
     const html = /^report: (.+report\.html)$/m.exec(verify.output())?.[1];

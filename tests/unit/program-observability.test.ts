@@ -79,6 +79,14 @@ describe("the ci program with observability on", () => {
     expect(envValue(registry.one(CONTAINER, "nats-exporter-0"), "NATS_MONITOR_URLS")).toBe("http://nats-0:8222");
   });
 
+  it("labels the PostgreSQL exporter, and only it, as reading its password at its start (a rotation restarts it)", () => {
+    const readsAtStart = registry
+      .byType(CONTAINER)
+      .filter((c) => ((c.inputs.labels ?? []) as { label: string; value: string }[]).some((l) => l.label === "cp3.secrets-read" && l.value === "at-start"))
+      .map((c) => c.name);
+    expect(readsAtStart).toEqual(["postgres-exporter-0"]);
+  });
+
   it("runs Jaeger on the data network with only its query API published, and the flows send their spans there", () => {
     const jaeger = registry.one(CONTAINER, "jaeger");
     expect(jaeger.inputs).toMatchObject({ name: "cp3-ci-obs-jaeger", user: "10008:10008", readOnly: true, memory: 1024, ports: [{ internal: 16686, ip: "127.0.0.1" }] });
