@@ -184,6 +184,8 @@ export interface ContainerInspect {
     Cmd: string[] | null;
     Labels: Record<string, string>;
     ExposedPorts?: Record<string, unknown> | null;
+    /** ["CMD-SHELL", command] or ["CMD", ...argv]; ["NONE"] or absent for none. */
+    Healthcheck?: { Test?: string[] | null } | null;
   };
   HostConfig: {
     Tmpfs?: Record<string, string> | null;

@@ -159,14 +159,24 @@ async function logsIn(server: string, role: string, password: string): Promise<b
   throw new Error(`psql -h 127.0.0.1 in ${server} exited ${r.exitCode}: ${r.output.trim().split("\n").slice(-3).join(" ")}`);
 }
 
-/** Restarts a container and waits until it runs and, if it has a health check, is healthy (60 s at most). */
+/**
+ * Restarts a container and waits until it runs and its own health check passes, run here at once by exec (the
+ * engine's first check would come only an interval later); 60 s at most.
+ */
 async function restartUntilHealthy(container: string, signal?: AbortSignal): Promise<void> {
   await docker.restartContainer(container);
   const r = await poll(
     async (note) => {
-      const s = (await docker.inspectContainer(container)).State;
-      note(s.Health ? `${s.Status}, ${s.Health.Status}` : s.Status);
-      return s.Running && (s.Health === undefined || s.Health.Status === "healthy") ? true : undefined;
+      const c = await docker.inspectContainer(container);
+      if (!c.State.Running || c.State.Restarting) {
+        note(c.State.Status);
+        return undefined;
+      }
+      const [kind, ...test] = c.Config.Healthcheck?.Test ?? [];
+      if (kind !== "CMD" && kind !== "CMD-SHELL") return true;
+      const check = await docker.exec(container, kind === "CMD" ? test : ["sh", "-c", test.join(" ")], 10_000);
+      note(`running, its health check exited ${check.exitCode}: ${check.output.trim().slice(0, 200)}`);
+      return check.exitCode === 0 ? true : undefined;
     },
     { timeoutMs: 60_000, intervalMs: 500, what: `${container} healthy after its restart`, ...(signal ? { signal } : {}) },
   );
