@@ -22,7 +22,13 @@ const RATE = 200;
 const LOAD_SECONDS = 150;
 /** The flows' pools close a connection this long after it opened (workload/core/db.ts maxLifetimeSeconds). */
 const MAX_LIFETIME_SECONDS = 60;
-const f = upStackForFile<{ containers: { postgres: string; gateway: string[]; worker: string[] }; observability: { prometheusUrl: string } }>(`ci-rot-${newRunId()}`);
+// The monitoring stays on (its PostgreSQL exporter reads the password too); tracing is off. Its spans for every
+// one of 200 requests a second cost about half the knee of these two cores (README, bench workload), and with
+// the rotation's own update on the same cores the run's p95 crossed the 99 ms SLO once (CI at 2c748ac: 111 ms),
+// which this test, about failed requests and lost records, does not judge.
+const f = upStackForFile<{ containers: { postgres: string; gateway: string[]; worker: string[] }; observability: { prometheusUrl: string } }>(`ci-rot-${newRunId()}`, {
+  "cp3:observability.tracing": { value: "false" },
+});
 const name = f.name;
 
 const passwordOf = async () => decodeURIComponent(new URL((await stackOutputs(f.stack, true)).postgresDsn as string).password);
