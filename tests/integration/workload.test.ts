@@ -23,13 +23,29 @@ const name = `ci-wl-${newRunId()}`;
 let stack: Stack | undefined;
 let o: Outputs;
 
-async function post(body: string, headers: Record<string, string>): Promise<{ status: number; id?: string; retryAfter?: string }> {
+async function post(body: string, headers: Record<string, string>): Promise<{ status: number; id?: string; retryAfter?: string; error?: string }> {
   const res = await fetch(`${o.gatewayUrl}/v1/records`, { method: "POST", body, headers, signal: AbortSignal.timeout(15_000) });
-  const json = (await res.json().catch(() => ({}))) as { id?: string };
-  return { status: res.status, id: json.id, ...(res.headers.get("retry-after") ? { retryAfter: res.headers.get("retry-after")! } : {}) };
+  const json = (await res.json().catch(() => ({}))) as { id?: string; error?: string };
+  const retryAfter = res.headers.get("retry-after");
+  return { status: res.status, id: json.id, ...(retryAfter ? { retryAfter } : {}), ...(json.error ? { error: json.error } : {}) };
 }
 
 const record = (key: string, n: number) => post(JSON.stringify({ payload: { n, note: "integration" } }), { "content-type": "application/json", "idempotency-key": key });
+
+/**
+ * A record posted as a well-behaved client does: a 429 is waited out for its Retry-After, up to 10 times. The
+ * gateway samples the stream's backlog every half second, so just after a burst drained it may still push back.
+ */
+async function accepted(key: string, n: number): Promise<Awaited<ReturnType<typeof record>>> {
+  let r = await record(key, n);
+  for (let attempt = 1; attempt < 10 && r.status === 429; attempt++) {
+    console.log(`POST ${key}: 429 (${r.error}); retrying after ${r.retryAfter ?? 1} s`);
+    await new Promise((res) => setTimeout(res, Number(r.retryAfter ?? 1) * 1000));
+    r = await record(key, n);
+  }
+  expect(r.status, `POST ${key}: ${JSON.stringify(r)}`).toBe(202);
+  return r;
+}
 
 /** Posts `count` records with `concurrency` in flight; calls `at` once `trigger` of them are done. */
 async function postMany(prefix: string, count: number, concurrency: number, trigger?: { after: number; action: () => Promise<void> }) {
@@ -148,9 +164,8 @@ describe(`the workload on a real ci stack (${name})`, () => {
   }, 120_000);
 
   it("answers a retry with the same key with the same id and stores nothing twice", async () => {
-    const first = await record("same-key", 1);
+    const first = await accepted("same-key", 1);
     const again = await record("same-key", 2);
-    expect(first.status).toBe(202);
     expect(again).toEqual(first);
     expect(await sql("SELECT count(*) FROM records WHERE idempotency_key = 'same-key'")).toBe("1");
   });
@@ -272,13 +287,14 @@ describe(`the workload on a real ci stack (${name})`, () => {
   }, 400_000);
 
   it("answers 503 with Retry-After while PostgreSQL is down, writes nothing half, and recovers", async () => {
-    const before = await record("pg-before", 1);
-    expect(before.status).toBe(202);
+    // Just after the NATS test's burst drained, the gateway's last sample of the backlog may still be over its
+    // bound (it answered 429 here once in CI): wait that out first, so that the next answer is PostgreSQL's.
+    const before = await accepted("pg-before", 1);
     const pg = o.containers.postgres;
     await docker.stopContainer(pg, 10);
     try {
       const during = await record("pg-down", 2);
-      expect(during).toEqual({ status: 503, retryAfter: "2" });
+      expect(during).toMatchObject({ status: 503, retryAfter: "2" });
     } finally {
       await docker.startContainer(pg);
     }
@@ -288,7 +304,7 @@ describe(`the workload on a real ci stack (${name})`, () => {
       after = await record("pg-down", 2).catch(() => ({ status: 0 }));
       if (after.status !== 202) await new Promise((r) => setTimeout(r, 500));
     }
-    expect(after.status).toBe(202);
+    expect(after.status, JSON.stringify(after)).toBe(202);
     await drained(120_000);
     await expectExactlyOnce([before.id!, after.id!]);
   }, 300_000);
@@ -309,7 +325,7 @@ describe(`the workload on a real ci stack (${name})`, () => {
     } finally {
       for (const w of workers) await docker.unpauseContainer(w);
     }
-    expect(pushedBack).toEqual({ status: 429, retryAfter: "1" });
+    expect(pushedBack).toMatchObject({ status: 429, retryAfter: "1", error: expect.stringMatching(/^backlog \d+ is above 300/) });
     expect(accepted.length).toBeGreaterThan(300);
     await drained(120_000);
     await expectExactlyOnce(accepted);
